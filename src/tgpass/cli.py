@@ -1,0 +1,181 @@
+"""The ``tgpass`` command line.
+
+Verify commands print the parsed data as JSON and exit 0, or print
+``{"error": {"code": ..., "message": ...}}`` and exit 1. A bot token may come from
+``--bot-token`` or from the environment (``TGPASS_BOT_TOKEN``), which keeps it out of ``ps``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .errors import TgpassError
+from .verify import (
+    TELEGRAM_PUBLIC_KEY,
+    TELEGRAM_TEST_PUBLIC_KEY,
+    new_link_code,
+    parse_init_data,
+    sign_init_data,
+    sign_login_widget,
+    start_link,
+    validate_init_data,
+    validate_init_data_signature,
+    validate_login_widget,
+)
+
+Handler = Callable[[argparse.Namespace], Any]
+
+
+def _max_age(text: str) -> float | None:
+    if text.lower() in {"none", "off"}:
+        return None
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("max age must be >= 0, or 'none'")
+    return value
+
+
+def _field(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    return key, value
+
+
+def _read(value: str) -> str:
+    return sys.stdin.read().strip() if value == "-" else value
+
+
+def _token(args: argparse.Namespace) -> str:
+    token: str | None = args.bot_token or os.environ.get("TGPASS_BOT_TOKEN")
+    if not token:
+        raise SystemExit("tgpass: give --bot-token or set TGPASS_BOT_TOKEN")
+    return token
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def _initdata_verify(args: argparse.Namespace) -> Any:
+    raw = _read(args.raw)
+    checks = {"max_age": args.max_age, "max_skew": args.max_skew, "now": args.now}
+    if args.bot_id is not None:
+        key = TELEGRAM_TEST_PUBLIC_KEY if args.test_env else args.public_key
+        return validate_init_data_signature(raw, args.bot_id, public_key=key, **checks).to_dict()
+    return validate_init_data(raw, _token(args), **checks).to_dict()
+
+
+def _initdata_parse(args: argparse.Namespace) -> Any:
+    return parse_init_data(_read(args.raw)).to_dict()
+
+
+def _initdata_sign(args: argparse.Namespace) -> Any:
+    auth_date = int(time.time()) if args.auth_date is None else args.auth_date
+    return sign_init_data(dict(args.field), _token(args), auth_date=auth_date)
+
+
+def _widget_verify(args: argparse.Namespace) -> Any:
+    data = _read(args.data)  # a query string or a JSON object: validate_login_widget reads both
+    checks = {"max_age": args.max_age, "max_skew": args.max_skew, "now": args.now}
+    return validate_login_widget(data, _token(args), **checks).to_dict()
+
+
+def _widget_sign(args: argparse.Namespace) -> Any:
+    auth_date = int(time.time()) if args.auth_date is None else args.auth_date
+    return sign_login_widget(dict(args.field), _token(args), auth_date=auth_date)
+
+
+def _link(args: argparse.Namespace) -> Any:
+    code = args.payload or new_link_code()
+    return {"code": code, "url": start_link(args.bot, code)}
+
+
+def _demo(args: argparse.Namespace) -> Any:
+    from .demo import run_demo
+
+    return run_demo()
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def _add_checks(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-age", type=_max_age, default=86400.0, metavar="SECONDS|none")
+    parser.add_argument("--max-skew", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument("--now", type=float, default=None, metavar="UNIX", help="check as of")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tgpass", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    initdata = commands.add_parser("initdata", help="Mini App init data")
+    initdata_commands = initdata.add_subparsers(dest="action", required=True)
+
+    verify = initdata_commands.add_parser("verify", help="check init data, print it as JSON")
+    who = verify.add_mutually_exclusive_group()
+    who.add_argument("--bot-token", help="check the HMAC (default: $TGPASS_BOT_TOKEN)")
+    who.add_argument("--bot-id", type=int, help="check Telegram's Ed25519 signature instead")
+    key = verify.add_mutually_exclusive_group()
+    key.add_argument("--public-key", default=TELEGRAM_PUBLIC_KEY, metavar="HEX")
+    key.add_argument("--test-env", action="store_true", help="Telegram's test-environment key")
+    _add_checks(verify)
+    verify.add_argument("raw", metavar="RAW", help="the init data, or - for stdin")
+    verify.set_defaults(handler=_initdata_verify)
+
+    parse = initdata_commands.add_parser("parse", help="print init data WITHOUT checking it")
+    parse.add_argument("raw", metavar="RAW")
+    parse.set_defaults(handler=_initdata_parse)
+
+    sign = initdata_commands.add_parser("sign", help="make signed init data")
+    sign.add_argument("--bot-token")
+    sign.add_argument("--field", type=_field, action="append", default=[], metavar="KEY=VALUE")
+    sign.add_argument("--auth-date", type=int, metavar="UNIX")
+    sign.set_defaults(handler=_initdata_sign)
+
+    widget = commands.add_parser("widget", help="Login Widget and LoginUrl data")
+    widget_commands = widget.add_subparsers(dest="action", required=True)
+    wverify = widget_commands.add_parser("verify", help="check widget data, print it as JSON")
+    wverify.add_argument("--bot-token")
+    _add_checks(wverify)
+    wverify.add_argument("data", metavar="QUERY_STRING_OR_JSON", help="or - for stdin")
+    wverify.set_defaults(handler=_widget_verify)
+    wsign = widget_commands.add_parser("sign", help="make signed widget data")
+    wsign.add_argument("--bot-token")
+    wsign.add_argument("--field", type=_field, action="append", default=[], metavar="KEY=VALUE")
+    wsign.add_argument("--auth-date", type=int, metavar="UNIX")
+    wsign.set_defaults(handler=_widget_sign)
+
+    link = commands.add_parser("link", help="a bot deep link with a fresh one-time code")
+    link.add_argument("--bot", required=True, help="the bot's username")
+    link.add_argument("payload", nargs="?", help="the payload (default: a new link code)")
+    link.set_defaults(handler=_link)
+
+    demo = commands.add_parser("demo", help="the main job: see what tgpass does")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        result = handler(args)
+    except TgpassError as error:
+        print(json.dumps(error.to_dict(), ensure_ascii=False))
+        return 1
+    if isinstance(result, str):
+        print(result)
+    elif result is not None:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The one exception tree of tgpass.
+
+::
+
+    TgpassError                      base of everything tgpass raises on purpose
+     ├── InvalidAuthData (ValueError) signed Telegram data that cannot be trusted
+     ├── InvalidDeepLink (ValueError) a deep-link payload or bot username Telegram would refuse
+     └── ConfigError     (ValueError) a setting tgpass cannot work with (e.g. a bot token
+                                      that is not "<bot id>:<secret>")
+
+Every error has a stable, machine-readable ``.code`` (what an HTTP API puts in
+``{"error": {"code": ..., "message": ...}}``) and a human ``message``. Errors about
+input also subclass ``ValueError``, so code that already catches ``ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+AuthErrorCode = Literal[
+    "malformed",
+    "missing_field",
+    "bad_signature",
+    "expired",
+    "auth_date_in_future",
+]
+
+
+class TgpassError(Exception):
+    """Base class of every error tgpass raises on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def to_dict(self) -> dict[str, object]:
+        """The error as the JSON body tgpass answers with: ``{"error": {...}}``."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class InvalidAuthData(TgpassError, ValueError):
+    """Signed Telegram data (Mini App init data, Login Widget fields) failed a check.
+
+    ``code`` says which check, and the error carries its evidence:
+
+    - ``malformed``: not a well-formed payload (bad encoding, duplicate or empty key,
+      a non-integer ``auth_date``, a nested object that is not JSON of the right shape).
+    - ``missing_field``: a required field is absent; ``field`` names it.
+    - ``bad_signature``: the hash or signature does not match, or cannot be one.
+    - ``expired``: older than ``max_age``; ``auth_date`` is when it was signed.
+    - ``auth_date_in_future``: signed later than now plus the allowed clock skew.
+    """
+
+    CODES: ClassVar[frozenset[str]] = frozenset(
+        {"malformed", "missing_field", "bad_signature", "expired", "auth_date_in_future"}
+    )
+
+    code: AuthErrorCode
+
+    def __init__(
+        self,
+        code: AuthErrorCode,
+        message: str,
+        *,
+        field: str | None = None,
+        auth_date: datetime | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+        self.auth_date = auth_date
+
+    def __repr__(self) -> str:
+        return f"InvalidAuthData({self.code!r}, {self.message!r}, field={self.field!r})"
+
+
+class InvalidDeepLink(TgpassError, ValueError):
+    """A ``start``/``startapp`` payload or a bot username that Telegram would not accept."""
+
+    code = "bad_deep_link"
+
+
+class ConfigError(TgpassError, ValueError):
+    """A setting or argument tgpass cannot work with: a malformed bot token, a bad key."""
+
+    code = "bad_config"

@@ -1,0 +1,66 @@
+"""Keys: what each Telegram scheme derives from a bot token, and Telegram's Ed25519 keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from tgpass.errors import ConfigError
+
+TELEGRAM_PUBLIC_KEY = "e7bf03a2fa4602af4580703d88dda5bb59f32ed8b02a56c187fe7d34caed242d"
+"""Telegram's production Ed25519 key for third-party init data checks (hex)."""
+
+TELEGRAM_TEST_PUBLIC_KEY = "40055058a4ee38156a06562e52eece92a771bcd8346a8c4615cb7376eddf72ec"
+"""Telegram's test-environment Ed25519 key for third-party init data checks (hex)."""
+
+_TOKEN = re.compile(r"([0-9]{1,20}):[A-Za-z0-9_-]{1,200}")
+
+
+@dataclass(frozen=True, slots=True)
+class BotKeys:
+    """What one bot's token derives, computed once; the token itself is not kept."""
+
+    bot_id: int
+    web_app: bytes = field(repr=False)
+    """HMAC-SHA256(key=b"WebAppData", msg=token): the Mini App secret."""
+    login_widget: bytes = field(repr=False)
+    """SHA256(token): the Login Widget and LoginUrl secret."""
+
+
+def bot_id_from_token(bot_token: str) -> int:
+    """The bot's user id: the digits before the colon of ``<bot id>:<secret>``."""
+    match = _TOKEN.fullmatch(bot_token) if isinstance(bot_token, str) else None
+    if match is None:
+        raise ConfigError("a bot token has the form <bot id>:<secret>")
+    return int(match.group(1))
+
+
+def derive_bot_keys(bot_token: str) -> BotKeys:
+    """Derive a bot's secrets; raises ConfigError for a malformed token."""
+    bot_id = bot_id_from_token(bot_token)
+    token = bot_token.encode()
+    return BotKeys(
+        bot_id=bot_id,
+        web_app=hmac.digest(b"WebAppData", token, "sha256"),
+        login_widget=hashlib.sha256(token).digest(),
+    )
+
+
+# The module-level functions take a token on every call; derive each bot's keys once.
+bot_keys = lru_cache(maxsize=64)(derive_bot_keys)
+
+
+@lru_cache(maxsize=16)
+def ed25519_public_key(public_key: str | bytes) -> Ed25519PublicKey:
+    """Load a 32-byte Ed25519 public key given raw or as 64 hex digits."""
+    try:
+        raw = bytes.fromhex(public_key) if isinstance(public_key, str) else bytes(public_key)
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except (ValueError, TypeError, InvalidKey):
+        raise ConfigError("an Ed25519 public key is 32 bytes, or 64 hex digits") from None

@@ -1,0 +1,33 @@
+"""Shared fixtures: the test vectors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+# shared/ sits beside the repository on developer and CI machines; a copy lives in tests/vectors.
+SHARED_VECTORS = HERE.parent.parent / "shared" / "vectors"
+VECTOR_FILES = ("telegram.json", "tgpass.json")
+
+
+def load_vectors() -> dict[str, list[dict[str, Any]]]:
+    """Every vector of every file, by kind: published ones and our computed ones."""
+    merged: dict[str, list[dict[str, Any]]] = {
+        "init_data": [],
+        "third_party": [],
+        "login_widget": [],
+    }
+    for name in VECTOR_FILES:
+        data = json.loads((HERE / "vectors" / name).read_text(encoding="utf-8"))
+        for kind, cases in merged.items():
+            cases.extend(data.get(kind, []))
+    return merged
+
+
+@pytest.fixture(scope="session")
+def vectors() -> dict[str, list[dict[str, Any]]]:
+    return load_vectors()
