@@ -1,0 +1,132 @@
+"""The command line: verify prints JSON and exits 0, or an error object and exits 1."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tgpass.cli import main
+from tgpass.testing import TEST_BOT_TOKEN
+from tgpass.verify import sign_init_data, sign_login_widget
+
+PUBLISHED = json.loads(
+    (__import__("pathlib").Path(__file__).parent / "vectors" / "telegram.json").read_text("utf-8")
+)
+EXAMPLE = PUBLISHED["init_data"][0]
+THIRD = PUBLISHED["third_party"][0]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
+    code = main(list(argv))
+    out = capsys.readouterr().out
+    try:
+        return code, json.loads(out)
+    except json.JSONDecodeError:
+        return code, out.strip()
+
+
+def test_initdata_verify_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(
+        capsys,
+        *("initdata", "verify", "--bot-token", EXAMPLE["bot_token"]),
+        *("--now", str(EXAMPLE["now"]), EXAMPLE["raw"]),
+    )
+    assert code == 0
+    assert out["user"]["id"] == 279058397
+    assert out["auth_date"] == 1662771648
+
+
+def test_initdata_verify_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(
+        capsys, "initdata", "verify", "--bot-token", EXAMPLE["bot_token"], EXAMPLE["raw"]
+    )
+    assert code == 1
+    assert out["error"]["code"] == "expired"
+    assert out["error"]["message"]
+
+
+def test_initdata_verify_from_stdin_and_env_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TGPASS_BOT_TOKEN", EXAMPLE["bot_token"])
+    monkeypatch.setattr(sys, "stdin", io.StringIO(EXAMPLE["raw"] + "\n"))
+    code, out = run(capsys, "initdata", "verify", "--max-age", "none", "-")
+    assert code == 0
+    assert out["query_id"] == "AAHdF6IQAAAAAN0XohDhrOrc"
+
+
+def test_initdata_verify_third_party(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("initdata", "verify", "--bot-id", str(THIRD["bot_id"]), "--now", str(THIRD["now"]))
+    code, out = run(capsys, *args, "--public-key", THIRD["public_key"], THIRD["raw"])
+    assert (code, out["user"]["id"]) == (0, 42)
+    code, out = run(capsys, *args, "--test-env", THIRD["raw"])
+    assert (code, out["error"]["code"]) == (1, "bad_signature")
+
+
+def test_initdata_sign_then_verify(capsys: pytest.CaptureFixture[str]) -> None:
+    code, raw = run(
+        capsys,
+        *("initdata", "sign", "--bot-token", TEST_BOT_TOKEN, "--auth-date", "1767225600"),
+        *("--field", 'user={"id":1,"first_name":"A"}', "--field", "start_param=x"),
+    )
+    assert code == 0
+    assert raw == sign_init_data(
+        {"user": '{"id":1,"first_name":"A"}', "start_param": "x"},
+        TEST_BOT_TOKEN,
+        auth_date=1767225600,
+    )
+    code, out = run(
+        capsys, "initdata", "verify", "--bot-token", TEST_BOT_TOKEN, "--now", "1767225600", raw
+    )
+    assert (code, out["start_param"]) == (0, "x")
+
+
+def test_widget_sign_and_verify(capsys: pytest.CaptureFixture[str]) -> None:
+    code, fields = run(
+        capsys,
+        *("widget", "sign", "--bot-token", TEST_BOT_TOKEN, "--auth-date", "1767225600"),
+        *("--field", "id=5", "--field", "first_name=Zoya"),
+    )
+    assert code == 0
+    assert fields == sign_login_widget(
+        {"id": "5", "first_name": "Zoya"}, TEST_BOT_TOKEN, auth_date=1767225600
+    )
+    verify = ("widget", "verify", "--bot-token", TEST_BOT_TOKEN, "--now", "1767225600")
+    code, out = run(capsys, *verify, json.dumps(fields))
+    assert (code, out["id"]) == (0, 5)
+    query = "&".join(f"{k}={v}" for k, v in fields.items())
+    code, out = run(capsys, *verify, query)
+    assert (code, out["first_name"]) == (0, "Zoya")
+    code, out = run(capsys, *verify, query.replace("Zoya", "Eve"))
+    assert (code, out["error"]["code"]) == (1, "bad_signature")
+
+
+def test_bad_token_is_reported_not_crashed(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "initdata", "verify", "--bot-token", "junk", "a=b")
+    assert (code, out["error"]["code"]) == (1, "bad_config")
+
+
+def test_usage_errors_exit_2() -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["initdata", "sign", "--field", "novalue"])
+    assert caught.value.code == 2
+
+
+def test_link_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "link", "--bot", "tgpass_bot")
+    assert code == 0
+    assert out["url"] == f"https://t.me/tgpass_bot?start={out['code']}"
+
+
+def test_demo_runs_as_a_process() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tgpass.cli", "demo"], capture_output=True, text=True, check=True
+    )
+    assert "accepted" in result.stdout
+    assert "refused: expired" in result.stdout
+    assert "refused: bad_signature" in result.stdout
