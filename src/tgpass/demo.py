@@ -63,9 +63,8 @@ def run_demo() -> None:
     ]
     for title, check in steps:
         print(f"- {title}\n  {_outcome(check)}\n")
-    print(
-        f"- A deep link to link an account:\n  {start_link('tgpass_demo_bot', new_link_code())}\n"
-    )
+    link = start_link("tgpass_demo_bot", new_link_code())
+    print(f"- A deep link that links an account through the bot:\n  {link}\n")
     print(
         "Next: the sandbox Telegram, the service (sign-in, account linking through the bot)\n"
         "and gated private chats. Try the command line too: tgpass initdata verify --help"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -20,6 +21,7 @@ from tgpass import (
 )
 from tgpass.testing import TEST_BOT_TOKEN
 from tgpass.verify._fields import _decode
+from tgpass.verify.keys import HmacSha256
 
 NOW = 1_767_225_600
 KNOWN = {
@@ -156,3 +158,9 @@ def test_fast_decode_equals_unquote_plus(text: str) -> None:
     except InvalidAuthData:
         actual = None
     assert actual == expected
+
+
+@fast
+@given(st.binary(max_size=200), st.binary(max_size=300))
+def test_prepared_hmac_equals_the_standard_library(key: bytes, message: bytes) -> None:
+    assert HmacSha256(key).digest(message) == hmac.digest(key, message, "sha256")

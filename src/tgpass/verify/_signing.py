@@ -19,6 +19,7 @@ from tgpass.errors import InvalidAuthData
 
 from ._clock import parse_auth_date
 from ._fields import data_check_string
+from .keys import HmacSha256
 
 HASH_ONLY = frozenset({"hash"})
 HASH_AND_SIGNATURE = frozenset({"hash", "signature"})
@@ -32,19 +33,23 @@ def received_hash(fields: Mapping[str, str]) -> str:
     return value
 
 
-def hmac_signer(check_string: bytes, received: str, secrets: Sequence[tuple[int, bytes]]) -> int:
+def hmac_signer(
+    check_string: bytes, received: str, secrets: Sequence[tuple[int, HmacSha256]]
+) -> int:
     """The id of the bot whose secret signed ``check_string`` with ``received``."""
     # compare_digest needs ASCII str of any length; anything else cannot be a SHA-256 hex digest.
     if len(received) == 64 and received.isascii():
         received = received.lower()
         for bot_id, secret in secrets:
-            expected = hmac.digest(secret, check_string, "sha256").hex()
+            expected = secret.digest(check_string).hex()
             if hmac.compare_digest(expected, received):
                 return bot_id
     raise InvalidAuthData("bad_signature", "the hash does not match the data", field="hash")
 
 
-def hmac_checked(fields: dict[str, str], secrets: Sequence[tuple[int, bytes]]) -> tuple[int, int]:
+def hmac_checked(
+    fields: dict[str, str], secrets: Sequence[tuple[int, HmacSha256]]
+) -> tuple[int, int]:
     """(signing bot id, auth_date) once the hash is found to match one of ``secrets``."""
     received = received_hash(fields)
     auth_date = parse_auth_date(fields.get("auth_date"))
@@ -52,8 +57,8 @@ def hmac_checked(fields: dict[str, str], secrets: Sequence[tuple[int, bytes]]) -
     return bot_id, auth_date
 
 
-def hmac_hex(secret: bytes, fields: dict[str, str]) -> str:
-    return hmac.digest(secret, data_check_string(fields, HASH_ONLY), "sha256").hex()
+def hmac_hex(secret: HmacSha256, fields: dict[str, str]) -> str:
+    return secret.digest(data_check_string(fields, HASH_ONLY)).hex()
 
 
 def third_party_message(bot_id: int, fields: dict[str, str]) -> bytes:

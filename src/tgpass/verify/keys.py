@@ -22,15 +22,42 @@ TELEGRAM_TEST_PUBLIC_KEY = "40055058a4ee38156a06562e52eece92a771bcd8346a8c4615cb
 _TOKEN = re.compile(r"([0-9]{1,20}):[A-Za-z0-9_-]{1,200}")
 
 
+class HmacSha256:
+    """HMAC-SHA256 with one key, its padded inner and outer states hashed once (RFC 2104).
+
+    ``hmac.digest`` sets up the key anew on every call; for the short messages Telegram signs
+    that setup is most of the cost, so each bot's key is prepared once.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        padded = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+
+    def digest(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    def __repr__(self) -> str:
+        return "HmacSha256(<secret>)"
+
+
 @dataclass(frozen=True, slots=True)
 class BotKeys:
     """What one bot's token derives, computed once; the token itself is not kept."""
 
     bot_id: int
-    web_app: bytes = field(repr=False)
-    """HMAC-SHA256(key=b"WebAppData", msg=token): the Mini App secret."""
-    login_widget: bytes = field(repr=False)
-    """SHA256(token): the Login Widget and LoginUrl secret."""
+    web_app: HmacSha256 = field(repr=False)
+    """Keyed with HMAC-SHA256(key=b"WebAppData", msg=token): the Mini App secret."""
+    login_widget: HmacSha256 = field(repr=False)
+    """Keyed with SHA256(token): the Login Widget and LoginUrl secret."""
 
 
 def bot_id_from_token(bot_token: str) -> int:
@@ -47,8 +74,8 @@ def derive_bot_keys(bot_token: str) -> BotKeys:
     token = bot_token.encode()
     return BotKeys(
         bot_id=bot_id,
-        web_app=hmac.digest(b"WebAppData", token, "sha256"),
-        login_widget=hashlib.sha256(token).digest(),
+        web_app=HmacSha256(hmac.digest(b"WebAppData", token, "sha256")),
+        login_widget=HmacSha256(hashlib.sha256(token).digest()),
     )
 
 
