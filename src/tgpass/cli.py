@@ -111,6 +111,14 @@ def _add_checks(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--now", type=float, default=None, metavar="UNIX", help="check as of")
 
 
+def _add_sign(commands: Any, help: str, handler: Handler) -> None:
+    sign = commands.add_parser("sign", help=help)
+    sign.add_argument("--bot-token", help="default: $TGPASS_BOT_TOKEN")
+    sign.add_argument("--field", type=_field, action="append", default=[], metavar="KEY=VALUE")
+    sign.add_argument("--auth-date", type=int, metavar="UNIX", help="default: now")
+    sign.set_defaults(handler=handler)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tgpass", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,11 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("raw", metavar="RAW")
     parse.set_defaults(handler=_initdata_parse)
 
-    sign = initdata_commands.add_parser("sign", help="make signed init data")
-    sign.add_argument("--bot-token")
-    sign.add_argument("--field", type=_field, action="append", default=[], metavar="KEY=VALUE")
-    sign.add_argument("--auth-date", type=int, metavar="UNIX")
-    sign.set_defaults(handler=_initdata_sign)
+    _add_sign(initdata_commands, "make signed init data", _initdata_sign)
 
     widget = commands.add_parser("widget", help="Login Widget and LoginUrl data")
     widget_commands = widget.add_subparsers(dest="action", required=True)
@@ -146,11 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_checks(wverify)
     wverify.add_argument("data", metavar="QUERY_STRING_OR_JSON", help="or - for stdin")
     wverify.set_defaults(handler=_widget_verify)
-    wsign = widget_commands.add_parser("sign", help="make signed widget data")
-    wsign.add_argument("--bot-token")
-    wsign.add_argument("--field", type=_field, action="append", default=[], metavar="KEY=VALUE")
-    wsign.add_argument("--auth-date", type=int, metavar="UNIX")
-    wsign.set_defaults(handler=_widget_sign)
+    _add_sign(widget_commands, "make signed widget data", _widget_sign)
 
     link = commands.add_parser("link", help="a bot deep link with a fresh one-time code")
     link.add_argument("--bot", required=True, help="the bot's username")

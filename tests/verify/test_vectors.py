@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,6 +29,16 @@ def _check_expectations(result: Any, expect: dict[str, Any]) -> None:
         assert actual == expected, dotted
 
 
+def _holds(case: dict[str, Any], check: Callable[[], Any]) -> None:
+    """A valid case meets its expectations; an invalid one fails with its error code."""
+    if case["valid"]:
+        _check_expectations(check(), case["expect"])
+    else:
+        with pytest.raises(tgpass.InvalidAuthData) as caught:
+            check()
+        assert caught.value.code == case["error_code"]
+
+
 def _ids(cases: list[dict[str, Any]]) -> list[str]:
     return [case["name"] for case in cases]
 
@@ -40,12 +50,7 @@ def test_init_data_vector(case: dict[str, Any]) -> None:
             case["raw"], case["bot_token"], max_age=case.get("max_age", 86400), now=case["now"]
         )
 
-    if case["valid"]:
-        _check_expectations(check(), case["expect"])
-    else:
-        with pytest.raises(tgpass.InvalidAuthData) as caught:
-            check()
-        assert caught.value.code == case["error_code"]
+    _holds(case, check)
 
 
 @pytest.mark.parametrize("case", VECTORS["third_party"], ids=_ids(VECTORS["third_party"]))
@@ -55,12 +60,7 @@ def test_third_party_vector(case: dict[str, Any]) -> None:
             case["raw"], case["bot_id"], public_key=case["public_key"], now=case["now"]
         )
 
-    if case["valid"]:
-        _check_expectations(check(), case["expect"])
-    else:
-        with pytest.raises(tgpass.InvalidAuthData) as caught:
-            check()
-        assert caught.value.code == case["error_code"]
+    _holds(case, check)
 
 
 @pytest.mark.parametrize("case", VECTORS["login_widget"], ids=_ids(VECTORS["login_widget"]))
@@ -76,12 +76,7 @@ def test_login_widget_vector(case: dict[str, Any], form: str) -> None:
     def check() -> tgpass.TelegramLogin:
         return tgpass.validate_login_widget(data, case["bot_token"], now=case["now"])
 
-    if case["valid"]:
-        _check_expectations(check(), case["expect"])
-    else:
-        with pytest.raises(tgpass.InvalidAuthData) as caught:
-            check()
-        assert caught.value.code == case["error_code"]
+    _holds(case, check)
 
 
 def test_every_kind_of_vector_is_present() -> None:
