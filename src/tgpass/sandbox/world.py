@@ -1,0 +1,687 @@
+"""The simulated Telegram: accounts, bots, chats, messages and the updates bots receive.
+
+Pure and synchronous: no I/O, the clock injected. The Bot API layer (``botapi``) and the
+user-side control API call into it; every rule Telegram enforces that tgpass depends on lives
+here, so it is tested without a server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import CHAT_NOT_FOUND, bad_request, forbidden
+
+Json = dict[str, Any]
+
+# Telegram leaves these out unless a bot asks for them in allowed_updates.
+OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+JOIN_REQUEST_DM_WINDOW = 300  # a join request's user_chat_id may be messaged for 5 minutes
+_COMMAND = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
+
+
+@dataclass
+class Account:
+    """A simulated person with a Telegram account."""
+
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = "en"
+    phone_number: str | None = None
+    photo_url: str | None = None
+    is_premium: bool = False
+
+    def as_user(self) -> Json:
+        user: Json = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        for name in ("last_name", "username", "language_code"):
+            if getattr(self, name) is not None:
+                user[name] = getattr(self, name)
+        if self.is_premium:
+            user["is_premium"] = True
+        return user
+
+
+@dataclass
+class Webhook:
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    ip_address: str = "127.0.0.1"
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+
+@dataclass
+class Bot:
+    id: int
+    token: str
+    username: str
+    first_name: str
+    web_app_url: str | None = None
+    updates: list[Json] = field(default_factory=list)
+    next_update_id: int = 1
+    allowed_updates: frozenset[str] | None = None
+    webhook: Webhook | None = None
+    commands: list[Json] = field(default_factory=list)
+    menu_button: Json = field(default_factory=lambda: {"type": "default"})
+
+    def as_user(self) -> Json:
+        return {
+            "id": self.id,
+            "is_bot": True,
+            "first_name": self.first_name,
+            "username": self.username,
+        }
+
+    def get_me(self) -> Json:
+        return {
+            **self.as_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": self.web_app_url is not None,
+        }
+
+    def wants(self, kind: str) -> bool:
+        if self.allowed_updates is None or not self.allowed_updates:
+            return kind not in OPT_IN_UPDATES
+        return kind in self.allowed_updates
+
+
+@dataclass
+class Member:
+    user_id: int
+    status: str  # creator | administrator | member | restricted | left | kicked
+    rights: Json = field(default_factory=dict)
+    until_date: int = 0
+
+
+@dataclass
+class InviteLink:
+    invite_link: str
+    creator_id: int
+    creates_join_request: bool = False
+    is_primary: bool = False
+    is_revoked: bool = False
+    name: str | None = None
+    expire_date: int | None = None
+    member_limit: int | None = None
+    joined: int = 0
+
+    def as_json(self, world: World) -> Json:
+        link: Json = {
+            "invite_link": self.invite_link,
+            "creator": world.participant(self.creator_id),
+            "creates_join_request": self.creates_join_request,
+            "is_primary": self.is_primary,
+            "is_revoked": self.is_revoked,
+        }
+        for name in ("name", "expire_date", "member_limit"):
+            if getattr(self, name) is not None:
+                link[name] = getattr(self, name)
+        if self.creates_join_request:
+            link["pending_join_request_count"] = 0
+        return link
+
+
+@dataclass
+class JoinRequest:
+    user_id: int
+    date: int
+    invite_link: str | None
+    bio: str | None = None
+
+
+@dataclass
+class Chat:
+    """A group, supergroup or channel. Private chats are ``Dialog``s."""
+
+    id: int
+    type: str
+    title: str
+    username: str | None = None
+    members: dict[int, Member] = field(default_factory=dict)
+    messages: list[Json] = field(default_factory=list)
+    invite_links: dict[str, InviteLink] = field(default_factory=dict)
+    join_requests: dict[int, JoinRequest] = field(default_factory=dict)
+    next_message_id: int = 1
+
+    def as_chat(self) -> Json:
+        chat: Json = {"id": self.id, "type": self.type, "title": self.title}
+        if self.username:
+            chat["username"] = self.username
+        return chat
+
+    def is_member(self, user_id: int) -> bool:
+        member = self.members.get(user_id)
+        return member is not None and member.status in {"creator", "administrator", "member"}
+
+
+@dataclass
+class Dialog:
+    """The private chat of one account with one bot. Its chat id is the account's id."""
+
+    bot_id: int
+    user_id: int
+    messages: list[Json] = field(default_factory=list)
+    started: bool = False
+    blocked: bool = False
+    next_message_id: int = 1
+    # set when a join request lets the bot write first, until then + 5 minutes
+    may_write_until: int = 0
+    reply_keyboard: Json | None = None  # the bot's current reply keyboard, shown to the user
+
+
+class World:
+    """All simulated state. Methods named after what a user or a bot does."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.accounts: dict[int, Account] = {}
+        self.bots: dict[int, Bot] = {}
+        self.bots_by_token: dict[str, Bot] = {}
+        self.chats: dict[int, Chat] = {}
+        self.dialogs: dict[tuple[int, int], Dialog] = {}
+        self._ids = itertools.count(5_000_000_001)  # user ids beyond 2**32, as Telegram's are
+        self._chat_ids = itertools.count(1_001_000_000_001)
+        self._callback_ids = itertools.count(4_000_000_000_000_001)
+        self.callback_queries: dict[str, tuple[int, int]] = {}  # id -> (bot_id, user_id)
+        self.callback_answers: dict[str, Json] = {}
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    # -- creating the world ---------------------------------------------------------------
+
+    def add_account(self, first_name: str, **details: Any) -> Account:
+        account = Account(
+            id=details.pop("id", None) or next(self._ids), first_name=first_name, **details
+        )
+        if account.id in self.accounts or account.id in self.bots:
+            raise ValueError(f"id {account.id} is taken")
+        self.accounts[account.id] = account
+        return account
+
+    def add_bot(self, username: str, first_name: str | None = None, **details: Any) -> Bot:
+        bot_id = details.pop("id", None) or next(self._ids)
+        token = details.pop("token", None) or f"{bot_id}:{secrets.token_urlsafe(26)}"
+        if not token.startswith(f"{bot_id}:"):
+            raise ValueError("a bot token starts with the bot's id")
+        if self.find_bot(username) is not None:
+            raise ValueError(f"@{username} is taken")
+        bot = Bot(
+            id=bot_id, token=token, username=username, first_name=first_name or username, **details
+        )
+        self.bots[bot.id] = bot
+        self.bots_by_token[token] = bot
+        return bot
+
+    def add_chat(
+        self,
+        title: str,
+        *,
+        type: str = "supergroup",
+        owner_id: int,
+        username: str | None = None,
+        members: Iterable[int] = (),
+    ) -> Chat:
+        if type not in {"group", "supergroup", "channel"}:
+            raise ValueError("a chat is a group, supergroup or channel")
+        number = next(self._chat_ids)
+        chat_id = -number if type != "group" else -(number % 1_000_000_000)
+        chat = Chat(id=chat_id, type=type, title=title, username=username)
+        chat.members[owner_id] = Member(owner_id, "creator")
+        for user_id in members:
+            chat.members[user_id] = Member(user_id, "member")
+        self.chats[chat.id] = chat
+        return chat
+
+    def add_bot_to_chat(
+        self, bot_id: int, chat_id: int, *, admin_rights: Json | None = None
+    ) -> None:
+        chat = self.chat(chat_id)
+        old = self.member_json(chat, bot_id)
+        status = "administrator" if admin_rights is not None else "member"
+        chat.members[bot_id] = Member(bot_id, status, dict(admin_rights or {}))
+        self._notify_member_change(chat, bot_id, old, actor_id=self._owner(chat))
+
+    # -- finding things -------------------------------------------------------------------
+
+    def account(self, user_id: int) -> Account:
+        account = self.accounts.get(user_id)
+        if account is None:
+            raise KeyError(f"no account {user_id}")
+        return account
+
+    def find_bot(self, username: str) -> Bot | None:
+        name = username.removeprefix("@").lower()
+        return next((b for b in self.bots.values() if b.username.lower() == name), None)
+
+    def bot_by_username(self, username: str) -> Bot:
+        bot = self.find_bot(username)
+        if bot is None:
+            raise KeyError(f"no bot @{username}")
+        return bot
+
+    def chat(self, chat_id: int) -> Chat:
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise bad_request(CHAT_NOT_FOUND)
+        return chat
+
+    def participant(self, user_id: int) -> Json:
+        if user_id in self.bots:
+            return self.bots[user_id].as_user()
+        return self.account(user_id).as_user()
+
+    def dialog(self, bot_id: int, user_id: int) -> Dialog:
+        key = (bot_id, user_id)
+        if key not in self.dialogs:
+            self.dialogs[key] = Dialog(bot_id, user_id)
+        return self.dialogs[key]
+
+    def member_json(self, chat: Chat, user_id: int) -> Json:
+        member = chat.members.get(user_id)
+        status = member.status if member else "left"
+        data: Json = {"user": self.participant(user_id), "status": status}
+        if member is not None and member.status == "administrator":
+            data.update({"can_be_edited": False, **_ADMIN_DEFAULTS, **member.rights})
+        if member is not None and member.status == "kicked":
+            data["until_date"] = member.until_date
+        if member is not None and member.status == "creator":
+            data["is_anonymous"] = False
+        return data
+
+    def _owner(self, chat: Chat) -> int:
+        return next(uid for uid, m in chat.members.items() if m.status == "creator")
+
+    # -- updates --------------------------------------------------------------------------
+
+    def enqueue(self, bot: Bot, kind: str, payload: Json) -> None:
+        if not bot.wants(kind):
+            return
+        bot.updates.append({"update_id": bot.next_update_id, kind: payload})
+        bot.next_update_id += 1
+
+    def take_updates(self, bot: Bot, offset: int | None, limit: int) -> list[Json]:
+        """getUpdates: confirm what is below ``offset``; a negative offset keeps the last -N."""
+        if offset is not None and offset < 0:
+            del bot.updates[: max(len(bot.updates) + offset, 0)]
+        elif offset is not None:
+            bot.updates[:] = [u for u in bot.updates if u["update_id"] >= offset]
+        return bot.updates[:limit]
+
+    def confirm_update(self, bot: Bot, update_id: int) -> None:
+        bot.updates[:] = [u for u in bot.updates if u["update_id"] != update_id]
+
+    # -- messages -------------------------------------------------------------------------
+
+    def _store(self, target: Chat | Dialog, message: Json) -> Json:
+        message["message_id"] = target.next_message_id
+        target.next_message_id += 1
+        target.messages.append(message)
+        return message
+
+    def user_message(self, user_id: int, bot: Bot, content: Json) -> Json:
+        """An account writes in its dialog with ``bot``: the bot gets a ``message`` update."""
+        dialog = self.dialog(bot.id, user_id)
+        if dialog.blocked:
+            self.unblock(user_id, bot)
+        dialog.started = True
+        message = self._store(
+            dialog,
+            {
+                "from": self.account(user_id).as_user(),
+                "chat": self.private_chat_json(user_id),
+                "date": self.now(),
+                **content,
+            },
+        )
+        self.enqueue(bot, "message", message)
+        return message
+
+    def private_chat_json(self, user_id: int) -> Json:
+        account = self.account(user_id)
+        chat: Json = {"id": account.id, "type": "private", "first_name": account.first_name}
+        if account.last_name:
+            chat["last_name"] = account.last_name
+        if account.username:
+            chat["username"] = account.username
+        return chat
+
+    def send_text(self, user_id: int, bot: Bot, text: str) -> Json:
+        content: Json = {"text": text}
+        entities = command_entities(text)
+        if entities:
+            content["entities"] = entities
+        return self.user_message(user_id, bot, content)
+
+    def start(self, user_id: int, bot: Bot, payload: str | None = None) -> Json:
+        """The user presses Start (from a deep link with ``payload``, or plainly)."""
+        return self.send_text(user_id, bot, "/start" if not payload else f"/start {payload}")
+
+    def bot_message(self, bot: Bot, chat_id: int | str, content: Json) -> Json:
+        """A bot sends a message: into a dialog (chat id = user id) or a group."""
+        target = self.resolve_chat(chat_id, bot)
+        if isinstance(target, Dialog):
+            chat_json = self.private_chat_json(target.user_id)
+        else:
+            if not target.is_member(bot.id):
+                raise forbidden("bot is not a member of the supergroup chat")
+            chat_json = target.as_chat()
+        return self._store(
+            target, {"from": bot.as_user(), "chat": chat_json, "date": self.now(), **content}
+        )
+
+    def resolve_chat(self, chat_id: int | str, bot: Bot) -> Chat | Dialog:
+        """What ``chat_id`` names for ``bot``, with Telegram's 400s and 403s."""
+        if isinstance(chat_id, str):
+            name = chat_id.removeprefix("@").lower()
+            found = next(
+                (c for c in self.chats.values() if (c.username or "").lower() == name), None
+            )
+            if found is None:
+                raise bad_request(CHAT_NOT_FOUND)
+            return found
+        if chat_id in self.chats:
+            return self.chats[chat_id]
+        if chat_id in self.accounts:
+            dialog = self.dialogs.get((bot.id, chat_id))
+            if dialog is None or not (dialog.started or dialog.may_write_until >= self.now()):
+                raise forbidden("bot can't initiate conversation with a user")
+            if dialog.blocked:
+                raise forbidden("bot was blocked by the user")
+            return dialog
+        raise bad_request(CHAT_NOT_FOUND)
+
+    def find_message(self, target: Chat | Dialog, message_id: int) -> Json:
+        for message in target.messages:
+            if message["message_id"] == message_id:
+                return message
+        raise bad_request("message to edit not found")
+
+    # -- blocking -------------------------------------------------------------------------
+
+    def block(self, user_id: int, bot: Bot) -> None:
+        dialog = self.dialog(bot.id, user_id)
+        if not dialog.blocked:
+            dialog.blocked = True
+            self._my_chat_member_private(user_id, bot, "member", "kicked")
+
+    def unblock(self, user_id: int, bot: Bot) -> None:
+        dialog = self.dialog(bot.id, user_id)
+        if dialog.blocked:
+            dialog.blocked = False
+            self._my_chat_member_private(user_id, bot, "kicked", "member")
+
+    def _my_chat_member_private(self, user_id: int, bot: Bot, old: str, new: str) -> None:
+        def member(status: str) -> Json:
+            data: Json = {"user": bot.as_user(), "status": status}
+            if status == "kicked":
+                data["until_date"] = 0
+            return data
+
+        self.enqueue(
+            bot,
+            "my_chat_member",
+            {
+                "chat": self.private_chat_json(user_id),
+                "from": self.account(user_id).as_user(),
+                "date": self.now(),
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
+            },
+        )
+
+    # -- membership -----------------------------------------------------------------------
+
+    def _notify_member_change(self, chat: Chat, user_id: int, old: Json, *, actor_id: int) -> None:
+        """``chat_member`` to admin bots (if asked for) and ``my_chat_member`` to the bot itself."""
+        new = self.member_json(chat, user_id)
+        if old["status"] == new["status"] and old.get("until_date") == new.get("until_date"):
+            return
+        change = {
+            "chat": chat.as_chat(),
+            "from": self.participant(actor_id),
+            "date": self.now(),
+            "old_chat_member": old,
+            "new_chat_member": new,
+        }
+        if user_id in self.bots:
+            self.enqueue(self.bots[user_id], "my_chat_member", change)
+        for member_id, member in chat.members.items():
+            if member_id in self.bots and member.status == "administrator" and member_id != user_id:
+                self.enqueue(self.bots[member_id], "chat_member", change)
+
+    def set_status(
+        self, chat: Chat, user_id: int, status: str, *, actor_id: int, until: int = 0
+    ) -> None:
+        old = self.member_json(chat, user_id)
+        if status == "left":
+            chat.members.pop(user_id, None)
+        else:
+            chat.members[user_id] = Member(user_id, status, until_date=until)
+        self._notify_member_change(chat, user_id, old, actor_id=actor_id)
+
+    def require_admin(self, chat: Chat, bot: Bot, right: str) -> None:
+        """The bot must administer ``chat`` with ``right`` (can_invite_users, ...)."""
+        member = chat.members.get(bot.id)
+        entitled = member is not None and (
+            member.status == "creator"
+            or (member.status == "administrator" and member.rights.get(right, False))
+        )
+        if not entitled:
+            raise bad_request(_MISSING_RIGHT.get(right, "not enough rights"))
+
+    def join(self, user_id: int, chat: Chat, invite: InviteLink | None) -> None:
+        member = chat.members.get(user_id)
+        if member is not None and member.status == "kicked":
+            raise forbidden("user is banned in this chat")  # the client says "banned"
+        if chat.is_member(user_id):
+            return
+        self.set_status(chat, user_id, "member", actor_id=user_id)
+        if invite is not None:
+            invite.joined += 1
+        if chat.type != "channel":
+            who = self.participant(user_id)
+            message = self._store(
+                chat,
+                {
+                    "from": who,
+                    "chat": chat.as_chat(),
+                    "date": self.now(),
+                    "new_chat_members": [who],
+                },
+            )
+            for member_id in chat.members:
+                if member_id in self.bots and chat.is_member(member_id):
+                    self.enqueue(self.bots[member_id], "message", message)
+
+    # -- invite links, join requests, bans --------------------------------------------------
+
+    def create_invite_link(
+        self,
+        bot: Bot,
+        chat: Chat,
+        *,
+        name: str | None = None,
+        expire_date: int | None = None,
+        member_limit: int | None = None,
+        creates_join_request: bool = False,
+    ) -> InviteLink:
+        self.require_admin(chat, bot, "can_invite_users")
+        _check_link_terms(name, member_limit, creates_join_request)
+        link = InviteLink(
+            invite_link=f"https://t.me/+{secrets.token_urlsafe(12)}",
+            creator_id=bot.id,
+            creates_join_request=creates_join_request,
+            name=name,
+            expire_date=expire_date,
+            member_limit=member_limit,
+        )
+        chat.invite_links[link.invite_link] = link
+        return link
+
+    def edit_invite_link(self, bot: Bot, chat: Chat, invite_link: str, **terms: Any) -> InviteLink:
+        self.require_admin(chat, bot, "can_invite_users")
+        link = self._own_link(chat, bot, invite_link)
+        merged = {
+            "name": link.name,
+            "member_limit": link.member_limit,
+            "creates_join_request": link.creates_join_request,
+            "expire_date": link.expire_date,
+            **terms,
+        }
+        _check_link_terms(merged["name"], merged["member_limit"], merged["creates_join_request"])
+        for key, value in merged.items():
+            setattr(link, key, value)
+        return link
+
+    def revoke_invite_link(self, bot: Bot, chat: Chat, invite_link: str) -> InviteLink:
+        self.require_admin(chat, bot, "can_invite_users")
+        link = self._own_link(chat, bot, invite_link)
+        link.is_revoked = True
+        return link
+
+    def _own_link(self, chat: Chat, bot: Bot, invite_link: str) -> InviteLink:
+        link = chat.invite_links.get(invite_link)
+        if link is None:
+            raise bad_request("INVITE_HASH_INVALID")
+        if link.creator_id != bot.id:
+            raise bad_request("CHAT_ADMIN_REQUIRED")
+        return link
+
+    def find_invite(self, invite_link: str) -> tuple[Chat, InviteLink]:
+        for chat in self.chats.values():
+            link = chat.invite_links.get(invite_link)
+            if link is not None:
+                return chat, link
+        raise KeyError("this invite link is not valid")
+
+    def open_invite(self, user_id: int, invite_link: str) -> str:
+        """A user opens an invite link: joins, or sends a join request. Returns what happened."""
+        chat, link = self.find_invite(invite_link)
+        usable = (
+            not link.is_revoked
+            and (link.expire_date is None or link.expire_date > self.now())
+            and (link.member_limit is None or link.joined < link.member_limit)
+        )
+        if not usable:
+            raise PermissionError("this invite link has expired")
+        if chat.is_member(user_id):
+            return "already a member"
+        banned = chat.members.get(user_id)
+        if banned is not None and banned.status == "kicked":
+            raise PermissionError("you are banned from this chat")
+        if link.creates_join_request:
+            self._request_to_join(user_id, chat, link)
+            return "join request sent"
+        self.join(user_id, chat, link)
+        return "joined"
+
+    def _request_to_join(self, user_id: int, chat: Chat, link: InviteLink) -> None:
+        request = JoinRequest(user_id=user_id, date=self.now(), invite_link=link.invite_link)
+        chat.join_requests[user_id] = request
+        creator = self.bots.get(link.creator_id)
+        admins = [creator] if creator is not None else []
+        admins += [
+            self.bots[uid]
+            for uid, m in chat.members.items()
+            if uid in self.bots and m.status == "administrator" and uid != link.creator_id
+        ]
+        for bot in admins:
+            self.dialog(bot.id, user_id).may_write_until = self.now() + JOIN_REQUEST_DM_WINDOW
+            self.enqueue(
+                bot,
+                "chat_join_request",
+                {
+                    "chat": chat.as_chat(),
+                    "from": self.account(user_id).as_user(),
+                    "user_chat_id": user_id,
+                    "date": request.date,
+                    "invite_link": link.as_json(self),
+                },
+            )
+
+    def answer_join_request(self, bot: Bot, chat: Chat, user_id: int, *, approve: bool) -> None:
+        self.require_admin(chat, bot, "can_invite_users")
+        request = chat.join_requests.pop(user_id, None)
+        if request is None:
+            raise bad_request("HIDE_REQUESTER_MISSING")
+        if approve:
+            link = chat.invite_links.get(request.invite_link or "")
+            self.join(user_id, chat, link)
+
+    def ban(self, bot: Bot, chat: Chat, user_id: int, until_date: int = 0) -> None:
+        self.require_admin(chat, bot, "can_restrict_members")
+        if user_id not in self.accounts and user_id not in self.bots:
+            raise bad_request("user not found")
+        if chat.members.get(user_id, Member(user_id, "left")).status == "creator":
+            raise bad_request("can't remove chat owner")
+        self.set_status(chat, user_id, "kicked", actor_id=bot.id, until=until_date)
+
+    def unban(self, bot: Bot, chat: Chat, user_id: int, *, only_if_banned: bool = False) -> None:
+        self.require_admin(chat, bot, "can_restrict_members")
+        member = chat.members.get(user_id)
+        if member is not None and member.status == "kicked":
+            self.set_status(chat, user_id, "left", actor_id=bot.id)
+        elif member is not None and chat.is_member(user_id) and not only_if_banned:
+            # Telegram: unbanning a current member without only_if_banned removes them.
+            if member.status == "creator":
+                raise bad_request("can't remove chat owner")
+            self.set_status(chat, user_id, "left", actor_id=bot.id)
+
+    def leave(self, user_id: int, chat: Chat) -> None:
+        if chat.is_member(user_id):
+            self.set_status(chat, user_id, "left", actor_id=user_id)
+
+
+_MISSING_RIGHT = {
+    "can_invite_users": "not enough rights to manage chat invite links",
+    "can_restrict_members": "not enough rights to restrict/unrestrict chat member",
+}
+
+_ADMIN_DEFAULTS: Json = {
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": False,
+    "can_manage_video_chats": False,
+    "can_restrict_members": False,
+    "can_promote_members": False,
+    "can_change_info": False,
+    "can_invite_users": False,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+}
+
+
+def _check_link_terms(
+    name: str | None, member_limit: int | None, creates_join_request: bool
+) -> None:
+    if name is not None and len(name) > 32:
+        raise bad_request("invite link name is too long")
+    if member_limit is not None and not 1 <= member_limit <= 99999:
+        raise bad_request("member limit must be between 1 and 99999")
+    if member_limit is not None and creates_join_request:
+        raise bad_request(
+            "member limit can't be specified for links requiring administrator approval"
+        )
+
+
+def command_entities(text: str) -> list[Json]:
+    """``bot_command`` entities, offsets in UTF-16 code units as Telegram counts them."""
+    entities = []
+    for match in _COMMAND.finditer(text):
+        offset = len(text[: match.start()].encode("utf-16-le")) // 2
+        length = len(match.group().encode("utf-16-le")) // 2
+        entities.append({"type": "bot_command", "offset": offset, "length": length})
+    return entities
