@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tgpass.sandbox import membership
 from tgpass.sandbox.world import World, command_entities
 
 
@@ -23,13 +24,13 @@ def test_chat_member_updates_only_when_asked_for() -> None:
     bot = world.add_bot("gate_bot")
     owner, joiner = world.add_account("O"), world.add_account("J")
     chat = world.add_chat("club", owner_id=owner.id)
-    world.add_bot_to_chat(bot.id, chat.id, admin_rights={"can_invite_users": True})
-    world.join(joiner.id, chat, None)
+    membership.add_bot_to_chat(world, bot.id, chat.id, admin_rights={"can_invite_users": True})
+    membership.join(world, joiner.id, chat, None)
     kinds = [next(k for k in u if k != "update_id") for u in bot.updates]
     assert "chat_member" not in kinds
     assert "my_chat_member" in kinds
     bot.allowed_updates = frozenset({"chat_member"})
-    world.leave(joiner.id, chat)
+    membership.leave(world, joiner.id, chat)
     assert [next(k for k in u if k != "update_id") for u in bot.updates][-1] == "chat_member"
 
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from . import membership
 from .errors import BotApiError, bad_request
 from .markup import checked_reply_markup, checked_text
 from .params import Params
@@ -301,46 +302,50 @@ def _link_terms(p: Params) -> Json:
 @method("createChatInviteLink")
 def create_chat_invite_link(world: World, bot: Bot, p: Params) -> Json:
     chat = _group(world, bot, p)
-    return world.create_invite_link(bot, chat, **_link_terms(p)).as_json(world)
+    return membership.create_invite_link(world, bot, chat, **_link_terms(p)).as_json(world)
 
 
 @method("editChatInviteLink")
 def edit_chat_invite_link(world: World, bot: Bot, p: Params) -> Json:
     chat = _group(world, bot, p)
     link = p.text("invite_link", required=True) or ""
-    return world.edit_invite_link(bot, chat, link, **_link_terms(p)).as_json(world)
+    return membership.edit_invite_link(world, bot, chat, link, **_link_terms(p)).as_json(world)
 
 
 @method("revokeChatInviteLink")
 def revoke_chat_invite_link(world: World, bot: Bot, p: Params) -> Json:
     chat = _group(world, bot, p)
     link = p.text("invite_link", required=True) or ""
-    return world.revoke_invite_link(bot, chat, link).as_json(world)
+    return membership.revoke_invite_link(world, bot, chat, link).as_json(world)
 
 
 @method("approveChatJoinRequest")
 def approve_chat_join_request(world: World, bot: Bot, p: Params) -> bool:
-    world.answer_join_request(bot, _group(world, bot, p), _user_id(world, p), approve=True)
+    membership.answer_join_request(
+        world, bot, _group(world, bot, p), _user_id(world, p), approve=True
+    )
     return True
 
 
 @method("declineChatJoinRequest")
 def decline_chat_join_request(world: World, bot: Bot, p: Params) -> bool:
-    world.answer_join_request(bot, _group(world, bot, p), _user_id(world, p), approve=False)
+    membership.answer_join_request(
+        world, bot, _group(world, bot, p), _user_id(world, p), approve=False
+    )
     return True
 
 
 @method("banChatMember")
 def ban_chat_member(world: World, bot: Bot, p: Params) -> bool:
     chat = _group(world, bot, p)
-    world.ban(bot, chat, _user_id(world, p), p.number("until_date", default=0) or 0)
+    membership.ban(world, bot, chat, _user_id(world, p), p.number("until_date", default=0) or 0)
     return True
 
 
 @method("unbanChatMember")
 def unban_chat_member(world: World, bot: Bot, p: Params) -> bool:
     chat = _group(world, bot, p)
-    world.unban(bot, chat, _user_id(world, p), only_if_banned=p.flag("only_if_banned"))
+    membership.unban(world, bot, chat, _user_id(world, p), only_if_banned=p.flag("only_if_banned"))
     return True
 
 

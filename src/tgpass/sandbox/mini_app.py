@@ -69,13 +69,18 @@ class SandboxSigner:
         return urlunsplit(parts._replace(fragment=launch))
 
     @staticmethod
-    def login_url(url: str, account: Account, bot: Bot, *, auth_date: int) -> str:
-        """A LoginUrl button: the widget's signed fields appended to the button's URL."""
+    def widget_fields(account: Account, bot: Bot, *, auth_date: int) -> dict[str, str]:
+        """The Login Widget's signed fields for this account."""
         fields: dict[str, object] = {"id": account.id, "first_name": account.first_name}
         for name in ("last_name", "username", "photo_url"):
             if getattr(account, name):
                 fields[name] = getattr(account, name)
-        signed = sign_login_widget(fields, bot.token, auth_date=auth_date)
+        return sign_login_widget(fields, bot.token, auth_date=auth_date)
+
+    @classmethod
+    def login_url(cls, url: str, account: Account, bot: Bot, *, auth_date: int) -> str:
+        """A LoginUrl button: the widget's signed fields appended to the button's URL."""
+        signed = cls.widget_fields(account, bot, auth_date=auth_date)
         parts = urlsplit(url)
         query = "&".join(q for q in (parts.query, urlencode(signed, quote_via=quote)) if q)
         return urlunsplit(parts._replace(query=query))

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from .app import create_app
+from .app import SandboxState, create_app
 from .world import World
 
 
@@ -30,9 +30,10 @@ class Sandbox:
 
     def __init__(self, world: World | None = None, *, host: str = "127.0.0.1", port: int = 0):
         self.world = world or World()
+        self.state = SandboxState(self.world)
         self.host = host
         self.port = port or free_port()
-        self.app = create_app(self.world)
+        self.app = create_app(self.state)
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.users: SandboxUsers | None = None
@@ -66,6 +67,7 @@ class Sandbox:
     ) -> None:
         if self.users is not None:
             await self.users.http.aclose()
+        await self.state.webhooks.close()
         if self._server is not None and self._task is not None:
             self._server.should_exit = True
             await self._task

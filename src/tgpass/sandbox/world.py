@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CHAT_NOT_FOUND, bad_request, forbidden
+from .limits import FloodControl, FloodLimits
 
 Json = dict[str, Any]
 
@@ -178,6 +179,8 @@ class Dialog:
     # set when a join request lets the bot write first, until then + 5 minutes
     may_write_until: int = 0
     reply_keyboard: Json | None = None  # the bot's current reply keyboard, shown to the user
+    pending_start: str | None = None  # a deep link's payload, sent when the user presses Start
+    chat_instance: str = field(default_factory=lambda: str(-secrets.randbits(62)))
 
 
 class World:
@@ -195,6 +198,7 @@ class World:
         self._callback_ids = itertools.count(4_000_000_000_000_001)
         self.callback_queries: dict[str, tuple[int, int]] = {}  # id -> (bot_id, user_id)
         self.callback_answers: dict[str, Json] = {}
+        self.flood = FloodControl(FloodLimits(), clock)
 
     def now(self) -> int:
         return int(self.clock())
@@ -243,15 +247,6 @@ class World:
             chat.members[user_id] = Member(user_id, "member")
         self.chats[chat.id] = chat
         return chat
-
-    def add_bot_to_chat(
-        self, bot_id: int, chat_id: int, *, admin_rights: Json | None = None
-    ) -> None:
-        chat = self.chat(chat_id)
-        old = self.member_json(chat, bot_id)
-        status = "administrator" if admin_rights is not None else "member"
-        chat.members[bot_id] = Member(bot_id, status, dict(admin_rights or {}))
-        self._notify_member_change(chat, bot_id, old, actor_id=self._owner(chat))
 
     # -- finding things -------------------------------------------------------------------
 
@@ -377,6 +372,7 @@ class World:
             if not target.is_member(bot.id):
                 raise forbidden("bot is not a member of the supergroup chat")
             chat_json = target.as_chat()
+        self.flood.take(bot.id, chat_json["id"], group=not isinstance(target, Dialog))
         return self._store(
             target, {"from": bot.as_user(), "chat": chat_json, "date": self.now(), **content}
         )
@@ -441,213 +437,6 @@ class World:
             },
         )
 
-    # -- membership -----------------------------------------------------------------------
-
-    def _notify_member_change(self, chat: Chat, user_id: int, old: Json, *, actor_id: int) -> None:
-        """``chat_member`` to admin bots (if asked for) and ``my_chat_member`` to the bot itself."""
-        new = self.member_json(chat, user_id)
-        if old["status"] == new["status"] and old.get("until_date") == new.get("until_date"):
-            return
-        change = {
-            "chat": chat.as_chat(),
-            "from": self.participant(actor_id),
-            "date": self.now(),
-            "old_chat_member": old,
-            "new_chat_member": new,
-        }
-        if user_id in self.bots:
-            self.enqueue(self.bots[user_id], "my_chat_member", change)
-        for member_id, member in chat.members.items():
-            if member_id in self.bots and member.status == "administrator" and member_id != user_id:
-                self.enqueue(self.bots[member_id], "chat_member", change)
-
-    def set_status(
-        self, chat: Chat, user_id: int, status: str, *, actor_id: int, until: int = 0
-    ) -> None:
-        old = self.member_json(chat, user_id)
-        if status == "left":
-            chat.members.pop(user_id, None)
-        else:
-            chat.members[user_id] = Member(user_id, status, until_date=until)
-        self._notify_member_change(chat, user_id, old, actor_id=actor_id)
-
-    def require_admin(self, chat: Chat, bot: Bot, right: str) -> None:
-        """The bot must administer ``chat`` with ``right`` (can_invite_users, ...)."""
-        member = chat.members.get(bot.id)
-        entitled = member is not None and (
-            member.status == "creator"
-            or (member.status == "administrator" and member.rights.get(right, False))
-        )
-        if not entitled:
-            raise bad_request(_MISSING_RIGHT.get(right, "not enough rights"))
-
-    def join(self, user_id: int, chat: Chat, invite: InviteLink | None) -> None:
-        member = chat.members.get(user_id)
-        if member is not None and member.status == "kicked":
-            raise forbidden("user is banned in this chat")  # the client says "banned"
-        if chat.is_member(user_id):
-            return
-        self.set_status(chat, user_id, "member", actor_id=user_id)
-        if invite is not None:
-            invite.joined += 1
-        if chat.type != "channel":
-            who = self.participant(user_id)
-            message = self._store(
-                chat,
-                {
-                    "from": who,
-                    "chat": chat.as_chat(),
-                    "date": self.now(),
-                    "new_chat_members": [who],
-                },
-            )
-            for member_id in chat.members:
-                if member_id in self.bots and chat.is_member(member_id):
-                    self.enqueue(self.bots[member_id], "message", message)
-
-    # -- invite links, join requests, bans --------------------------------------------------
-
-    def create_invite_link(
-        self,
-        bot: Bot,
-        chat: Chat,
-        *,
-        name: str | None = None,
-        expire_date: int | None = None,
-        member_limit: int | None = None,
-        creates_join_request: bool = False,
-    ) -> InviteLink:
-        self.require_admin(chat, bot, "can_invite_users")
-        _check_link_terms(name, member_limit, creates_join_request)
-        link = InviteLink(
-            invite_link=f"https://t.me/+{secrets.token_urlsafe(12)}",
-            creator_id=bot.id,
-            creates_join_request=creates_join_request,
-            name=name,
-            expire_date=expire_date,
-            member_limit=member_limit,
-        )
-        chat.invite_links[link.invite_link] = link
-        return link
-
-    def edit_invite_link(self, bot: Bot, chat: Chat, invite_link: str, **terms: Any) -> InviteLink:
-        self.require_admin(chat, bot, "can_invite_users")
-        link = self._own_link(chat, bot, invite_link)
-        merged = {
-            "name": link.name,
-            "member_limit": link.member_limit,
-            "creates_join_request": link.creates_join_request,
-            "expire_date": link.expire_date,
-            **terms,
-        }
-        _check_link_terms(merged["name"], merged["member_limit"], merged["creates_join_request"])
-        for key, value in merged.items():
-            setattr(link, key, value)
-        return link
-
-    def revoke_invite_link(self, bot: Bot, chat: Chat, invite_link: str) -> InviteLink:
-        self.require_admin(chat, bot, "can_invite_users")
-        link = self._own_link(chat, bot, invite_link)
-        link.is_revoked = True
-        return link
-
-    def _own_link(self, chat: Chat, bot: Bot, invite_link: str) -> InviteLink:
-        link = chat.invite_links.get(invite_link)
-        if link is None:
-            raise bad_request("INVITE_HASH_INVALID")
-        if link.creator_id != bot.id:
-            raise bad_request("CHAT_ADMIN_REQUIRED")
-        return link
-
-    def find_invite(self, invite_link: str) -> tuple[Chat, InviteLink]:
-        for chat in self.chats.values():
-            link = chat.invite_links.get(invite_link)
-            if link is not None:
-                return chat, link
-        raise KeyError("this invite link is not valid")
-
-    def open_invite(self, user_id: int, invite_link: str) -> str:
-        """A user opens an invite link: joins, or sends a join request. Returns what happened."""
-        chat, link = self.find_invite(invite_link)
-        usable = (
-            not link.is_revoked
-            and (link.expire_date is None or link.expire_date > self.now())
-            and (link.member_limit is None or link.joined < link.member_limit)
-        )
-        if not usable:
-            raise PermissionError("this invite link has expired")
-        if chat.is_member(user_id):
-            return "already a member"
-        banned = chat.members.get(user_id)
-        if banned is not None and banned.status == "kicked":
-            raise PermissionError("you are banned from this chat")
-        if link.creates_join_request:
-            self._request_to_join(user_id, chat, link)
-            return "join request sent"
-        self.join(user_id, chat, link)
-        return "joined"
-
-    def _request_to_join(self, user_id: int, chat: Chat, link: InviteLink) -> None:
-        request = JoinRequest(user_id=user_id, date=self.now(), invite_link=link.invite_link)
-        chat.join_requests[user_id] = request
-        creator = self.bots.get(link.creator_id)
-        admins = [creator] if creator is not None else []
-        admins += [
-            self.bots[uid]
-            for uid, m in chat.members.items()
-            if uid in self.bots and m.status == "administrator" and uid != link.creator_id
-        ]
-        for bot in admins:
-            self.dialog(bot.id, user_id).may_write_until = self.now() + JOIN_REQUEST_DM_WINDOW
-            self.enqueue(
-                bot,
-                "chat_join_request",
-                {
-                    "chat": chat.as_chat(),
-                    "from": self.account(user_id).as_user(),
-                    "user_chat_id": user_id,
-                    "date": request.date,
-                    "invite_link": link.as_json(self),
-                },
-            )
-
-    def answer_join_request(self, bot: Bot, chat: Chat, user_id: int, *, approve: bool) -> None:
-        self.require_admin(chat, bot, "can_invite_users")
-        request = chat.join_requests.pop(user_id, None)
-        if request is None:
-            raise bad_request("HIDE_REQUESTER_MISSING")
-        if approve:
-            link = chat.invite_links.get(request.invite_link or "")
-            self.join(user_id, chat, link)
-
-    def ban(self, bot: Bot, chat: Chat, user_id: int, until_date: int = 0) -> None:
-        self.require_admin(chat, bot, "can_restrict_members")
-        if user_id not in self.accounts and user_id not in self.bots:
-            raise bad_request("user not found")
-        if chat.members.get(user_id, Member(user_id, "left")).status == "creator":
-            raise bad_request("can't remove chat owner")
-        self.set_status(chat, user_id, "kicked", actor_id=bot.id, until=until_date)
-
-    def unban(self, bot: Bot, chat: Chat, user_id: int, *, only_if_banned: bool = False) -> None:
-        self.require_admin(chat, bot, "can_restrict_members")
-        member = chat.members.get(user_id)
-        if member is not None and member.status == "kicked":
-            self.set_status(chat, user_id, "left", actor_id=bot.id)
-        elif member is not None and chat.is_member(user_id) and not only_if_banned:
-            # Telegram: unbanning a current member without only_if_banned removes them.
-            if member.status == "creator":
-                raise bad_request("can't remove chat owner")
-            self.set_status(chat, user_id, "left", actor_id=bot.id)
-
-    def leave(self, user_id: int, chat: Chat) -> None:
-        if chat.is_member(user_id):
-            self.set_status(chat, user_id, "left", actor_id=user_id)
-
-
-_MISSING_RIGHT = {
-    "can_invite_users": "not enough rights to manage chat invite links",
-    "can_restrict_members": "not enough rights to restrict/unrestrict chat member",
-}
 
 _ADMIN_DEFAULTS: Json = {
     "is_anonymous": False,
@@ -662,19 +451,6 @@ _ADMIN_DEFAULTS: Json = {
     "can_edit_stories": False,
     "can_delete_stories": False,
 }
-
-
-def _check_link_terms(
-    name: str | None, member_limit: int | None, creates_join_request: bool
-) -> None:
-    if name is not None and len(name) > 32:
-        raise bad_request("invite link name is too long")
-    if member_limit is not None and not 1 <= member_limit <= 99999:
-        raise bad_request("member limit must be between 1 and 99999")
-    if member_limit is not None and creates_join_request:
-        raise bad_request(
-            "member limit can't be specified for links requiring administrator approval"
-        )
 
 
 def command_entities(text: str) -> list[Json]:

@@ -1,0 +1,298 @@
+"""The users' side as a JSON API under ``/sandbox/api``: build a world, act as its users,
+set limits and faults. Tests, the phone page and the demo all go through it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from . import membership
+from .errors import BotApiError
+from .faults import EVERY_BOT, Faults
+from .limits import FloodLimits
+
+if TYPE_CHECKING:
+    from .app import SandboxState
+
+Json = dict[str, Any]
+T = TypeVar("T")
+
+
+class NewAccount(BaseModel):
+    first_name: str = Field(min_length=1, max_length=64)
+    last_name: str | None = None
+    username: str | None = Field(None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+    language_code: str | None = "en"
+    phone_number: str | None = None
+    photo_url: str | None = None
+    is_premium: bool = False
+    id: int | None = Field(None, gt=0)
+
+
+class NewBot(BaseModel):
+    username: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+    first_name: str | None = None
+    token: str | None = None
+    web_app_url: str | None = None
+    id: int | None = Field(None, gt=0)
+
+
+class NewChat(BaseModel):
+    title: str = Field(min_length=1, max_length=128)
+    type: str = Field("supergroup", pattern="^(group|supergroup|channel)$")
+    owner_id: int
+    username: str | None = None
+    members: list[int] = []
+
+
+class BotInChat(BaseModel):
+    bot_id: int
+    admin_rights: Json | None = None
+
+
+class Member(BaseModel):
+    user_id: int
+
+
+class Start(BaseModel):
+    bot: str
+    payload: str | None = None
+
+
+class Text(BaseModel):
+    bot: str
+    text: str
+
+
+class ToBot(BaseModel):
+    bot: str
+
+
+class Press(BaseModel):
+    bot: str
+    message_id: int = 0
+    text: str
+
+
+class MiniApp(BaseModel):
+    bot: str
+    start_param: str | None = None
+
+
+class Link(BaseModel):
+    url: str
+
+
+class Invite(BaseModel):
+    invite_link: str
+
+
+class ChatRef(BaseModel):
+    chat_id: int
+
+
+class Limits(BaseModel):
+    enabled: bool = True
+    bot_per_second: float = Field(30.0, gt=0)
+    private_per_second: float = Field(1.0, gt=0)
+    private_burst: float = Field(3.0, ge=1)
+    group_per_minute: float = Field(20.0, gt=0)
+
+
+class FaultSettings(BaseModel):
+    bot_id: int = EVERY_BOT
+    latency: float = Field(0.0, ge=0, le=30)
+    error_rate: float = Field(0.0, ge=0, le=1)
+    flood_seconds: float = Field(0.0, ge=0)
+    webhook_failures: int = Field(0, ge=0)
+    webhook_failure_rate: float = Field(0.0, ge=0, le=1)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    def error(status: int, code: str, message: str) -> JSONResponse:
+        return JSONResponse({"error": {"code": code, "message": message}}, status)
+
+    @app.exception_handler(KeyError)
+    async def unknown(request: Request, failure: KeyError) -> JSONResponse:
+        return error(404, "not_found", str(failure.args[0] if failure.args else "not found"))
+
+    @app.exception_handler(PermissionError)
+    async def refused(request: Request, failure: PermissionError) -> JSONResponse:
+        return error(403, "refused", str(failure))
+
+    @app.exception_handler(ValueError)
+    async def invalid(request: Request, failure: ValueError) -> JSONResponse:
+        return error(400, "invalid", str(failure))
+
+    @app.exception_handler(BotApiError)
+    async def telegram(request: Request, failure: BotApiError) -> JSONResponse:
+        return error(400, "telegram_error", failure.description)
+
+
+def control_api(state: SandboxState) -> APIRouter:
+    api = APIRouter(prefix="/sandbox/api", tags=["sandbox"])
+    world = state.world
+    users = state.users
+
+    async def acted(result: T) -> T:
+        await state.notify()
+        return result
+
+    def account_json(user_id: int) -> Json:
+        account = world.account(user_id)
+        return {**asdict(account), "is_bot": False}
+
+    @api.get("/info")
+    async def info() -> Json:
+        return state.info()
+
+    @api.post("/users", status_code=201)
+    async def create_user(body: NewAccount) -> Json:
+        details = body.model_dump(exclude={"first_name"})
+        return account_json(world.add_account(body.first_name, **details).id)
+
+    @api.get("/users")
+    async def list_users() -> list[Json]:
+        return [account_json(uid) for uid in world.accounts]
+
+    @api.get("/users/{user_id}")
+    async def get_user(user_id: int) -> Json:
+        return account_json(user_id)
+
+    @api.post("/bots", status_code=201)
+    async def create_bot(body: NewBot) -> Json:
+        bot = world.add_bot(**body.model_dump())
+        return {**bot.as_user(), "token": bot.token, "web_app_url": bot.web_app_url}
+
+    @api.get("/bots")
+    async def list_bots() -> list[Json]:
+        return [{**b.as_user(), "web_app_url": b.web_app_url} for b in world.bots.values()]
+
+    @api.post("/chats", status_code=201)
+    async def create_chat(body: NewChat) -> Json:
+        world.account(body.owner_id)
+        for user_id in body.members:
+            world.account(user_id)
+        chat = world.add_chat(
+            body.title,
+            type=body.type,
+            owner_id=body.owner_id,
+            username=body.username,
+            members=body.members,
+        )
+        return chat.as_chat()
+
+    @api.get("/chats/{chat_id}")
+    async def get_chat(chat_id: int) -> Json:
+        chat = world.chat(chat_id)
+        members = [world.member_json(chat, uid) for uid in chat.members]
+        return {**chat.as_chat(), "members": members, "messages": chat.messages}
+
+    @api.post("/chats/{chat_id}/bots")
+    async def add_bot_to_chat(chat_id: int, body: BotInChat) -> Json:
+        if body.bot_id not in world.bots:
+            raise KeyError(f"no bot {body.bot_id}")
+        membership.add_bot_to_chat(world, body.bot_id, chat_id, admin_rights=body.admin_rights)
+        return await acted(world.member_json(world.chat(chat_id), body.bot_id))
+
+    @api.post("/chats/{chat_id}/members")
+    async def add_member(chat_id: int, body: Member) -> Json:
+        world.account(body.user_id)
+        membership.join(world, body.user_id, world.chat(chat_id), None)
+        return await acted(world.member_json(world.chat(chat_id), body.user_id))
+
+    @api.post("/users/{user_id}/open")
+    async def open_link(user_id: int, body: Link) -> Json:
+        return await acted(users.open_link(user_id, body.url))
+
+    @api.post("/users/{user_id}/start")
+    async def start(user_id: int, body: Start) -> Json:
+        return await acted(users.press_start(user_id, body.bot, body.payload))
+
+    @api.post("/users/{user_id}/messages")
+    async def send(user_id: int, body: Text) -> Json:
+        return await acted(users.send_text(user_id, body.bot, body.text))
+
+    @api.post("/users/{user_id}/press")
+    async def press(user_id: int, body: Press) -> Json:
+        return await acted(users.press_button(user_id, body.bot, body.message_id, body.text))
+
+    @api.post("/users/{user_id}/contact")
+    async def share_contact(user_id: int, body: ToBot) -> Json:
+        return await acted(users.share_contact(user_id, body.bot))
+
+    @api.post("/users/{user_id}/mini_app")
+    async def open_mini_app(user_id: int, body: MiniApp) -> Json:
+        return await acted(users.open_mini_app(user_id, body.bot, body.start_param))
+
+    @api.post("/users/{user_id}/invites")
+    async def open_invite(user_id: int, body: Invite) -> Json:
+        return await acted(users.open_invite(user_id, body.invite_link))
+
+    @api.post("/users/{user_id}/leave")
+    async def leave(user_id: int, body: ChatRef) -> Json:
+        return await acted(users.leave(user_id, body.chat_id))
+
+    @api.post("/users/{user_id}/block")
+    async def block(user_id: int, body: ToBot) -> Json:
+        world.block(user_id, world.bot_by_username(body.bot))
+        return await acted({"blocked": True})
+
+    @api.post("/users/{user_id}/unblock")
+    async def unblock(user_id: int, body: ToBot) -> Json:
+        world.unblock(user_id, world.bot_by_username(body.bot))
+        return await acted({"blocked": False})
+
+    @api.get("/users/{user_id}/chats")
+    async def chats(user_id: int) -> list[Json]:
+        return users.chats(user_id)
+
+    @api.get("/users/{user_id}/dialogs/{bot}")
+    async def read_dialog(user_id: int, bot: str) -> Json:
+        found = world.bot_by_username(bot)
+        world.account(user_id)
+        dialog = world.dialog(found.id, user_id)
+        return {
+            "bot": {**found.as_user(), "has_main_web_app": found.web_app_url is not None},
+            "started": dialog.started,
+            "blocked": dialog.blocked,
+            "pending_start": dialog.pending_start,
+            "messages": dialog.messages,
+            "reply_keyboard": dialog.reply_keyboard,
+        }
+
+    @api.post("/users/{user_id}/widget_login")
+    async def widget_login(user_id: int, body: ToBot) -> dict[str, str]:
+        return users.widget_login(user_id, body.bot)
+
+    @api.get("/callback_queries/{query_id}")
+    async def callback_answer(query_id: str) -> Json:
+        if query_id not in world.callback_queries:
+            raise KeyError(f"no callback query {query_id}")
+        return {
+            "answered": query_id in world.callback_answers,
+            **world.callback_answers.get(query_id, {}),
+        }
+
+    @api.put("/limits")
+    async def set_limits(body: Limits) -> Json:
+        world.flood.reset(FloodLimits(**body.model_dump()))
+        return asdict(world.flood.limits)
+
+    @api.put("/faults")
+    async def set_faults(body: FaultSettings) -> Json:
+        settings = body.model_dump(exclude={"bot_id", "flood_seconds"})
+        flood_until = world.clock() + body.flood_seconds if body.flood_seconds else 0.0
+        state.faults.set(Faults(**settings, flood_until=flood_until), body.bot_id)
+        return {"bot_id": body.bot_id, **settings, "flood_until": flood_until}
+
+    @api.delete("/faults")
+    async def clear_faults() -> Json:
+        state.faults.clear()
+        return {"cleared": True}
+
+    return api

@@ -1,0 +1,37 @@
+"""Pages and scripts a browser loads from the sandbox: the phone, and drop-in replacements
+for Telegram's ``telegram-widget.js`` and ``telegram-web-app.js``."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+if TYPE_CHECKING:
+    from .app import SandboxState
+
+_STATIC = files("tgpass.sandbox") / "static"
+
+
+def _asset(name: str) -> str:
+    return (_STATIC / name).read_text(encoding="utf-8")
+
+
+def router(state: SandboxState) -> APIRouter:
+    pages = APIRouter(include_in_schema=False)
+
+    @pages.get("/")
+    async def phone() -> HTMLResponse:
+        return HTMLResponse(_asset("phone.html"))
+
+    @pages.get("/js/telegram-widget.js")
+    async def widget_js() -> Response:
+        return Response(_asset("telegram-widget.js"), media_type="text/javascript")
+
+    @pages.get("/js/telegram-web-app.js")
+    async def web_app_js() -> Response:
+        return Response(_asset("telegram-web-app.js"), media_type="text/javascript")
+
+    return pages

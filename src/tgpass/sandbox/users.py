@@ -1,0 +1,191 @@
+"""What a Telegram user does in a client: follow t.me links, press buttons, share a contact,
+open Mini Apps. Each action returns what the client would show next, as JSON:
+
+- ``{"kind": "chat", "bot": "<username>", "start": payload|null}``: the bot's chat is open,
+  with a Start button when ``start`` is set (pressing it sends ``/start <payload>``);
+- ``{"kind": "web_app", "url": ...}``: a Mini App opened with signed launch data;
+- ``{"kind": "url", "url": ...}``: a page outside Telegram (LoginUrl targets are signed);
+- ``{"kind": "callback", "callback_query_id": ...}``: the bot was asked; its answer follows;
+- ``{"kind": "invite", "outcome": ...}``, ``{"kind": "message", "message": ...}``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import membership
+from .mini_app import SandboxSigner
+from .world import Bot, Json, World
+
+_TME_HOSTS = {"t.me", "telegram.me", "www.t.me"}
+_callback_ids = itertools.count(4_000_000_000_000_001)
+
+
+class UserActions:
+    """The users' side of the sandbox over one world, signing with the sandbox's key."""
+
+    def __init__(self, world: World, signer: SandboxSigner) -> None:
+        self.world = world
+        self.signer = signer
+
+    def open_link(self, user_id: int, url: str) -> Json:
+        parts = urlsplit(url.strip())
+        if parts.scheme == "tg":
+            return self._open_tg_scheme(user_id, parts.netloc, parse_qs(parts.query))
+        if parts.hostname not in _TME_HOSTS:
+            return {"kind": "url", "url": url}
+        path = parts.path.strip("/")
+        query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        if path.startswith("+") or path.startswith("joinchat/"):
+            return self.open_invite(user_id, url)
+        name, _, app = path.partition("/")
+        bot = self.world.bot_by_username(name)
+        if "startapp" in query or app:
+            return self.open_mini_app(user_id, bot.username, query.get("startapp") or None)
+        return self.open_chat(user_id, bot, query.get("start"))
+
+    def _open_tg_scheme(self, user_id: int, host: str, query: dict[str, list[str]]) -> Json:
+        if host == "resolve" and "domain" in query:
+            bot = self.world.bot_by_username(query["domain"][0])
+            start = query["start"][0] if query.get("start") else None
+            return self.open_chat(user_id, bot, start)
+        return {"kind": "url", "url": f"tg://{host}"}
+
+    def open_chat(self, user_id: int, bot: Bot, start: str | None) -> Json:
+        dialog = self.world.dialog(bot.id, user_id)
+        self.world.account(user_id)
+        if start is not None or not dialog.started:
+            dialog.pending_start = start or ""
+        return {"kind": "chat", "bot": bot.username, "start": dialog.pending_start}
+
+    def press_start(self, user_id: int, bot_username: str, payload: str | None = None) -> Json:
+        bot = self.world.bot_by_username(bot_username)
+        dialog = self.world.dialog(bot.id, user_id)
+        payload = payload if payload is not None else dialog.pending_start
+        dialog.pending_start = None
+        return {"kind": "message", "message": self.world.start(user_id, bot, payload)}
+
+    def send_text(self, user_id: int, bot_username: str, text: str) -> Json:
+        bot = self.world.bot_by_username(bot_username)
+        if not text.strip():
+            raise ValueError("a message needs some text")
+        return {"kind": "message", "message": self.world.send_text(user_id, bot, text)}
+
+    def share_contact(self, user_id: int, bot_username: str) -> Json:
+        """The user shares their own contact (a request_contact button)."""
+        account = self.world.account(user_id)
+        if account.phone_number is None:
+            raise ValueError("this account has no phone number")
+        contact: Json = {
+            "phone_number": account.phone_number,
+            "first_name": account.first_name,
+            "user_id": account.id,
+        }
+        if account.last_name:
+            contact["last_name"] = account.last_name
+        bot = self.world.bot_by_username(bot_username)
+        message = self.world.user_message(user_id, bot, {"contact": contact})
+        self.world.dialog(bot.id, user_id).reply_keyboard = None
+        return {"kind": "message", "message": message}
+
+    def press_button(self, user_id: int, bot_username: str, message_id: int, text: str) -> Json:
+        """Press the button labelled ``text``: on a message's inline keyboard, or else on the
+        reply keyboard of the chat."""
+        bot = self.world.bot_by_username(bot_username)
+        dialog = self.world.dialog(bot.id, user_id)
+        message = self.world.find_message(dialog, message_id) if message_id else None
+        rows = ((message or {}).get("reply_markup") or {}).get("inline_keyboard") or []
+        button = next((b for row in rows for b in row if b.get("text") == text), None)
+        if button is not None and message is not None:
+            return self._press_inline(user_id, bot, message, button)
+        keyboard = (dialog.reply_keyboard or {}).get("keyboard") or []
+        for row in keyboard:
+            for key in row:
+                key = {"text": key} if isinstance(key, str) else key
+                if key.get("text") == text:
+                    return self._press_reply_key(user_id, bot, key)
+        raise KeyError(f"no button {text!r}")
+
+    def _press_inline(self, user_id: int, bot: Bot, message: Json, button: Json) -> Json:
+        if "callback_data" in button:
+            query_id = str(next(_callback_ids))
+            self.world.callback_queries[query_id] = (bot.id, user_id)
+            dialog = self.world.dialog(bot.id, user_id)
+            self.world.enqueue(
+                bot,
+                "callback_query",
+                {
+                    "id": query_id,
+                    "from": self.world.account(user_id).as_user(),
+                    "message": message,
+                    "chat_instance": dialog.chat_instance,
+                    "data": button["callback_data"],
+                },
+            )
+            return {"kind": "callback", "callback_query_id": query_id}
+        if "url" in button:
+            return self.open_link(user_id, button["url"])
+        if "login_url" in button:
+            url = self.signer.login_url(
+                button["login_url"]["url"],
+                self.world.account(user_id),
+                bot,
+                auth_date=self.world.now(),
+            )
+            return {"kind": "url", "url": url}
+        if "web_app" in button:
+            return self._web_app(user_id, bot, button["web_app"]["url"], None)
+        raise ValueError("the sandbox does not emulate this kind of button")
+
+    def _press_reply_key(self, user_id: int, bot: Bot, key: Json) -> Json:
+        if key.get("request_contact"):
+            return self.share_contact(user_id, bot.username)
+        if "web_app" in key:
+            return self._web_app(user_id, bot, key["web_app"]["url"], None)
+        return self.send_text(user_id, bot.username, key["text"])
+
+    def open_mini_app(self, user_id: int, bot_username: str, start_param: str | None) -> Json:
+        """Open the bot's main Mini App (its menu button or main app)."""
+        bot = self.world.bot_by_username(bot_username)
+        if bot.web_app_url is None:
+            raise ValueError(f"@{bot.username} has no Mini App")
+        return self._web_app(user_id, bot, bot.web_app_url, start_param)
+
+    def _web_app(self, user_id: int, bot: Bot, url: str, start_param: str | None) -> Json:
+        raw = self.signer.init_data(
+            self.world.account(user_id), bot, auth_date=self.world.now(), start_param=start_param
+        )
+        return {"kind": "web_app", "url": self.signer.web_app_url(url, raw), "init_data": raw}
+
+    def open_invite(self, user_id: int, invite_link: str) -> Json:
+        return {
+            "kind": "invite",
+            "outcome": membership.open_invite(self.world, user_id, invite_link),
+        }
+
+    def leave(self, user_id: int, chat_id: int) -> Json:
+        membership.leave(self.world, user_id, self.world.chat(chat_id))
+        return {"kind": "left", "chat_id": chat_id}
+
+    def chats(self, user_id: int) -> list[Json]:
+        """The user's chat list: bots they talk to, groups they belong to."""
+        self.world.account(user_id)
+        listed: list[Json] = []
+        for (bot_id, uid), dialog in self.world.dialogs.items():
+            if uid == user_id and (dialog.messages or dialog.pending_start is not None):
+                bot = self.world.bots[bot_id]
+                last: Any = dialog.messages[-1] if dialog.messages else None
+                listed.append({"type": "bot", "bot": bot.as_user(), "last_message": last})
+        for chat in self.world.chats.values():
+            if chat.is_member(user_id):
+                listed.append({"type": chat.type, "chat": chat.as_chat()})
+        return listed
+
+    def widget_login(self, user_id: int, bot_username: str) -> dict[str, str]:
+        """What the Login Widget hands a site when this user confirms."""
+        bot = self.world.bot_by_username(bot_username)
+        return self.signer.widget_fields(
+            self.world.account(user_id), bot, auth_date=self.world.now()
+        )
