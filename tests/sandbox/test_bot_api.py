@@ -15,12 +15,6 @@ from tgpass.sandbox.server import Sandbox
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as sb:
-        yield sb
-
-
-@pytest.fixture
 async def bot_and_user(sandbox: Sandbox) -> AsyncIterator[tuple[Bot, dict[str, object]]]:
     assert sandbox.users is not None
     info = await sandbox.users.create_bot("shop_bot", first_name="Shop")

@@ -32,12 +32,6 @@ async def world(sandbox: Sandbox) -> AsyncIterator[tuple[Bot, int, int, httpx.As
         yield bot, chat["id"], member["id"], users.http
 
 
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as sb:
-        yield sb
-
-
 async def test_one_use_link_admits_one_member(
     world: tuple[Bot, int, int, httpx.AsyncClient],
 ) -> None:

@@ -21,6 +21,50 @@ def free_port() -> int:
         return port
 
 
+class LoopbackServer:
+    """Any ASGI app served by uvicorn on a loopback port, for as long as the block runs."""
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self.port = port or free_port()
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        config = uvicorn.Config(
+            self.app, host=self.host, port=self.port, log_level="warning", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                await self._task  # raises what stopped it
+                raise RuntimeError("the server stopped before it started")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+
+    async def __aenter__(self) -> LoopbackServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
 class Sandbox:
     """An offline Telegram on a loopback port, for tests and local development.
 
@@ -31,31 +75,20 @@ class Sandbox:
     def __init__(self, world: World | None = None, *, host: str = "127.0.0.1", port: int = 0):
         self.world = world or World()
         self.state = SandboxState(self.world)
-        self.host = host
-        self.port = port or free_port()
         self.app = create_app(self.state)
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.server = LoopbackServer(self.app, host=host, port=port)
         self.users: SandboxUsers | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.server.url
 
     @property
     def bot_api_base(self) -> str:
         return f"{self.url}/bot"
 
     async def __aenter__(self) -> Sandbox:
-        config = uvicorn.Config(
-            self.app, host=self.host, port=self.port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._task.done():
-                await self._task  # raises what stopped it
-            await asyncio.sleep(0.01)
+        await self.server.start()
         self.users = SandboxUsers(httpx.AsyncClient(base_url=f"{self.url}/sandbox/api"))
         return self
 
@@ -68,9 +101,7 @@ class Sandbox:
         if self.users is not None:
             await self.users.http.aclose()
         await self.state.webhooks.close()
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
+        await self.server.stop()
 
 
 class SandboxUsers:
