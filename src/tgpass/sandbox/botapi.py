@@ -261,6 +261,7 @@ _GIFTS = {
     "limited_gifts": False,
     "unique_gifts": False,
     "premium_subscription": False,
+    "gifts_from_channels": False,
 }
 
 
