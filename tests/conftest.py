@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,13 @@ def load_vectors() -> dict[str, list[dict[str, Any]]]:
 @pytest.fixture(scope="session")
 def vectors() -> dict[str, list[dict[str, Any]]]:
     return load_vectors()
+
+
+def require_or_skip(reason: str) -> None:
+    """Skip a test whose real service is missing; in CI (TGPASS_REQUIRE_SERVICES=1), fail."""
+    if os.environ.get("TGPASS_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+ARTIFACTS = HERE.parent / "test-artifacts"
