@@ -96,6 +96,15 @@ def _link(args: argparse.Namespace) -> Any:
     return {"code": code, "url": start_link(args.bot, code)}
 
 
+def _sandbox(args: argparse.Namespace) -> Any:
+    from pathlib import Path
+
+    from .sandbox.run import serve
+
+    state = Path(args.state) if args.state else None
+    serve(host=args.host, port=args.port, state_file=state, limits=not args.no_limits)
+
+
 def _demo(args: argparse.Namespace) -> Any:
     from .demo import run_demo
 
@@ -156,6 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--bot", required=True, help="the bot's username")
     link.add_argument("payload", nargs="?", help="the payload (default: a new link code)")
     link.set_defaults(handler=_link)
+
+    sandbox = commands.add_parser("sandbox", help="serve the offline sandbox Telegram")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.add_argument(
+        "--state", metavar="FILE", help="load the world from FILE, save it on exit"
+    )
+    sandbox.add_argument("--no-limits", action="store_true", help="turn flood limits off")
+    sandbox.set_defaults(handler=_sandbox)
 
     demo = commands.add_parser("demo", help="the main job: see what tgpass does")
     demo.set_defaults(handler=_demo)

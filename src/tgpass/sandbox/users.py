@@ -11,7 +11,6 @@ open Mini Apps. Each action returns what the client would show next, as JSON:
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,7 +19,6 @@ from .mini_app import SandboxSigner
 from .world import Bot, Json, World
 
 _TME_HOSTS = {"t.me", "telegram.me", "www.t.me"}
-_callback_ids = itertools.count(4_000_000_000_000_001)
 
 
 class UserActions:
@@ -110,8 +108,7 @@ class UserActions:
 
     def _press_inline(self, user_id: int, bot: Bot, message: Json, button: Json) -> Json:
         if "callback_data" in button:
-            query_id = str(next(_callback_ids))
-            self.world.callback_queries[query_id] = (bot.id, user_id)
+            query_id = self.world.new_callback_query(bot.id, user_id)
             dialog = self.world.dialog(bot.id, user_id)
             self.world.enqueue(
                 bot,

@@ -7,7 +7,6 @@ here, so it is tested without a server.
 
 from __future__ import annotations
 
-import itertools
 import re
 import secrets
 import time
@@ -193,9 +192,10 @@ class World:
         self.bots_by_token: dict[str, Bot] = {}
         self.chats: dict[int, Chat] = {}
         self.dialogs: dict[tuple[int, int], Dialog] = {}
-        self._ids = itertools.count(5_000_000_001)  # user ids beyond 2**32, as Telegram's are
-        self._chat_ids = itertools.count(1_001_000_000_001)
-        self._callback_ids = itertools.count(4_000_000_000_000_001)
+        # counters, kept as plain numbers so that a saved world can be loaded again
+        self.next_user_id = 5_000_000_001  # user ids beyond 2**32, as Telegram's are
+        self.next_chat_number = 1_001_000_000_001
+        self.next_callback_id = 4_000_000_000_000_001
         self.callback_queries: dict[str, tuple[int, int]] = {}  # id -> (bot_id, user_id)
         self.callback_answers: dict[str, Json] = {}
         self.flood = FloodControl(FloodLimits(), clock)
@@ -203,11 +203,23 @@ class World:
     def now(self) -> int:
         return int(self.clock())
 
+    def _new_user_id(self) -> int:
+        while self.next_user_id in self.accounts or self.next_user_id in self.bots:
+            self.next_user_id += 1
+        self.next_user_id += 1
+        return self.next_user_id - 1
+
+    def new_callback_query(self, bot_id: int, user_id: int) -> str:
+        query_id = str(self.next_callback_id)
+        self.next_callback_id += 1
+        self.callback_queries[query_id] = (bot_id, user_id)
+        return query_id
+
     # -- creating the world ---------------------------------------------------------------
 
     def add_account(self, first_name: str, **details: Any) -> Account:
         account = Account(
-            id=details.pop("id", None) or next(self._ids), first_name=first_name, **details
+            id=details.pop("id", None) or self._new_user_id(), first_name=first_name, **details
         )
         if account.id in self.accounts or account.id in self.bots:
             raise ValueError(f"id {account.id} is taken")
@@ -215,7 +227,7 @@ class World:
         return account
 
     def add_bot(self, username: str, first_name: str | None = None, **details: Any) -> Bot:
-        bot_id = details.pop("id", None) or next(self._ids)
+        bot_id = details.pop("id", None) or self._new_user_id()
         token = details.pop("token", None) or f"{bot_id}:{secrets.token_urlsafe(26)}"
         if not token.startswith(f"{bot_id}:"):
             raise ValueError("a bot token starts with the bot's id")
@@ -239,7 +251,8 @@ class World:
     ) -> Chat:
         if type not in {"group", "supergroup", "channel"}:
             raise ValueError("a chat is a group, supergroup or channel")
-        number = next(self._chat_ids)
+        number = self.next_chat_number
+        self.next_chat_number += 1
         chat_id = -number if type != "group" else -(number % 1_000_000_000)
         chat = Chat(id=chat_id, type=type, title=title, username=username)
         chat.members[owner_id] = Member(owner_id, "creator")
