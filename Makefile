@@ -37,6 +37,7 @@ unit: $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/sandbox.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
