@@ -69,7 +69,8 @@ async def test_start_deep_link_then_reply(
     )
     assert sent.chat.id == user_id
     dialog = await sandbox.users.dialog(user_id, "shop_bot")
-    assert dialog["messages"][-1]["text"] == "Hello, <b>Зоя</b>"
+    assert dialog["messages"][-1]["text"] == "Hello, Зоя"
+    assert dialog["messages"][-1]["entities"] == [{"type": "bold", "offset": 7, "length": 3}]
     assert (
         dialog["messages"][-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "pay:1"
     )

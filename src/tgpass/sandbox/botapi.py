@@ -12,6 +12,7 @@ from typing import Any
 
 from . import membership
 from .errors import BotApiError, bad_request
+from .formatting import apply_parse_mode
 from .markup import checked_reply_markup, checked_text
 from .params import Params
 from .world import Bot, Chat, Dialog, Webhook, World
@@ -112,9 +113,15 @@ def get_webhook_info(world: World, bot: Bot, p: Params) -> Json:
 
 
 def _content(p: Params) -> Json:
-    content: Json = {"text": checked_text(p.text("text"), p.text("parse_mode"))}
-    entities = p.obj("entities")
+    parse_mode = p.text("parse_mode")
+    text, parsed = apply_parse_mode(checked_text(p.text("text"), parse_mode), parse_mode)
+    if not text.strip():
+        raise bad_request("message text is empty")
+    content: Json = {"text": text}
+    entities = parsed or p.obj("entities")
     if entities:
+        if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
+            raise bad_request("can't parse entities JSON object")
         content["entities"] = entities
     markup = checked_reply_markup(p.obj("reply_markup"))
     if markup is not None and "inline_keyboard" in markup:
