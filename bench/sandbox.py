@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
@@ -43,12 +42,23 @@ def wait_until_up(base: str) -> None:
             time.sleep(0.1)
 
 
-def wrk(url: str, body: dict[str, object] | None, seconds: int, connections: int) -> dict[str, float]:
+def wrk(
+    url: str, body: dict[str, object] | None, seconds: int, connections: int
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA.format(body=json.dumps(body or {})))
     try:
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                script.name,
+                url,
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -100,7 +110,9 @@ def main() -> None:
     print("| call | requests/s | p99 ms | non-2xx |")
     print("|---|---:|---:|---:|")
     for name, result in (("getMe (HTTP ceiling)", ceiling), ("sendMessage", send)):
-        print(f"| {name} | {result['rps']:.0f} | {result['p99_ms']:.1f} | {result['non_2xx']:.0f} |")
+        print(
+            f"| {name} | {result['rps']:.0f} | {result['p99_ms']:.1f} | {result['non_2xx']:.0f} |"
+        )
     print(f"sendMessage / getMe: {send['rps'] / ceiling['rps']:.2f}")
     target = 2000
     verdict = "met" if send["rps"] >= target and send["non_2xx"] == 0 else "MISSED"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import socket
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import uvicorn
 
 from .app import SandboxState, create_app
 from .world import World
+
+Json = dict[str, Any]
 
 
 def free_port() -> int:
@@ -105,38 +107,110 @@ class Sandbox:
 
 
 class SandboxUsers:
-    """The users' side of a running sandbox, over its JSON control API."""
+    """The users' side of a running sandbox, over its JSON control API.
+
+    Each method is one endpoint of ``/sandbox/api``; failures raise ``httpx.HTTPStatusError``
+    carrying the ``{"error": {...}}`` answer.
+    """
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def _post(self, path: str, body: dict[str, Any]) -> Any:
-        response = await self.http.post(path, json=body)
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = await self.http.request(method, path, json=body)
         response.raise_for_status()
         return response.json()
 
-    async def create_user(self, first_name: str, **details: Any) -> dict[str, Any]:
-        result: dict[str, Any] = await self._post("/users", {"first_name": first_name, **details})
-        return result
+    # building the world
 
-    async def create_bot(self, username: str, **details: Any) -> dict[str, Any]:
-        result: dict[str, Any] = await self._post("/bots", {"username": username, **details})
-        return result
+    async def create_user(self, first_name: str, **details: Any) -> Json:
+        return cast(Json, await self._call("POST", "/users", {"first_name": first_name, **details}))
 
-    async def start(self, user_id: int, bot: str, payload: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._post(
-            f"/users/{user_id}/start", {"bot": bot, "payload": payload}
+    async def create_bot(self, username: str, **details: Any) -> Json:
+        return cast(Json, await self._call("POST", "/bots", {"username": username, **details}))
+
+    async def create_chat(self, title: str, owner_id: int, **details: Any) -> Json:
+        body = {"title": title, "owner_id": owner_id, **details}
+        return cast(Json, await self._call("POST", "/chats", body))
+
+    async def add_bot_to_chat(
+        self, chat_id: int, bot_id: int, admin_rights: dict[str, bool] | None = None
+    ) -> Json:
+        body = {"bot_id": bot_id, "admin_rights": admin_rights}
+        return cast(Json, await self._call("POST", f"/chats/{chat_id}/bots", body))
+
+    async def add_member(self, chat_id: int, user_id: int) -> Json:
+        return cast(
+            Json, await self._call("POST", f"/chats/{chat_id}/members", {"user_id": user_id})
         )
-        return result
 
-    async def send(self, user_id: int, bot: str, text: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._post(
-            f"/users/{user_id}/messages", {"bot": bot, "text": text}
+    async def chat(self, chat_id: int) -> Json:
+        return cast(Json, await self._call("GET", f"/chats/{chat_id}"))
+
+    # acting as a user
+
+    async def open_link(self, user_id: int, url: str) -> Json:
+        return cast(Json, await self._call("POST", f"/users/{user_id}/open", {"url": url}))
+
+    async def start(self, user_id: int, bot: str, payload: str | None = None) -> Json:
+        body = {"bot": bot, "payload": payload}
+        return cast(Json, await self._call("POST", f"/users/{user_id}/start", body))
+
+    async def send(self, user_id: int, bot: str, text: str) -> Json:
+        body = {"bot": bot, "text": text}
+        return cast(Json, await self._call("POST", f"/users/{user_id}/messages", body))
+
+    async def press(self, user_id: int, bot: str, text: str, message_id: int = 0) -> Json:
+        body = {"bot": bot, "text": text, "message_id": message_id}
+        return cast(Json, await self._call("POST", f"/users/{user_id}/press", body))
+
+    async def share_contact(self, user_id: int, bot: str) -> Json:
+        return cast(Json, await self._call("POST", f"/users/{user_id}/contact", {"bot": bot}))
+
+    async def open_mini_app(self, user_id: int, bot: str, start_param: str | None = None) -> Json:
+        body = {"bot": bot, "start_param": start_param}
+        return cast(Json, await self._call("POST", f"/users/{user_id}/mini_app", body))
+
+    async def open_invite(self, user_id: int, invite_link: str) -> Json:
+        body = {"invite_link": invite_link}
+        return cast(Json, await self._call("POST", f"/users/{user_id}/invites", body))
+
+    async def leave(self, user_id: int, chat_id: int) -> Json:
+        return cast(Json, await self._call("POST", f"/users/{user_id}/leave", {"chat_id": chat_id}))
+
+    async def block(self, user_id: int, bot: str) -> Json:
+        return cast(Json, await self._call("POST", f"/users/{user_id}/block", {"bot": bot}))
+
+    async def unblock(self, user_id: int, bot: str) -> Json:
+        return cast(Json, await self._call("POST", f"/users/{user_id}/unblock", {"bot": bot}))
+
+    async def widget_login(self, user_id: int, bot: str) -> dict[str, str]:
+        body = {"bot": bot}
+        return cast(
+            dict[str, str], await self._call("POST", f"/users/{user_id}/widget_login", body)
         )
-        return result
 
-    async def dialog(self, user_id: int, bot: str) -> dict[str, Any]:
-        response = await self.http.get(f"/users/{user_id}/dialogs/{bot}")
-        response.raise_for_status()
-        result: dict[str, Any] = response.json()
-        return result
+    # reading
+
+    async def chats(self, user_id: int) -> list[Json]:
+        return cast(list[Json], await self._call("GET", f"/users/{user_id}/chats"))
+
+    async def dialog(self, user_id: int, bot: str) -> Json:
+        return cast(Json, await self._call("GET", f"/users/{user_id}/dialogs/{bot}"))
+
+    async def callback_answer(self, callback_query_id: str) -> Json:
+        return cast(Json, await self._call("GET", f"/callback_queries/{callback_query_id}"))
+
+    async def info(self) -> Json:
+        return cast(Json, await self._call("GET", "/info"))
+
+    # limits and faults
+
+    async def set_limits(self, **limits: Any) -> Json:
+        return cast(Json, await self._call("PUT", "/limits", limits))
+
+    async def set_faults(self, bot_id: int = 0, **faults: Any) -> Json:
+        return cast(Json, await self._call("PUT", "/faults", {"bot_id": bot_id, **faults}))
+
+    async def clear_faults(self) -> Json:
+        return cast(Json, await self._call("DELETE", "/faults"))
