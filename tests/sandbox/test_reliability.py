@@ -162,3 +162,23 @@ async def test_webhook_fault_and_reply_with_a_method(scene: Scene) -> None:
             await asyncio.sleep(0.02)
         info = await scene.bot.get_webhook_info()
         assert info.last_error_message is not None  # the injected failure was recorded
+
+
+async def test_webhook_timeout_is_retried(scene: Scene) -> None:
+    slow = Receiver()
+    delays = [1.0]
+
+    async def hook(request: Request) -> JSONResponse:
+        if delays:
+            await asyncio.sleep(delays.pop())
+        return await slow.hook(request)
+
+    slow.app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    scene.sandbox.state.webhooks.timeout = 0.2
+    async with LoopbackServer(slow.app) as site:
+        await scene.bot.set_webhook(f"{site.url}/hook")
+        await scene.act("messages", {"bot": "shop_bot", "text": "slow"})
+        await wait_until(lambda: len(slow.seen) >= 1 and not delays)
+        await wait_until(lambda: scene.sandbox.world.bots[int(scene.bot_info["id"])].updates == [])
+        info = await scene.bot.get_webhook_info()
+        assert info.last_error_message == "Read timeout expired"

@@ -83,12 +83,14 @@ class WebhookDelivery:
         if self.faults.webhook_fails(bot.id):
             return "Wrong response from the webhook: 500 Internal Server Error"
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.timeout)
+            self._http = httpx.AsyncClient()
         headers = {"Content-Type": "application/json"}
         if webhook.secret_token:
             headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
         try:
-            answer = await self._http.post(webhook.url, content=json.dumps(update), headers=headers)
+            answer = await self._http.post(
+                webhook.url, content=json.dumps(update), headers=headers, timeout=self.timeout
+            )
         except httpx.TimeoutException:
             return "Read timeout expired"
         except httpx.HTTPError as failure:
