@@ -15,7 +15,7 @@ from .errors import BotApiError, bad_request
 from .formatting import apply_parse_mode
 from .markup import checked_reply_markup, checked_text
 from .params import Params
-from .world import Bot, Chat, Dialog, Webhook, World
+from .world import Bot, Chat, Webhook, World
 
 Json = dict[str, Any]
 Method = Callable[[World, Bot, Params], Any]
@@ -131,13 +131,10 @@ def _content(p: Params) -> Json:
 
 @method("sendMessage")
 def send_message(world: World, bot: Bot, p: Params) -> Json:
-    content = _content(p)
+    content = _content(p)  # validates reply_markup too
     markup = p.obj("reply_markup")
-    message = world.bot_message(bot, p.chat_id(), content)
-    target = world.resolve_chat(p.chat_id(), bot)
-    if isinstance(target, Dialog) and markup is not None and "inline_keyboard" not in markup:
-        target.reply_keyboard = None if markup.get("remove_keyboard") else markup
-    return message
+    keyboard = markup if markup is not None and "inline_keyboard" not in markup else None
+    return world.bot_message(bot, p.chat_id(), content, reply_keyboard=keyboard)
 
 
 @method("editMessageText")

@@ -48,22 +48,12 @@ def checked_reply_markup(markup: Any) -> dict[str, Any] | None:
     if not isinstance(markup, dict):
         raise bad_request("can't parse reply keyboard markup JSON object")
     if "inline_keyboard" in markup:
-        rows = markup["inline_keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise bad_request(
-                'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
-            )
-        for row in rows:
+        for row in _rows(markup, "inline_keyboard", "InlineKeyboardMarkup"):
             for button in row:
                 _check_inline_button(button)
         return markup
     if "keyboard" in markup:
-        rows = markup["keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise bad_request(
-                'field "keyboard" of the ReplyKeyboardMarkup must be an Array of Arrays'
-            )
-        for row in rows:
+        for row in _rows(markup, "keyboard", "ReplyKeyboardMarkup"):
             for button in row:
                 if isinstance(button, str):
                     continue
@@ -75,6 +65,13 @@ def checked_reply_markup(markup: Any) -> dict[str, Any] | None:
     if markup.get("remove_keyboard") is True or "force_reply" in markup:
         return markup
     raise bad_request('can\'t find field "inline_keyboard"')
+
+
+def _rows(markup: dict[str, Any], name: str, kind: str) -> list[list[Any]]:
+    rows = markup[name]
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise bad_request(f'field "{name}" of the {kind} must be an Array of Arrays')
+    return rows
 
 
 def _check_inline_button(button: Any) -> None:

@@ -376,8 +376,11 @@ class World:
         """The user presses Start (from a deep link with ``payload``, or plainly)."""
         return self.send_text(user_id, bot, "/start" if not payload else f"/start {payload}")
 
-    def bot_message(self, bot: Bot, chat_id: int | str, content: Json) -> Json:
-        """A bot sends a message: into a dialog (chat id = user id) or a group."""
+    def bot_message(
+        self, bot: Bot, chat_id: int | str, content: Json, *, reply_keyboard: Json | None = None
+    ) -> Json:
+        """A bot sends a message: into a dialog (chat id = user id) or a group. A reply
+        keyboard (or its removal) replaces the one the user sees under the dialog."""
         target = self.resolve_chat(chat_id, bot)
         if isinstance(target, Dialog):
             chat_json = self.private_chat_json(target.user_id)
@@ -386,9 +389,13 @@ class World:
                 raise forbidden("bot is not a member of the supergroup chat")
             chat_json = target.as_chat()
         self.flood.take(bot.id, chat_json["id"], group=not isinstance(target, Dialog))
-        return self._store(
+        message = self._store(
             target, {"from": bot.as_user(), "chat": chat_json, "date": self.now(), **content}
         )
+        if isinstance(target, Dialog) and reply_keyboard is not None:
+            removed = reply_keyboard.get("remove_keyboard") is True
+            target.reply_keyboard = None if removed else reply_keyboard
+        return message
 
     def resolve_chat(self, chat_id: int | str, bot: Bot) -> Chat | Dialog:
         """What ``chat_id`` names for ``bot``, with Telegram's 400s and 403s."""
