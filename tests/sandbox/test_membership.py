@@ -105,3 +105,13 @@ async def test_rights_are_required(sandbox: Sandbox) -> None:
             await bot.create_chat_invite_link(chat["id"])
         with pytest.raises(BadRequest, match=r"(?i)not enough rights"):
             await bot.ban_chat_member(chat["id"], owner["id"])
+
+
+async def test_decline_leaves_the_requester_outside(
+    world: tuple[Bot, int, int, httpx.AsyncClient],
+) -> None:
+    bot, chat_id, user_id, http = world
+    link = await bot.create_chat_invite_link(chat_id, creates_join_request=True)
+    await http.post(f"/users/{user_id}/invites", json={"invite_link": link.invite_link})
+    assert await bot.decline_chat_join_request(chat_id, user_id)
+    assert (await bot.get_chat_member(chat_id, user_id)).status == "left"
