@@ -42,3 +42,37 @@ def require_or_skip(reason: str) -> None:
 
 
 ARTIFACTS = HERE.parent / "test-artifacts"
+
+
+POSTGRES_URL = os.environ.get(
+    "TGPASS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TGPASS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+async def redis_or_skip() -> str:
+    """The test Redis URL, once it answers PING."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as error:
+        require_or_skip(f"Redis at {REDIS_URL} is not reachable: {error}")
+    finally:
+        await client.aclose()
+    return REDIS_URL
+
+
+async def postgres_or_skip() -> str:
+    """The test PostgreSQL URL, once it answers."""
+    import asyncpg
+
+    plain = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        connection = await asyncpg.connect(plain, timeout=3)
+    except Exception as error:
+        require_or_skip(f"PostgreSQL at {POSTGRES_URL} is not reachable: {error}")
+    else:
+        await connection.close()
+    return POSTGRES_URL

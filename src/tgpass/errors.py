@@ -5,8 +5,14 @@
     TgpassError                      base of everything tgpass raises on purpose
      ├── InvalidAuthData (ValueError) signed Telegram data that cannot be trusted
      ├── InvalidDeepLink (ValueError) a deep-link payload or bot username Telegram would refuse
-     └── ConfigError     (ValueError) a setting tgpass cannot work with (e.g. a bot token
-                                      that is not "<bot id>:<secret>")
+     ├── ConfigError     (ValueError) a setting tgpass cannot work with (e.g. a bot token
+     │                                that is not "<bot id>:<secret>")
+     ├── InvalidInput    (ValueError) a request field the service cannot accept (.field)
+     ├── AuthError                    not signed in, wrong password, a replayed sign-in
+     │    └── RateLimited             too many attempts; .retry_after seconds
+     ├── Forbidden                    signed in, but not allowed (e.g. not linked)
+     ├── NotFound                     no such user, code or link
+     └── Conflict                     the request clashes with what exists (a taken username)
 
 Every error has a stable, machine-readable ``.code`` (what an HTTP API puts in
 ``{"error": {"code": ..., "message": ...}}``) and a human ``message``. Errors about
@@ -88,3 +94,39 @@ class ConfigError(TgpassError, ValueError):
     """A setting or argument tgpass cannot work with: a malformed bot token, a bad key."""
 
     code = "bad_config"
+
+
+class InvalidInput(TgpassError, ValueError):
+    """A field of a request that the service cannot accept; ``field`` names it."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message, code=code)
+        self.field = field
+
+
+class AuthError(TgpassError):
+    """Authentication failed: no or bad credentials, an unusable session, a replay."""
+
+    code = "unauthorized"
+
+
+class RateLimited(AuthError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Forbidden(TgpassError):
+    code = "forbidden"
+
+
+class NotFound(TgpassError):
+    code = "not_found"
+
+
+class Conflict(TgpassError):
+    code = "conflict"

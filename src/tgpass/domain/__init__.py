@@ -1,0 +1,1 @@
+"""Pure rules of tgpass: accounts, Telegram links, one-time codes. No I/O."""

@@ -1,0 +1,1 @@
+"""Use cases: domain rules combined with ports (storage, Telegram, clock)."""

@@ -1,0 +1,90 @@
+"""Settings, built once from the environment (prefix ``TGPASS_``) or from a mapping in tests.
+
+Frozen: code receives a ``Settings`` and never reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .errors import ConfigError
+
+PREFIX = "TGPASS_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///tgpass.sqlite3"
+    """SQLAlchemy async URL: SQLite by default, ``postgresql+asyncpg://...`` to scale out."""
+    kv_url: str = "memory://"
+    """``memory://`` (one process) or ``redis://host:6379/0`` (shared by processes)."""
+    kv_prefix: str = "tgpass:"
+    bot_token: str = field(default="", repr=False)
+    bot_username: str = ""
+    """The bot's @username; asked of getMe when empty."""
+    bot_api_url: str = "https://api.telegram.org"
+    """Where the Bot API lives: Telegram, or a sandbox (``http://127.0.0.1:8081``)."""
+    public_url: str = "http://127.0.0.1:8000"
+    """How users reach the site: links in bot messages and the webhook URL are built from it."""
+    webhook_secret: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+    """Keys the hashing of one-time codes. Set it in production; a random one is used if empty."""
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    """Bearer keys of the existing website that calls the site API."""
+    link_ttl: int = 3600
+    login_link_ttl: int = 300
+    session_ttl: int = 30 * 86400
+    auth_max_age: int = 86400
+    telegram_signup: bool = True
+    """A Telegram user signing in for the first time gets an account (else: refused)."""
+    widget_script_url: str = "https://telegram.org/js/telegram-widget.js?22"
+    web_app_script_url: str = "https://telegram.org/js/telegram-web-app.js"
+    login_attempts: int = 5
+    login_window: int = 900
+    site_name: str = "tgpass"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls.from_mapping(
+            {name[len(PREFIX) :].lower(): v for name, v in env.items() if name.startswith(PREFIX)}
+        )
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
+        known = {f.name: f for f in fields(cls)}
+        parsed: dict[str, Any] = {}
+        for name, raw in values.items():
+            spec = known.get(name)
+            if spec is None:
+                continue  # other TGPASS_ variables (test settings and the like) are not ours
+            parsed[name] = _convert(name, raw, spec.default)
+        settings = cls(**parsed)
+        if not settings.secret_key:
+            settings = replace(settings, secret_key=secrets.token_urlsafe(32))
+        return settings
+
+
+def _convert(name: str, raw: Any, default: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    try:
+        if isinstance(default, bool):
+            if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            return raw.lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, tuple):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name.upper()} has a bad value") from None
+    return raw

@@ -1,0 +1,52 @@
+"""Engines and migrations."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+MIGRATIONS = str(files("tgpass.store.sql") / "migrations")
+
+
+def make_engine(url: str, *, schema: str | None = None, **options: Any) -> AsyncEngine:
+    """An async engine. SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL may be
+    pinned to a ``schema`` (how tests keep to themselves in a shared database)."""
+    if url.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": 30})
+        engine = create_async_engine(url, **options)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection: Any, record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if ":memory:" not in url:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    if schema is not None:
+        options.setdefault("connect_args", {"server_settings": {"search_path": schema}})
+    options.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **options)
+
+
+def _upgrade(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest migration (safe to run from several processes)."""
+    async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # One migrator at a time: the others wait, then find nothing left to do.
+            await connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727384001)")
+        await connection.run_sync(_upgrade)

@@ -1,0 +1,280 @@
+"""``AccountStore`` over SQLAlchemy Core: the same statements on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tgpass.domain.accounts import TelegramLink, TelegramProfile, User
+from tgpass.errors import Conflict, NotFound
+from tgpass.service.ports import UNSET, AccountStore, AlreadyLinked
+
+from .tables import telegram_accounts, users
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything tgpass stores is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _user(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        display_name=row.display_name,
+        username=row.username,
+        site_user_id=row.site_user_id,
+        role=row.role,
+        karma=row.karma,
+        session_epoch=row.session_epoch,
+        created_at=_utc(row.created_at),
+        password_hash=row.password_hash,
+    )
+
+
+def _link(row: Row[Any]) -> TelegramLink:
+    return TelegramLink(
+        user_id=row.user_id,
+        profile=TelegramProfile(
+            telegram_id=row.telegram_id,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            username=row.username,
+            photo_url=row.photo_url,
+            language_code=row.language_code,
+        ),
+        chat_id=row.chat_id,
+        phone_number=row.phone_number,
+        bot_blocked=row.bot_blocked,
+        linked_at=_utc(row.linked_at),
+    )
+
+
+def _profile_values(profile: TelegramProfile) -> dict[str, Any]:
+    return {
+        "first_name": profile.first_name[:128],
+        "last_name": profile.last_name[:128] if profile.last_name else None,
+        "username": profile.username,
+        "photo_url": profile.photo_url
+        if profile.photo_url and len(profile.photo_url) <= 512
+        else None,
+        "language_code": profile.language_code,
+    }
+
+
+class SqlAccountStore(AccountStore):
+    def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime] | None = None) -> None:
+        self.engine = engine
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def create_user(
+        self,
+        *,
+        display_name: str,
+        username: str | None = None,
+        password_hash: str | None = None,
+        site_user_id: str | None = None,
+        role: str = "member",
+        karma: int = 0,
+    ) -> User:
+        now = self._now()
+        values = {
+            "display_name": display_name,
+            "username": username,
+            "password_hash": password_hash,
+            "site_user_id": site_user_id,
+            "role": role,
+            "karma": karma,
+            "session_epoch": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            async with self.engine.begin() as db:
+                row = (await db.execute(insert(users).values(values).returning(users))).one()
+        except IntegrityError:
+            raise Conflict("that username or site user id is taken") from None
+        return _user(row)
+
+    async def get_user(self, user_id: int) -> User | None:
+        async with self.engine.connect() as db:
+            row = (await db.execute(select(users).where(users.c.id == user_id))).one_or_none()
+        return None if row is None else _user(row)
+
+    async def find_user(
+        self,
+        *,
+        username: str | None = None,
+        site_user_id: str | None = None,
+        telegram_id: int | None = None,
+    ) -> User | None:
+        if telegram_id is not None:
+            query = (
+                select(users)
+                .join(telegram_accounts, telegram_accounts.c.user_id == users.c.id)
+                .where(telegram_accounts.c.telegram_id == telegram_id)
+            )
+        elif username is not None:
+            query = select(users).where(users.c.username == username)
+        elif site_user_id is not None:
+            query = select(users).where(users.c.site_user_id == site_user_id)
+        else:
+            raise TypeError("find_user needs one key")
+        async with self.engine.connect() as db:
+            row = (await db.execute(query)).one_or_none()
+        return None if row is None else _user(row)
+
+    async def update_user(
+        self,
+        user_id: int,
+        *,
+        display_name: str | None = None,
+        role: str | None = None,
+        karma: int | None = None,
+        password_hash: str | None = None,
+    ) -> User:
+        changes: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "display_name": display_name,
+                "role": role,
+                "karma": karma,
+                "password_hash": password_hash,
+            }.items()
+            if v is not None
+        }
+        changes["updated_at"] = self._now()
+        async with self.engine.begin() as db:
+            row = (
+                await db.execute(
+                    update(users).where(users.c.id == user_id).values(changes).returning(users)
+                )
+            ).one_or_none()
+        if row is None:
+            raise NotFound(f"no user {user_id}")
+        return _user(row)
+
+    async def bump_session_epoch(self, user_id: int) -> int:
+        async with self.engine.begin() as db:
+            epoch = (
+                await db.execute(
+                    update(users)
+                    .where(users.c.id == user_id)
+                    .values(session_epoch=users.c.session_epoch + 1)
+                    .returning(users.c.session_epoch)
+                )
+            ).scalar_one_or_none()
+        if epoch is None:
+            raise NotFound(f"no user {user_id}")
+        return int(epoch)
+
+    async def telegram_link(
+        self, *, user_id: int | None = None, telegram_id: int | None = None
+    ) -> TelegramLink | None:
+        async with self.engine.connect() as db:
+            return await self._link(db, user_id=user_id, telegram_id=telegram_id)
+
+    @staticmethod
+    async def _link(
+        db: AsyncConnection, *, user_id: int | None = None, telegram_id: int | None = None
+    ) -> TelegramLink | None:
+        query = select(telegram_accounts)
+        if user_id is not None:
+            query = query.where(telegram_accounts.c.user_id == user_id)
+        elif telegram_id is not None:
+            query = query.where(telegram_accounts.c.telegram_id == telegram_id)
+        else:
+            raise TypeError("telegram_link needs user_id or telegram_id")
+        row = (await db.execute(query)).one_or_none()
+        return None if row is None else _link(row)
+
+    async def link_telegram(
+        self,
+        user_id: int,
+        profile: TelegramProfile,
+        *,
+        chat_id: int | None = None,
+        move: bool = False,
+    ) -> TelegramLink:
+        table = telegram_accounts
+        try:
+            async with self.engine.begin() as db:
+                existing = await self._link(db, telegram_id=profile.telegram_id)
+                if existing is not None and existing.user_id != user_id and not move:
+                    raise AlreadyLinked(existing.user_id)
+                # One Telegram account per site account: the user's previous link goes.
+                await db.execute(
+                    delete(table).where(
+                        table.c.user_id == user_id, table.c.telegram_id != profile.telegram_id
+                    )
+                )
+                values = {**_profile_values(profile), "user_id": user_id}
+                if existing is None:
+                    values.update(
+                        telegram_id=profile.telegram_id,
+                        chat_id=chat_id,
+                        linked_at=self._now(),
+                        bot_blocked=False,
+                    )
+                    await db.execute(insert(table).values(values))
+                else:
+                    if chat_id is not None:
+                        values["chat_id"] = chat_id
+                        values["bot_blocked"] = False
+                    if existing.user_id != user_id:
+                        values["linked_at"] = self._now()
+                    await db.execute(
+                        update(table)
+                        .where(table.c.telegram_id == profile.telegram_id)
+                        .values(values)
+                    )
+                link = await self._link(db, telegram_id=profile.telegram_id)
+        except IntegrityError:
+            raise Conflict("the link changed meanwhile; try again") from None
+        assert link is not None
+        return link
+
+    async def unlink_telegram(
+        self, *, user_id: int | None = None, telegram_id: int | None = None
+    ) -> TelegramLink | None:
+        async with self.engine.begin() as db:
+            link = await self._link(db, user_id=user_id, telegram_id=telegram_id)
+            if link is not None:
+                await db.execute(
+                    delete(telegram_accounts).where(
+                        telegram_accounts.c.telegram_id == link.profile.telegram_id
+                    )
+                )
+        return link
+
+    async def update_telegram(
+        self,
+        telegram_id: int,
+        *,
+        profile: TelegramProfile | None = None,
+        chat_id: int | None = UNSET,
+        phone_number: str | None = UNSET,
+        bot_blocked: bool | None = None,
+    ) -> None:
+        values: dict[str, Any] = _profile_values(profile) if profile is not None else {}
+        if chat_id is not UNSET:
+            values["chat_id"] = chat_id
+        if phone_number is not UNSET:
+            values["phone_number"] = phone_number
+        if bot_blocked is not None:
+            values["bot_blocked"] = bot_blocked
+        if not values:
+            return
+        async with self.engine.begin() as db:
+            await db.execute(
+                update(telegram_accounts)
+                .where(telegram_accounts.c.telegram_id == telegram_id)
+                .values(values)
+            )

@@ -1,0 +1,102 @@
+"""One contract, every SQL backend: SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tgpass.domain.accounts import TelegramProfile
+from tgpass.errors import Conflict, NotFound
+from tgpass.service.ports import AccountStore, AlreadyLinked
+
+BIG = 9_007_199_254_740_993  # beyond 2**53: ids must survive as integers
+
+
+def profile(telegram_id: int = BIG, name: str = "Зоя 🚀") -> TelegramProfile:
+    return TelegramProfile(telegram_id=telegram_id, first_name=name, username="zoya")
+
+
+async def test_users_are_created_found_and_updated(accounts: AccountStore) -> None:
+    user = await accounts.create_user(display_name="Ann", username="ann", password_hash="h")
+    assert user.id > 0
+    assert user.created_at.tzinfo is not None
+    assert await accounts.get_user(user.id) == user
+    assert await accounts.find_user(username="ann") == user
+    assert await accounts.get_user(user.id + 1000) is None
+    with pytest.raises(Conflict):
+        await accounts.create_user(display_name="Other", username="ann")
+    updated = await accounts.update_user(user.id, role="moderator", karma=2**40)
+    assert (updated.role, updated.karma, updated.display_name) == ("moderator", 2**40, "Ann")
+    with pytest.raises(NotFound):
+        await accounts.update_user(10**9, role="x")
+
+
+async def test_site_users_are_unique_by_site_id(accounts: AccountStore) -> None:
+    await accounts.create_user(display_name="S", site_user_id="site-42")
+    with pytest.raises(Conflict):
+        await accounts.create_user(display_name="T", site_user_id="site-42")
+    found = await accounts.find_user(site_user_id="site-42")
+    assert found is not None
+    assert found.display_name == "S"
+
+
+async def test_session_epoch_only_goes_up(accounts: AccountStore) -> None:
+    user = await accounts.create_user(display_name="E")
+    assert user.session_epoch == 0
+    assert await accounts.bump_session_epoch(user.id) == 1
+    assert await accounts.bump_session_epoch(user.id) == 2
+
+
+async def test_link_find_update_unlink(accounts: AccountStore) -> None:
+    user = await accounts.create_user(display_name="L")
+    link = await accounts.link_telegram(user.id, profile(), chat_id=BIG)
+    assert (link.user_id, link.profile.telegram_id, link.chat_id) == (user.id, BIG, BIG)
+    assert link.profile.first_name == "Зоя 🚀"
+    assert await accounts.find_user(telegram_id=BIG) == user
+    assert await accounts.telegram_link(user_id=user.id) == link
+    await accounts.update_telegram(BIG, phone_number="+15550001", bot_blocked=True)
+    changed = await accounts.telegram_link(telegram_id=BIG)
+    assert changed is not None
+    assert (changed.phone_number, changed.bot_blocked) == ("+15550001", True)
+    await accounts.update_telegram(BIG, chat_id=None)
+    cleared = await accounts.telegram_link(telegram_id=BIG)
+    assert cleared is not None
+    assert cleared.chat_id is None
+    assert cleared.phone_number == "+15550001"
+    removed = await accounts.unlink_telegram(user_id=user.id)
+    assert removed is not None
+    assert removed.profile.telegram_id == BIG
+    assert await accounts.telegram_link(user_id=user.id) is None
+    assert await accounts.unlink_telegram(user_id=user.id) is None
+
+
+async def test_one_telegram_account_per_site_account(accounts: AccountStore) -> None:
+    first = await accounts.create_user(display_name="First")
+    second = await accounts.create_user(display_name="Second")
+    await accounts.link_telegram(first.id, profile())
+    with pytest.raises(AlreadyLinked) as caught:
+        await accounts.link_telegram(second.id, profile())
+    assert caught.value.user_id == first.id
+    moved = await accounts.link_telegram(second.id, profile(), move=True)
+    assert moved.user_id == second.id
+    assert await accounts.telegram_link(user_id=first.id) is None
+    # linking another Telegram account to the same site account replaces the first
+    replaced = await accounts.link_telegram(second.id, profile(BIG + 1, "New"))
+    assert replaced.profile.telegram_id == BIG + 1
+    assert await accounts.telegram_link(telegram_id=BIG) is None
+
+
+async def test_concurrent_links_of_one_telegram_account_give_one_owner(
+    accounts: AccountStore,
+) -> None:
+    users = [await accounts.create_user(display_name=f"U{n}") for n in range(10)]
+    results = await asyncio.gather(
+        *(accounts.link_telegram(u.id, profile()) for u in users), return_exceptions=True
+    )
+    linked = [r for r in results if not isinstance(r, BaseException)]
+    assert len(linked) == 1
+    assert all(isinstance(r, Conflict) for r in results if isinstance(r, BaseException))
+    owner = await accounts.find_user(telegram_id=BIG)
+    assert owner is not None
+    assert owner.id == linked[0].user_id
