@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 from tgpass.domain.accounts import TelegramLink, TelegramProfile, User
-from tgpass.errors import Conflict
+from tgpass.errors import Conflict, TgpassError
 
 _UNSET: Any = object()
+UNSET = _UNSET
 
 
 class AlreadyLinked(Conflict):
@@ -19,6 +22,55 @@ class AlreadyLinked(Conflict):
     def __init__(self, user_id: int) -> None:
         super().__init__("this Telegram account is linked to another account")
         self.user_id = user_id
+
+
+class KeyValueStore(ABC):
+    """Bytes under string keys, each with a time to live in seconds.
+
+    Implementations make every method atomic, across processes where they are shared: a code
+    ``pop``-ed by fifty callers at once is returned to exactly one of them.
+    """
+
+    @abstractmethod
+    async def get(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def set(self, key: str, value: bytes, ttl: float) -> None: ...
+
+    @abstractmethod
+    async def add(self, key: str, value: bytes, ttl: float) -> bool:
+        """Set only if absent; True when this call set it."""
+
+    @abstractmethod
+    async def pop(self, key: str) -> bytes | None:
+        """Get and delete in one step."""
+
+    @abstractmethod
+    async def delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    async def incr(self, key: str, ttl: float) -> int:
+        """Add one and return the count; the TTL starts with the first increment."""
+
+    @abstractmethod
+    async def ttl(self, key: str) -> float | None:
+        """Seconds left, or None when the key is absent."""
+
+    async def close(self) -> None:  # noqa: B027 (optional for backends without resources)
+        """Release connections."""
+
+    # -- conveniences on top ----------------------------------------------------------------
+
+    async def get_json(self, key: str) -> Any:
+        raw = await self.get(key)
+        return None if raw is None else json.loads(raw)
+
+    async def set_json(self, key: str, value: Any, ttl: float) -> None:
+        await self.set(key, json.dumps(value).encode(), ttl)
+
+    async def pop_json(self, key: str) -> Any:
+        raw = await self.pop(key)
+        return None if raw is None else json.loads(raw)
 
 
 class AccountStore(ABC):
@@ -103,4 +155,37 @@ class AccountStore(ABC):
         """Release connections."""
 
 
-UNSET = _UNSET
+class RecipientUnavailable(TgpassError):
+    """Telegram refused to deliver: the user blocked the bot or never started it (403)."""
+
+    code = "recipient_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline keyboard button: exactly one of the targets."""
+
+    text: str
+    url: str | None = None
+    callback_data: str | None = None
+    login_url: str | None = None
+    web_app_url: str | None = None
+
+
+class TelegramGateway(ABC):
+    """What the use cases ask of Telegram."""
+
+    @abstractmethod
+    async def send_message(
+        self, chat_id: int, text: str, *, buttons: list[list[Button]] | None = None
+    ) -> None:
+        """Send HTML-formatted ``text``; raises RecipientUnavailable on 403."""
+
+    @abstractmethod
+    async def answer_callback(self, callback_query_id: str, text: str | None = None) -> None: ...
+
+    @abstractmethod
+    async def bot_username(self) -> str: ...
+
+    async def close(self) -> None:  # noqa: B027 (optional)
+        """Release connections."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from .base import KeyValueStore
+from tgpass.service.ports import KeyValueStore
 
 
 class MemoryStore(KeyValueStore):

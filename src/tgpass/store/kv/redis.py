@@ -6,7 +6,7 @@ from typing import cast
 
 from redis.asyncio import Redis
 
-from .base import KeyValueStore
+from tgpass.service.ports import KeyValueStore
 
 # INCR then set the expiry only on the first increment, atomically.
 _INCR = """

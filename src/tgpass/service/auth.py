@@ -1,0 +1,126 @@
+"""Signing in: a password, or anything Telegram signs, each ending in the same account and a
+session whose ``source`` says how."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from tgpass.domain.accounts import (
+    TelegramProfile,
+    User,
+    checked_display_name,
+    checked_password,
+    normalized_username,
+)
+from tgpass.errors import AuthError, Conflict, Forbidden, InvalidAuthData, RateLimited
+from tgpass.verify import InitData, TelegramLogin, TelegramUser, Verifier
+
+from .passwords import Passwords
+from .ports import AccountStore, KeyValueStore
+
+
+def profile_of(user: TelegramUser) -> TelegramProfile:
+    return TelegramProfile(
+        telegram_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        photo_url=user.photo_url,
+        language_code=user.language_code,
+    )
+
+
+class AuthService:
+    def __init__(
+        self,
+        accounts: AccountStore,
+        kv: KeyValueStore,
+        verifier: Verifier,
+        passwords: Passwords,
+        *,
+        telegram_signup: bool,
+        login_attempts: int,
+        login_window: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.accounts = accounts
+        self.kv = kv
+        self.verifier = verifier
+        self.passwords = passwords
+        self.telegram_signup = telegram_signup
+        self.login_attempts = login_attempts
+        self.login_window = login_window
+        self.clock = clock
+
+    # -- passwords ----------------------------------------------------------------------------
+
+    async def register(self, username: str, password: str, display_name: str | None = None) -> User:
+        name = normalized_username(username)
+        checked_password(password)
+        shown = checked_display_name(display_name or username)
+        hashed = await self.passwords.hash(password)
+        try:
+            return await self.accounts.create_user(
+                display_name=shown, username=name, password_hash=hashed
+            )
+        except Conflict:
+            raise Conflict("that username is taken", code="username_taken") from None
+
+    async def sign_in_password(self, username: str, password: str, *, client: str) -> User:
+        """Rate-limited per username and per client address; a wrong name or password is
+        the same answer, in the same time."""
+        name = username.strip().lower()[:64]
+        await self._count_attempt(f"login:user:{name}")
+        await self._count_attempt(f"login:client:{client}")
+        user = await self.accounts.find_user(username=name)
+        stored = user.password_hash if user else None
+        if not await self.passwords.verify(stored, password) or user is None or stored is None:
+            raise AuthError("wrong username or password", code="bad_credentials")
+        if self.passwords.needs_rehash(stored):
+            await self.accounts.update_user(
+                user.id, password_hash=await self.passwords.hash(password)
+            )
+        return user
+
+    async def _count_attempt(self, key: str) -> None:
+        attempts = await self.kv.incr(key, self.login_window)
+        if attempts > self.login_attempts:
+            left = await self.kv.ttl(key)
+            raise RateLimited(
+                "too many sign-in attempts; try again later",
+                retry_after=max(1, int(left or self.login_window)),
+            )
+
+    # -- Telegram -------------------------------------------------------------------------------
+
+    async def sign_in_widget(self, data: Mapping[str, object] | str) -> User:
+        """Login Widget (callback or redirect) and LoginUrl buttons: one algorithm."""
+        login: TelegramLogin = self.verifier.login_widget(data).data
+        await self._once(f"seen:widget:{login.hash}")
+        return await self.telegram_user(profile_of(login.user))
+
+    async def sign_in_mini_app(self, init_data: str) -> tuple[User, InitData]:
+        data = self.verifier.init_data(init_data).data
+        if data.user is None:
+            raise InvalidAuthData("missing_field", "init data has no user", field="user")
+        return await self.telegram_user(profile_of(data.user)), data
+
+    async def _once(self, key: str) -> None:
+        # A signed login is good for max_age; as a sign-in it is good once.
+        if not await self.kv.add(key, b"1", self.verifier.max_age or 86400):
+            raise AuthError("this sign-in was already used", code="replayed")
+
+    async def telegram_user(self, profile: TelegramProfile, *, chat_id: int | None = None) -> User:
+        """The account of a verified Telegram user, made on first sign-in when allowed."""
+        user = await self.accounts.find_user(telegram_id=profile.telegram_id)
+        if user is not None:
+            await self.accounts.update_telegram(profile.telegram_id, profile=profile)
+            return user
+        if not self.telegram_signup:
+            raise Forbidden(
+                "this Telegram account is not linked to an account here", code="not_linked"
+            )
+        user = await self.accounts.create_user(display_name=checked_display_name(profile.full_name))
+        await self.accounts.link_telegram(user.id, profile, chat_id=chat_id)
+        return user

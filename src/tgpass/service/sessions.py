@@ -1,0 +1,83 @@
+"""Server-side sessions in the KV store; the cookie holds only a random token.
+
+A session remembers the user's session epoch when it began: signing out everywhere bumps the
+epoch, which ends every older session at once, on every process.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tgpass.domain.accounts import User
+from tgpass.domain.codes import code_key
+
+from .ports import AccountStore, KeyValueStore
+
+SOURCES = frozenset({"password", "widget", "loginurl", "miniapp", "bot"})
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: User
+    source: str
+    csrf_token: str
+    created_at: float
+
+
+class SessionService:
+    def __init__(
+        self,
+        kv: KeyValueStore,
+        accounts: AccountStore,
+        *,
+        secret_key: str,
+        ttl: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.kv = kv
+        self.accounts = accounts
+        self.secret_key = secret_key
+        self.ttl = ttl
+        self.clock = clock
+
+    def _key(self, token: str) -> str:
+        return code_key(self.secret_key, "session", token)
+
+    async def start(self, user: User, source: str) -> tuple[str, Session]:
+        """A new session for ``user``: the cookie token and the session."""
+        if source not in SOURCES:
+            raise ValueError(f"unknown sign-in source {source!r}")
+        token = secrets.token_urlsafe(32)
+        session = Session(user, source, secrets.token_urlsafe(24), self.clock())
+        record = {
+            "user_id": user.id,
+            "epoch": user.session_epoch,
+            "source": source,
+            "csrf": session.csrf_token,
+            "created_at": session.created_at,
+        }
+        await self.kv.set_json(self._key(token), record, self.ttl)
+        return token, session
+
+    async def resolve(self, token: str | None) -> Session | None:
+        """The live session behind a cookie token, or None."""
+        if not token or len(token) > 128:
+            return None
+        record = await self.kv.get_json(self._key(token))
+        if not isinstance(record, dict):
+            return None
+        user = await self.accounts.get_user(int(record["user_id"]))
+        if user is None or user.session_epoch != record["epoch"]:
+            await self.kv.delete(self._key(token))
+            return None
+        return Session(user, record["source"], record["csrf"], record["created_at"])
+
+    async def end(self, token: str | None) -> None:
+        if token and len(token) <= 128:
+            await self.kv.delete(self._key(token))
+
+    async def end_everywhere(self, user_id: int) -> None:
+        await self.accounts.bump_session_epoch(user_id)
