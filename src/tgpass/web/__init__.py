@@ -1,0 +1,1 @@
+"""The FastAPI app: JSON API, pages, the Telegram webhook, errors mapped to HTTP."""

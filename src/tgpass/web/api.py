@@ -1,0 +1,188 @@
+"""The JSON API: sign-in, the signed-in user, linking, and the existing website's API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Body, Depends, Request, Response
+
+from tgpass.bootstrap import Services
+from tgpass.domain.accounts import User
+from tgpass.service.linking import LinkOffer
+
+from . import deps
+from .deps import Principal, principal, require_json, services, site_api_key
+from .schemas import (
+    Done,
+    LinkOfferOut,
+    LinkStatus,
+    Login,
+    MeOut,
+    MiniAppLogin,
+    Register,
+    SignedIn,
+    SiteLinkOut,
+    SiteUserIn,
+    SiteUserOut,
+    TelegramOut,
+    UserOut,
+)
+
+router = APIRouter(prefix="/api")
+Svc = Annotated[Services, Depends(services)]
+Who = Annotated[Principal, Depends(principal)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in, or the signed data failed a check"},
+    422: {"description": "Invalid input"},
+}
+
+
+async def _signed_in(response: Response, svc: Services, user: User, source: str) -> SignedIn:
+    token, session = await svc.sessions.start(user, source)
+    deps.set_session_cookie(response, svc, token)
+    return SignedIn(user=UserOut.of(user), source=source, csrf_token=session.csrf_token)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/auth/register",
+    status_code=201,
+    tags=["auth"],
+    dependencies=[Depends(require_json)],
+    responses={409: {"description": "Username taken"}, **ERRORS},
+)
+async def register(body: Register, response: Response, svc: Svc) -> SignedIn:
+    user = await svc.auth.register(body.username, body.password, body.display_name)
+    return await _signed_in(response, svc, user, "password")
+
+
+@router.post(
+    "/auth/login",
+    tags=["auth"],
+    dependencies=[Depends(require_json)],
+    responses={429: {"description": "Too many attempts"}, **ERRORS},
+)
+async def login(body: Login, request: Request, response: Response, svc: Svc) -> SignedIn:
+    user = await svc.auth.sign_in_password(body.username, body.password, client=_client(request))
+    return await _signed_in(response, svc, user, "password")
+
+
+@router.post(
+    "/auth/telegram/widget",
+    tags=["auth"],
+    dependencies=[Depends(require_json)],
+    responses=ERRORS,
+)
+async def widget_login(
+    response: Response, svc: Svc, fields: Annotated[dict[str, Any], Body()]
+) -> SignedIn:
+    """What the Login Widget's ``data-onauth`` callback received, posted as it came."""
+    user = await svc.auth.sign_in_widget(fields)
+    return await _signed_in(response, svc, user, "widget")
+
+
+@router.post(
+    "/auth/telegram/miniapp",
+    tags=["auth"],
+    dependencies=[Depends(require_json)],
+    responses=ERRORS,
+)
+async def mini_app_login(body: MiniAppLogin, response: Response, svc: Svc) -> SignedIn:
+    user, _ = await svc.auth.sign_in_mini_app(body.init_data)
+    return await _signed_in(response, svc, user, "miniapp")
+
+
+@router.post("/auth/logout", tags=["auth"], responses=ERRORS)
+async def logout(request: Request, response: Response, who: Who, svc: Svc) -> Done:
+    await svc.sessions.end(request.cookies.get(deps.SESSION_COOKIE))
+    deps.clear_session_cookie(response)
+    return Done()
+
+
+@router.post("/auth/logout-everywhere", tags=["auth"], responses=ERRORS)
+async def logout_everywhere(response: Response, who: Who, svc: Svc) -> Done:
+    await svc.sessions.end_everywhere(who.user.id)
+    deps.clear_session_cookie(response)
+    return Done()
+
+
+@router.get("/me", tags=["me"], responses=ERRORS)
+async def me(who: Who, svc: Svc) -> MeOut:
+    link = await svc.accounts.telegram_link(user_id=who.user.id)
+    return MeOut(user=UserOut.of(who.user), telegram=TelegramOut.of(link), source=who.source)
+
+
+def _offer(offer: LinkOffer) -> LinkOfferOut:
+    qr = segno.make(offer.url, error="m").svg_inline(scale=4, dark="#1b1f23")
+    return LinkOfferOut(url=offer.url, expires_at=offer.expires_at, qr_svg=qr)
+
+
+@router.post("/link", tags=["me"], responses=ERRORS)
+async def offer_link(who: Who, svc: Svc) -> LinkOfferOut:
+    """A one-time ``t.me`` link (and its QR code) that links this account to Telegram."""
+    return _offer(await svc.linking.offer_link(who.user.id))
+
+
+@router.get("/link", tags=["me"], responses=ERRORS)
+async def link_status(who: Who, svc: Svc) -> LinkStatus:
+    link = await svc.accounts.telegram_link(user_id=who.user.id)
+    return LinkStatus(linked=link is not None, telegram=TelegramOut.of(link))
+
+
+@router.delete("/link", tags=["me"], responses={404: {"description": "Not linked"}, **ERRORS})
+async def unlink(who: Who, svc: Svc) -> Done:
+    await svc.linking.unlink(user_id=who.user.id)
+    return Done()
+
+
+# -- the existing website's API ---------------------------------------------------------------
+
+site = APIRouter(prefix="/api/site", tags=["site"], dependencies=[Depends(site_api_key)])
+SITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or wrong API key"},
+    404: {"description": "No such user"},
+    422: {"description": "Invalid input"},
+}
+
+
+def _site_user(site_user_id: str, found: Any) -> SiteUserOut:
+    return SiteUserOut(
+        site_user_id=site_user_id,
+        user=UserOut.of(found.user),
+        linked=found.link is not None,
+        telegram=TelegramOut.of(found.link),
+    )
+
+
+@site.put("/users/{site_user_id}", responses=SITE_ERRORS)
+async def upsert_site_user(
+    site_user_id: str, body: SiteUserIn, response: Response, svc: Svc
+) -> SiteUserOut:
+    """Create or update the user known by the website's own id, with name, role and karma."""
+    found, created = await svc.site.upsert(
+        site_user_id, display_name=body.display_name, role=body.role, karma=body.karma
+    )
+    response.status_code = 201 if created else 200
+    return _site_user(site_user_id, found)
+
+
+@site.get("/users/{site_user_id}", responses=SITE_ERRORS)
+async def get_site_user(site_user_id: str, svc: Svc) -> SiteUserOut:
+    return _site_user(site_user_id, await svc.site.get(site_user_id))
+
+
+@site.post("/users/{site_user_id}/link", responses=SITE_ERRORS)
+async def site_link(site_user_id: str, svc: Svc) -> SiteLinkOut:
+    """A one-time link for the website to show its user: opening it links their Telegram."""
+    offer = await svc.site.offer_link(site_user_id)
+    return SiteLinkOut(url=offer.url, expires_at=offer.expires_at)
+
+
+@site.delete("/users/{site_user_id}/telegram", responses=SITE_ERRORS)
+async def site_unlink(site_user_id: str, svc: Svc) -> Done:
+    await svc.site.unlink(site_user_id)
+    return Done()

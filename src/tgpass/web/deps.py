@@ -1,0 +1,114 @@
+"""Who is asking: a session cookie, a Mini App's ``Authorization: tma``, or the website's
+API key; and CSRF protection for cookie-authenticated writes."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+from tgpass.bootstrap import Services
+from tgpass.domain.accounts import User
+from tgpass.errors import AuthError, Forbidden, InvalidInput
+
+SESSION_COOKIE = "tgpass_session"
+CSRF_COOKIE = "tgpass_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user: User
+    source: str
+    via: str  # "session" | "tma"
+    csrf_token: str | None = None
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    svc = services(request)
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "tma":
+        user, _ = await svc.auth.sign_in_mini_app(credentials.strip())
+        return Principal(user, "miniapp", "tma")
+    session = await svc.sessions.resolve(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return None
+    return Principal(session.user, session.source, "session", session.csrf_token)
+
+
+async def principal(request: Request) -> Principal:
+    """Signed in, by session or Mini App init data; writes by session need the CSRF token."""
+    found = await optional_principal(request)
+    if found is None:
+        raise AuthError("sign in first")
+    if found.via == "session" and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not found.csrf_token or not hmac.compare_digest(sent, found.csrf_token):
+            raise Forbidden("missing or wrong X-CSRF-Token", code="csrf_failed")
+    return found
+
+
+async def site_api_key(request: Request) -> None:
+    """The existing website, by ``Authorization: Bearer <api key>``."""
+    keys = services(request).settings.api_keys
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    valid = scheme.lower() == "bearer" and any(
+        hmac.compare_digest(key.strip().encode(), k.encode()) for k in keys
+    )
+    if not valid:
+        raise AuthError("a valid API key is required (Authorization: Bearer ...)")
+
+
+def require_json(request: Request) -> None:
+    """Sign-in endpoints take JSON only: a cross-site form cannot send it without CORS."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise InvalidInput(
+            "send JSON (Content-Type: application/json)", code="unsupported_media_type"
+        )
+
+
+def set_session_cookie(response: Response, svc: Services, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=svc.settings.session_ttl,
+        httponly=True,
+        samesite="lax",
+        secure=svc.settings.secure_cookies,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def form_token(request: Request) -> str:
+    """The double-submit token for forms shown before sign-in (login, register)."""
+    token = request.cookies.get(CSRF_COOKIE)
+    return token if token and len(token) <= 64 else secrets.token_urlsafe(24)
+
+
+def set_form_token(response: Response, svc: Services, token: str) -> None:
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        httponly=False,
+        samesite="lax",
+        secure=svc.settings.secure_cookies,
+        path="/",
+    )
+
+
+def check_form_csrf(request: Request, sent: str | None, session_token: str | None = None) -> None:
+    expected = session_token or request.cookies.get(CSRF_COOKIE) or ""
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise Forbidden("the form expired; reload the page and try again", code="csrf_failed")

@@ -1,0 +1,186 @@
+"""The site's own pages: sign-in, account (link Telegram), the Mini App entry, and the
+targets Telegram sends users to (widget redirect, LoginUrl, the bot's sign-in links)."""
+
+from __future__ import annotations
+
+import logging
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from tgpass.bootstrap import Services
+from tgpass.domain.accounts import User
+from tgpass.errors import TgpassError
+
+from . import deps
+from .deps import services
+from .errors import status_of
+
+log = logging.getLogger("tgpass.web")
+templates = Jinja2Templates(directory=str(files("tgpass.web") / "templates"))
+router = APIRouter(include_in_schema=False)
+Svc = Annotated[Services, Depends(services)]
+
+
+async def _bot_username(svc: Services) -> str:
+    try:
+        return await svc.telegram.bot_username()
+    except Exception:  # Telegram unreachable: the page still works without the widget
+        log.warning("could not learn the bot's username from the Bot API")
+        return ""
+
+
+async def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    svc = services(request)
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"settings": svc.settings, "bot_username": await _bot_username(svc), **context},
+        status_code=status,
+    )
+
+
+async def _form_page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    """A page with a form used before sign-in: it carries the double-submit CSRF token."""
+    token = deps.form_token(request)
+    response = await _page(request, name, status, csrf_token=token, **context)
+    deps.set_form_token(response, services(request), token)
+    return response
+
+
+async def _login_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+    return await _form_page(request, "login.html", status, error=error)
+
+
+async def _signed_in(svc: Services, user: User, source: str, to: str = "/account") -> Response:
+    token, _ = await svc.sessions.start(user, source)
+    response = RedirectResponse(to, status_code=303)
+    deps.set_session_cookie(response, svc, token)
+    return response
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    signed_in = await deps.optional_principal(request)
+    return RedirectResponse("/account" if signed_in else "/login", status_code=303)
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    return await _login_page(request)
+
+
+@router.post("/login")
+async def login_form(
+    request: Request,
+    svc: Svc,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    try:
+        deps.check_form_csrf(request, csrf_token)
+        client = request.client.host if request.client else "unknown"
+        user = await svc.auth.sign_in_password(username, password, client=client)
+    except TgpassError as error:
+        return await _login_page(request, error=error.message, status=status_of(error))
+    return await _signed_in(svc, user, "password")
+
+
+@router.get("/register")
+async def register_page(request: Request) -> Response:
+    return await _form_page(request, "register.html")
+
+
+@router.post("/register")
+async def register_form(
+    request: Request,
+    svc: Svc,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    display_name: Annotated[str, Form(max_length=128)] = "",
+    csrf_token: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    try:
+        deps.check_form_csrf(request, csrf_token)
+        user = await svc.auth.register(username, password, display_name or None)
+    except TgpassError as error:
+        return await _form_page(request, "register.html", status_of(error), error=error.message)
+    return await _signed_in(svc, user, "password")
+
+
+@router.post("/logout")
+async def logout(
+    request: Request,
+    svc: Svc,
+    csrf_token: Annotated[str, Form(max_length=64)] = "",
+    everywhere: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    found = await deps.optional_principal(request)
+    if found is not None and found.via == "session":
+        deps.check_form_csrf(request, csrf_token, found.csrf_token)
+        if everywhere:
+            await svc.sessions.end_everywhere(found.user.id)
+        else:
+            await svc.sessions.end(request.cookies.get(deps.SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    deps.clear_session_cookie(response)
+    return response
+
+
+@router.get("/account")
+async def account(request: Request, svc: Svc) -> Response:
+    found = await deps.optional_principal(request)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    link = await svc.accounts.telegram_link(user_id=found.user.id)
+    return await _page(
+        request,
+        "account.html",
+        user=found.user,
+        link=link,
+        source=found.source,
+        csrf_token=found.csrf_token or "",
+    )
+
+
+@router.get("/miniapp")
+async def mini_app(request: Request) -> Response:
+    return await _page(request, "miniapp.html")
+
+
+async def _telegram_redirect(request: Request, source: str) -> Response:
+    svc = services(request)
+    try:
+        user = await svc.auth.sign_in_widget(dict(request.query_params))
+    except TgpassError as error:
+        return await _login_page(
+            request, error=f"Telegram sign-in failed: {error.message}", status=status_of(error)
+        )
+    return await _signed_in(svc, user, source)
+
+
+@router.get("/auth/telegram/callback")
+async def widget_redirect(request: Request) -> Response:
+    """The Login Widget's ``data-auth-url`` target."""
+    return await _telegram_redirect(request, "widget")
+
+
+@router.get("/auth/telegram/loginurl")
+async def login_url(request: Request) -> Response:
+    """A LoginUrl button's target: the same signed fields as the widget."""
+    return await _telegram_redirect(request, "loginurl")
+
+
+@router.get("/auth/bot")
+async def bot_link(request: Request, svc: Svc, code: str = "") -> Response:
+    """The one-time sign-in link the bot sends on /login."""
+    user = await svc.linking.redeem_login(code)
+    if user is None:
+        return await _login_page(
+            request, error="This sign-in link has expired or was already used.", status=401
+        )
+    return await _signed_in(svc, user, "bot")

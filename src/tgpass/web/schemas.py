@@ -1,0 +1,116 @@
+"""Request and response bodies of the JSON API (and so its OpenAPI)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from tgpass.domain.accounts import TelegramLink, User
+
+
+class UserOut(BaseModel):
+    id: int
+    display_name: str
+    username: str | None
+    site_user_id: str | None
+    role: str
+    karma: int
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            display_name=user.display_name,
+            username=user.username,
+            site_user_id=user.site_user_id,
+            role=user.role,
+            karma=user.karma,
+        )
+
+
+class TelegramOut(BaseModel):
+    id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    photo_url: str | None
+    can_message: bool = Field(description="The user has started the bot and not blocked it.")
+    phone_number: str | None
+    linked_at: float
+
+    @classmethod
+    def of(cls, link: TelegramLink | None) -> TelegramOut | None:
+        if link is None:
+            return None
+        p = link.profile
+        return cls(
+            id=p.telegram_id,
+            first_name=p.first_name,
+            last_name=p.last_name,
+            username=p.username,
+            photo_url=p.photo_url,
+            can_message=link.chat_id is not None and not link.bot_blocked,
+            phone_number=link.phone_number,
+            linked_at=link.linked_at.timestamp(),
+        )
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    telegram: TelegramOut | None
+    source: str = Field(description="How this request was signed in.")
+
+
+class SignedIn(BaseModel):
+    user: UserOut
+    source: str
+    csrf_token: str | None = Field(
+        None, description="Send as X-CSRF-Token with cookie-authenticated writes."
+    )
+
+
+class Register(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+    display_name: str | None = Field(None, max_length=128)
+
+
+class Login(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class MiniAppLogin(BaseModel):
+    init_data: str = Field(max_length=8192)
+
+
+class LinkOfferOut(BaseModel):
+    url: str
+    expires_at: float
+    qr_svg: str = Field(description="The link as a QR code, an SVG document.")
+
+
+class LinkStatus(BaseModel):
+    linked: bool
+    telegram: TelegramOut | None
+
+
+class SiteUserIn(BaseModel):
+    display_name: str = Field(min_length=1, max_length=128)
+    role: str = Field("member", max_length=32)
+    karma: int = Field(0, ge=-(2**62), le=2**62)
+
+
+class SiteUserOut(BaseModel):
+    site_user_id: str
+    user: UserOut
+    linked: bool
+    telegram: TelegramOut | None
+
+
+class SiteLinkOut(BaseModel):
+    url: str
+    expires_at: float
+
+
+class Done(BaseModel):
+    ok: bool = True
