@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from telegram import InlineKeyboardButton
 
+from tgpass.domain.accounts import TelegramProfile
 from tgpass.service.bot import Message
 
 from .conftest import SITE, Stack
@@ -191,12 +192,8 @@ async def test_blocking_the_bot_is_recorded(stack: Stack) -> None:
 
 async def test_each_update_is_handled_once_and_others_are_ignored(stack: Stack) -> None:
     tg = await stack.new_tg_user("Ann")
-    event = Message(
-        update_id=77,
-        chat_id=tg,
-        sender=profile_of_sandbox({"id": tg, "first_name": "Ann"}),
-        text="/help",
-    )  # type: ignore[arg-type]
+    sender = TelegramProfile(telegram_id=tg, first_name="Ann")
+    event = Message(update_id=77, chat_id=tg, sender=sender, text="/help")
     await stack.users.start(tg, stack.bot_username)  # the dialog exists
     await stack.pump()
     assert await stack.services.bot.handle(event) is True
