@@ -47,7 +47,7 @@ async def build(
     migrate_schema: bool = True,
 ) -> Services:
     """Everything the web app and the bot need, from settings alone (a gateway may be given)."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, schema=settings.database_schema or None)
     if migrate_schema:
         await migrate(engine)
     accounts = SqlAccountStore(engine)

@@ -20,6 +20,8 @@ PREFIX = "TGPASS_"
 class Settings:
     database_url: str = "sqlite+aiosqlite:///tgpass.sqlite3"
     """SQLAlchemy async URL: SQLite by default, ``postgresql+asyncpg://...`` to scale out."""
+    database_schema: str = ""
+    """PostgreSQL schema to use (its search_path); empty for the default."""
     kv_url: str = "memory://"
     """``memory://`` (one process) or ``redis://host:6379/0`` (shared by processes)."""
     kv_prefix: str = "tgpass:"
