@@ -105,6 +105,24 @@ def _sandbox(args: argparse.Namespace) -> Any:
     serve(host=args.host, port=args.port, state_file=state, limits=not args.no_limits)
 
 
+def _serve(args: argparse.Namespace) -> Any:
+    from .service_cli import serve
+
+    serve(host=args.host, port=args.port, polling=args.polling)
+
+
+def _migrate(args: argparse.Namespace) -> Any:
+    from .service_cli import migrate
+
+    migrate()
+
+
+def _webhook(args: argparse.Namespace) -> Any:
+    from .service_cli import webhook
+
+    return webhook(args.action)
+
+
 def _demo(args: argparse.Namespace) -> Any:
     from .demo import run_demo
 
@@ -174,6 +192,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--no-limits", action="store_true", help="turn flood limits off")
     sandbox.set_defaults(handler=_sandbox)
+
+    serve = commands.add_parser("serve", help="run the service (settings from TGPASS_ env)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--polling", action="store_true", help="read updates by getUpdates")
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(handler=_migrate)
+
+    hook = commands.add_parser("webhook", help="register the webhook with Telegram")
+    hook.add_argument("action", choices=["set", "delete", "info"])
+    hook.set_defaults(handler=_webhook)
 
     demo = commands.add_parser("demo", help="the main job: see what tgpass does")
     demo.set_defaults(handler=_demo)

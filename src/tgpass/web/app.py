@@ -3,6 +3,8 @@ environment when served (``uvicorn --factory tgpass.web.app:create_app``)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,19 +16,26 @@ from tgpass.settings import Settings
 from . import api, errors, logs, pages, webhook
 
 
-def create_app(services: Services | None = None, settings: Settings | None = None) -> FastAPI:
+def create_app(
+    services: Services | None = None, settings: Settings | None = None, *, polling: bool = False
+) -> FastAPI:
+    """The app over ``services``, or over services built from ``settings`` (or the
+    environment) when it starts; with ``polling``, it also reads updates by getUpdates."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if services is not None:
-            app.state.services = services
-            yield
-            return
-        built = await build(settings or Settings.from_env())
+        built = services or await build(settings or Settings.from_env())
         app.state.services = built
+        poller = asyncio.create_task(_poll(built)) if polling else None
         try:
             yield
         finally:
-            await built.close()
+            if poller is not None:
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
+            if services is None:
+                await built.close()
 
     app = FastAPI(
         title="tgpass",
@@ -44,3 +53,12 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.include_router(pages.router)
     app.include_router(webhook.router)
     return app
+
+
+async def _poll(services: Services) -> None:
+    from tgpass.telegram.gateway import PtbGateway
+    from tgpass.telegram.polling import Poller
+
+    if not isinstance(services.telegram, PtbGateway):
+        raise TypeError("polling needs the python-telegram-bot gateway")
+    await Poller(services.telegram.bot, services.bot).run()

@@ -1,0 +1,68 @@
+"""The service's commands: serve, migrate, webhook. Imported only when used, so that the
+verification commands work with the core alone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from .settings import Settings
+
+
+def serve(*, host: str, port: int, polling: bool) -> None:
+    import uvicorn
+
+    from .web.app import create_app
+
+    settings = Settings.from_env()
+    if not settings.bot_token:
+        raise SystemExit("tgpass serve: set TGPASS_BOT_TOKEN (and the other TGPASS_ settings)")
+    app = create_app(settings=settings, polling=polling)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+
+
+def migrate() -> None:
+    from .store.sql import make_engine
+    from .store.sql import migrate as run_migrations
+
+    settings = Settings.from_env()
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url, schema=settings.database_schema or None)
+        try:
+            await run_migrations(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("database schema is up to date")
+
+
+def webhook(action: str) -> dict[str, Any]:
+    from .telegram.gateway import make_bot
+    from .telegram.updates import ALLOWED_UPDATES
+
+    settings = Settings.from_env()
+    if not settings.bot_token:
+        raise SystemExit("tgpass webhook: set TGPASS_BOT_TOKEN")
+
+    async def run() -> dict[str, Any]:
+        async with make_bot(settings.bot_token, settings.bot_api_url) as bot:
+            if action == "set":
+                if not settings.webhook_secret:
+                    raise SystemExit("tgpass webhook set: set TGPASS_WEBHOOK_SECRET first")
+                url = f"{settings.public_url.rstrip('/')}/telegram/webhook"
+                await bot.set_webhook(
+                    url, secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES
+                )
+            elif action == "delete":
+                await bot.delete_webhook()
+            info = await bot.get_webhook_info()
+            return {
+                "url": info.url,
+                "pending_update_count": info.pending_update_count,
+                "last_error_message": info.last_error_message,
+                "allowed_updates": list(info.allowed_updates or []),
+            }
+
+    return asyncio.run(run())
