@@ -26,10 +26,17 @@ class RedactSecrets(logging.Filter):
 
 
 def install() -> None:
-    """Attach the filter where URLs are logged; keep httpx's per-request lines out."""
+    """Attach the filter where URLs are logged; keep chatty libraries above DEBUG."""
     redact = RedactSecrets()
     for name in ("uvicorn.access", "uvicorn.error", "httpx", "telegram", "tgpass"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
             logger.addFilter(redact)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # These log whole requests at DEBUG (update texts with link codes, sign-in URLs, SQL
+    # parameters) and request URLs at INFO (the bot token): never below these levels.
+    for name, level in (
+        ("httpx", logging.WARNING),
+        ("telegram", logging.INFO),
+        ("aiosqlite", logging.INFO),
+    ):
+        logging.getLogger(name).setLevel(level)
