@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,10 +124,29 @@ def test_link_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert out["url"] == f"https://t.me/tgpass_bot?start={out['code']}"
 
 
-def test_demo_runs_as_a_process() -> None:
+def test_demo_runs_the_service_on_the_sandbox(tmp_path: Path) -> None:
+    from tgpass.sandbox.server import free_port
+
+    site, phone = free_port(), free_port()
     result = subprocess.run(
-        [sys.executable, "-m", "tgpass.cli", "demo"], capture_output=True, text=True, check=True
+        [
+            sys.executable,
+            "-m",
+            "tgpass.cli",
+            "demo",
+            "--check",
+            "--site-port",
+            str(site),
+            "--sandbox-port",
+            str(phone),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
     )
-    assert "accepted" in result.stdout
-    assert "refused: expired" in result.stdout
-    assert "refused: bad_signature" in result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"http://127.0.0.1:{site}" in result.stdout
+    assert f"http://127.0.0.1:{phone}/" in result.stdout
+    assert "through the bot: OK" in result.stdout

@@ -124,9 +124,11 @@ def _webhook(args: argparse.Namespace) -> Any:
 
 
 def _demo(args: argparse.Namespace) -> Any:
-    from .demo import run_demo
+    from .demo import main as demo
 
-    return run_demo()
+    code = demo(site_port=args.site_port, sandbox_port=args.sandbox_port, check=args.check)
+    if code:
+        raise SystemExit(code)
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -206,7 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("action", choices=["set", "delete", "info"])
     hook.set_defaults(handler=_webhook)
 
-    demo = commands.add_parser("demo", help="the main job: see what tgpass does")
+    demo = commands.add_parser("demo", help="the main job: the service on an offline Telegram")
+    demo.add_argument("--site-port", type=int, default=8000)
+    demo.add_argument("--sandbox-port", type=int, default=8081)
+    demo.add_argument("--check", action="store_true", help="walk the main path once and exit")
     demo.set_defaults(handler=_demo)
     return parser
 

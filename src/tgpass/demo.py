@@ -1,71 +1,114 @@
-"""``tgpass demo``: what tgpass checks, shown on Telegram's published example and on data
-signed here. The service demo (sandbox Telegram, site, bot) will take this command over."""
+"""``tgpass demo`` (``make demo``): the sandbox Telegram and the service, wired together on
+SQLite and in-memory storage, with a demo site account and two simulated Telegram users.
+No token, no network, no configuration."""
 
 from __future__ import annotations
 
-import json
-import time
+import asyncio
+import contextlib
+import shutil
+from pathlib import Path
 
-from .errors import InvalidAuthData
-from .testing import TEST_BOT_TOKEN, make_init_data, make_widget_login
-from .verify import new_link_code, start_link, validate_init_data, validate_login_widget
+import httpx
 
-# Telegram Mini Apps' published example (tma.js documentation): valid when it was signed.
-PUBLISHED_TOKEN = "5768337691:AAH5YkoiEuPk8-FZa32hStHTqXiLPtAEhx8"  # noqa: S105 (public)
-PUBLISHED_INIT_DATA = (
-    "query_id=AAHdF6IQAAAAAN0XohDhrOrc&user=%7B%22id%22%3A279058397%2C%22first_name%22%3A"
-    "%22Vladislav%22%2C%22last_name%22%3A%22Kibenko%22%2C%22username%22%3A%22vdkfrost%22%2C"
-    "%22language_code%22%3A%22ru%22%2C%22is_premium%22%3Atrue%7D&auth_date=1662771648"
-    "&hash=c501b71e775f74ce10e377dea85a7ea24ecd640b223ea86dfe453e0eaed2e2b2"
-)
-PUBLISHED_AT = 1662771648
+from .bootstrap import build
+from .sandbox.server import LoopbackServer, Sandbox
+from .sandbox.world import World
+from .settings import Settings
+from .web.app import create_app
 
-
-def _outcome(check: object) -> str:
-    try:
-        result = check() if callable(check) else check
-    except InvalidAuthData as error:
-        return f"refused: {error.code} ({error.message})"
-    shown = result.to_dict() if hasattr(result, "to_dict") else result
-    return f"accepted: {json.dumps(shown, ensure_ascii=False, default=str)}"
+DEMO_BOT = "tgpass_demo_bot"
+DEMO_LOGIN = ("demo", "demo-password")
 
 
-def run_demo() -> None:
-    now = time.time()
-    print("tgpass demo: verifying what Telegram signs\n")
-    steps = [
-        (
-            "Published Mini App init data, checked as of when it was signed",
-            lambda: (
-                validate_init_data(PUBLISHED_INIT_DATA, PUBLISHED_TOKEN, now=PUBLISHED_AT + 60).user
-            ),
-        ),
-        (
-            "The same data checked today (older than a day)",
-            lambda: validate_init_data(PUBLISHED_INIT_DATA, PUBLISHED_TOKEN),
-        ),
-        (
-            "The same data, first name tampered with",
-            lambda: validate_init_data(
-                PUBLISHED_INIT_DATA.replace("Vladislav", "Mallory"),
-                PUBLISHED_TOKEN,
-                now=PUBLISHED_AT + 60,
-            ),
-        ),
-        (
-            "Init data signed just now for a test bot",
-            lambda: validate_init_data(make_init_data(), TEST_BOT_TOKEN, now=now).user,
-        ),
-        (
-            "Login Widget fields signed just now",
-            lambda: validate_login_widget(make_widget_login(), TEST_BOT_TOKEN, now=now).user,
-        ),
-    ]
-    for title, check in steps:
-        print(f"- {title}\n  {_outcome(check)}\n")
-    link = start_link("tgpass_demo_bot", new_link_code())
-    print(f"- A deep link that links an account through the bot:\n  {link}\n")
+def demo_world(site: str) -> World:
+    world = World()
+    bot = world.add_bot(DEMO_BOT, first_name="tgpass demo", web_app_url=f"{site}/miniapp")
+    bot.menu_button = {"type": "web_app", "text": "Open", "web_app": {"url": f"{site}/miniapp"}}
+    world.add_account("Zoya", last_name="Ivanova", username="zoya_demo", phone_number="+15550001")
+    world.add_account("Ян 🚀", username="yan_demo", language_code="ru", phone_number="+15550002")
+    return world
+
+
+async def run_demo(*, site_port: int, sandbox_port: int, data_dir: Path, check: bool) -> int:
+    site = f"http://127.0.0.1:{site_port}"
+    world = demo_world(site)
+    bot = next(iter(world.bots.values()))
+    shutil.rmtree(data_dir, ignore_errors=True)  # every demo starts afresh
+    data_dir.mkdir(parents=True)
+    async with Sandbox(world, port=sandbox_port) as sandbox:
+        settings = Settings.from_mapping(
+            {
+                "database_url": f"sqlite+aiosqlite:///{data_dir / 'tgpass-demo.sqlite3'}",
+                "kv_url": "memory://",
+                "bot_token": bot.token,
+                "bot_username": DEMO_BOT,
+                "bot_api_url": sandbox.url,
+                "public_url": site,
+                "widget_script_url": f"{sandbox.url}/js/telegram-widget.js",
+                "web_app_script_url": f"{sandbox.url}/js/telegram-web-app.js",
+                "site_name": "tgpass demo",
+            }
+        )
+        services = await build(settings)
+        await services.auth.register(*DEMO_LOGIN, display_name="Demo User")
+        server = LoopbackServer(create_app(services, polling=True), port=site_port, lifespan="on")
+        await server.start()
+        try:
+            print_welcome(site, sandbox.url, world)
+            if check:
+                return await self_check(site, sandbox)
+            await asyncio.Event().wait()  # until Ctrl-C
+        finally:
+            await server.stop()
+            await services.close()
+    return 0
+
+
+def print_welcome(site: str, sandbox: str, world: World) -> None:
+    users = ", ".join(a.first_name for a in world.accounts.values())
     print(
-        "Next: the sandbox Telegram, the service (sign-in, account linking through the bot)\n"
-        "and gated private chats. Try the command line too: tgpass initdata verify --help"
+        f"""tgpass demo: the service and an offline Telegram, running together.
+
+  site:   {site}        sign in as {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}, or with Telegram
+  phone:  {sandbox}/   act as a Telegram user ({users})
+
+Try: on the site, Account → Link Telegram; open the link on the phone and press START.
+Then sign out, and sign in with the Telegram widget, or send /login to @{DEMO_BOT}.
+Stop with Ctrl-C.""",
+        flush=True,
     )
+
+
+async def self_check(site: str, sandbox: Sandbox) -> int:
+    """Walk the main path once, as a user would, and report (``tgpass demo --check``)."""
+    assert sandbox.users is not None
+    async with httpx.AsyncClient(base_url=site) as web:
+        signed = await web.post(
+            "/api/auth/login", json={"username": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]}
+        )
+        offer = await web.post("/api/link", headers={"X-CSRF-Token": signed.json()["csrf_token"]})
+        user_id = (await sandbox.users.list_users())[0]["id"]
+        await sandbox.users.open_link(user_id, offer.json()["url"])
+        await sandbox.users.start(user_id, DEMO_BOT)
+        for _ in range(100):
+            status = (await web.get("/api/link")).json()
+            if status["linked"]:
+                print(f"check: linked {status['telegram']['first_name']} through the bot: OK")
+                return 0
+            await asyncio.sleep(0.1)
+    print("check: the link did not happen")
+    return 1
+
+
+def main(*, site_port: int, sandbox_port: int, check: bool) -> int:
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(
+            run_demo(
+                site_port=site_port,
+                sandbox_port=sandbox_port,
+                data_dir=Path(".demo"),
+                check=check,
+            )
+        )
+    return 0

@@ -39,6 +39,13 @@ class SandboxState:
         self.faults = FaultInjector(world.clock, seed)
         self.changed = asyncio.Condition()
         self.webhooks = WebhookDelivery(world, self.faults, self.wait_for_updates)
+        self.closing = False
+
+    async def close(self) -> None:
+        """Answer every open long poll now and stop webhook deliveries."""
+        self.closing = True
+        await self.notify()
+        await self.webhooks.close()
 
     async def notify(self) -> None:
         """Something may have queued updates: wake long polls and webhook deliveries."""
@@ -51,7 +58,9 @@ class SandboxState:
     async def wait_for_updates(self, bot: Bot, timeout: float) -> None:
         async with self.changed:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait_for(lambda: bool(bot.updates)), timeout)
+                await asyncio.wait_for(
+                    self.changed.wait_for(lambda: bool(bot.updates) or self.closing), timeout
+                )
 
     def info(self) -> Json:
         return {

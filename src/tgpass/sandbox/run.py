@@ -33,7 +33,10 @@ def serve(*, host: str, port: int, state_file: Path | None, limits: bool) -> Non
     print(f"  control: {base}/sandbox/api   (OpenAPI: {base}/docs)")
     for bot in world.bots.values():
         print(f"  bot @{bot.username} token {bot.token}")
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
     try:
         asyncio.run(_serve(server, state))
     finally:
@@ -46,4 +49,4 @@ async def _serve(server: uvicorn.Server, state: SandboxState) -> None:
     try:
         await server.serve()
     finally:
-        await state.webhooks.close()
+        await state.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import httpx
 import uvicorn
@@ -26,10 +26,18 @@ def free_port() -> int:
 class LoopbackServer:
     """Any ASGI app served by uvicorn on a loopback port, for as long as the block runs."""
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        lifespan: Literal["on", "off"] = "off",
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port or free_port()
+        self.lifespan = lifespan
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -39,7 +47,13 @@ class LoopbackServer:
 
     async def start(self) -> None:
         config = uvicorn.Config(
-            self.app, host=self.host, port=self.port, log_level="warning", lifespan="off"
+            self.app,
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            lifespan=self.lifespan,
+            # a long poll left open by a stopped client must not hold the shutdown for its timeout
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
@@ -102,7 +116,7 @@ class Sandbox:
     ) -> None:
         if self.users is not None:
             await self.users.http.aclose()
-        await self.state.webhooks.close()
+        await self.state.close()
         await self.server.stop()
 
 
@@ -191,6 +205,9 @@ class SandboxUsers:
         )
 
     # reading
+
+    async def list_users(self) -> list[Json]:
+        return cast(list[Json], await self._call("GET", "/users"))
 
     async def chats(self, user_id: int) -> list[Json]:
         return cast(list[Json], await self._call("GET", f"/users/{user_id}/chats"))
