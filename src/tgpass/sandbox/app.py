@@ -43,9 +43,9 @@ class SandboxState:
 
     async def close(self) -> None:
         """Answer every open long poll now and stop webhook deliveries."""
+        await self.webhooks.close()
         self.closing = True
         await self.notify()
-        await self.webhooks.close()
 
     async def notify(self) -> None:
         """Something may have queued updates: wake long polls and webhook deliveries."""

@@ -62,6 +62,7 @@ class WebhookDelivery:
         while bot.webhook is not None:
             if not bot.updates:
                 await self.wait_for_updates(bot, 1.0)
+                await asyncio.sleep(0)  # never a hot loop, even if the wait returns at once
                 continue
             update = bot.updates[0]
             error = await self._post(bot, update)
