@@ -1,0 +1,110 @@
+"""A person's walk through the site and the sandbox phone, in headless chromium: register,
+link Telegram through the phone, sign out, sign in with the widget, open the Mini App from the
+bot. Each step is asserted on the page; screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.browser import browser_page, screenshot
+from tgpass.bootstrap import Services, build
+from tgpass.sandbox.server import LoopbackServer, Sandbox, free_port
+from tgpass.settings import Settings
+from tgpass.web.app import create_app
+
+
+@dataclass
+class Live:
+    site: str
+    sandbox: Sandbox
+    services: Services
+    tg_user: int
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Live]:
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    async with Sandbox() as sandbox:
+        users = sandbox.users
+        assert users is not None
+        bot = await users.create_bot("walk_bot", first_name="Walk", web_app_url=f"{site}/miniapp")
+        tg = await users.create_user("Зоя", last_name="Walker", username="zoya_walk")
+        services = await build(
+            Settings.from_mapping(
+                {
+                    "database_url": f"sqlite+aiosqlite:///{tmp_path / 'walk.sqlite3'}",
+                    "bot_token": bot["token"],
+                    "bot_api_url": sandbox.url,
+                    "public_url": site,
+                    "widget_script_url": f"{sandbox.url}/js/telegram-widget.js",
+                    "web_app_script_url": f"{sandbox.url}/js/telegram-web-app.js",
+                    "site_name": "Walk",
+                }
+            )
+        )
+        server = LoopbackServer(create_app(services, polling=True), port=port, lifespan="on")
+        await server.start()
+        try:
+            yield Live(site, sandbox, services, int(tg["id"]))
+        finally:
+            await server.stop()
+            await services.close()
+
+
+async def test_register_link_sign_out_widget_mini_app(live: Live) -> None:
+    async with browser_page() as site, browser_page() as phone:
+        # 1. register
+        await site.goto(f"{live.site}/register")
+        await site.fill("#username", "walker")
+        await site.fill("#display_name", "Walker Site")
+        await site.fill("#password", "correct horse battery")
+        await site.get_by_test_id("register").click()
+        await site.get_by_test_id("display-name").filter(has_text="Walker Site").wait_for()
+        await screenshot(site, "walk-1-registered")
+
+        # 2. ask for a link, 3. open it on the phone and press START
+        await site.get_by_test_id("link").click()
+        link = site.get_by_test_id("link-url")
+        await link.wait_for()
+        url = await link.get_attribute("href")
+        assert url is not None
+        assert url.startswith("https://t.me/walk_bot?start=")
+        await screenshot(site, "walk-2-link-offered")
+        await phone.goto(f"{live.sandbox.url}/?user={live.tg_user}")
+        await phone.get_by_test_id("open-link").fill(url)
+        await phone.get_by_test_id("open-go").click()
+        await phone.get_by_test_id("start").click()
+        await phone.get_by_test_id("msg-bot").filter(has_text="Linked!").wait_for(timeout=15_000)
+        await screenshot(phone, "walk-3-phone-linked")
+
+        # 4. the site sees it
+        await site.get_by_test_id("linked").wait_for(timeout=15_000)
+        assert "Зоя Walker" in await site.get_by_test_id("linked").inner_text()
+        await screenshot(site, "walk-4-site-linked")
+
+        # 5. sign out
+        await site.get_by_test_id("logout").click()
+        await site.get_by_test_id("password-login").wait_for()
+
+        # 6. sign in with the Login Widget, as the linked Telegram user
+        await site.get_by_test_id("tg-login").click()
+        await site.get_by_test_id(f"tg-widget-account-{live.tg_user}").click()
+        await (
+            site.get_by_test_id("display-name")
+            .filter(has_text="Walker Site")
+            .wait_for(timeout=15_000)
+        )
+        assert await site.get_by_test_id("source").inner_text() == "widget"
+        await screenshot(site, "walk-5-widget-signed-in")
+
+        # 7. open the Mini App from the bot, on the phone
+        await phone.get_by_test_id("chat-walk_bot").click()
+        await phone.get_by_test_id("open-app").click()
+        who = phone.frame_locator("#webapp-frame").get_by_test_id("miniapp-who")
+        await who.filter(has_text="Signed in as Walker Site").wait_for(timeout=15_000)
+        await screenshot(phone, "walk-6-mini-app")
