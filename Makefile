@@ -36,8 +36,9 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python bench/verify.py
-	$(BIN)/python bench/sandbox.py
+	$(BIN)/python -m bench.verify
+	$(BIN)/python -m bench.sandbox
+	$(BIN)/python -m bench.http
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

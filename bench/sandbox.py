@@ -1,6 +1,6 @@
 """The sandbox's Bot API under load: sendMessage calls per second on loopback, limits off.
 
-Run: make bench-sandbox   (needs wrk: apt-get install wrk)
+Run: python -m bench.sandbox   (part of make bench; needs wrk: apt-get install wrk)
 
 The sandbox runs as `tgpass sandbox` (one uvicorn process); wrk posts sendMessage to one
 started private chat from 64 connections. getMe on the same server is measured alongside
@@ -10,24 +10,15 @@ as the ceiling of the HTTP stack itself, so the ratio shows what the emulation c
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import httpx
 
+from bench._wrk import wrk
 from tgpass.sandbox.server import free_port
-
-LUA = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{body}'
-"""
 
 
 def wait_until_up(base: str) -> None:
@@ -40,40 +31,6 @@ def wait_until_up(base: str) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
-
-
-def wrk(
-    url: str, body: dict[str, object] | None, seconds: int, connections: int
-) -> dict[str, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA.format(body=json.dumps(body or {})))
-    try:
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t2",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--latency",
-                "-s",
-                script.name,
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(script.name)
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": rate,
-        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
-        "non_2xx": float(errors.group(1)) if errors else 0.0,
-    }
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """tgpass against its peers, side by side, on the same inputs, in one run.
 
-Run: make bench   (installs the peers: aiogram, telegram-webapp-auth, init-data-py)
+Run: python -m bench.verify   (part of make bench, which installs the peers)
 
 Each round times every implementation on the same payload, in turn, so that a noisy
 neighbour slows all of them alike; the table shows the median per call over the rounds and

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .service.auth import AuthService
 from .service.bot import BotService
+from .service.cached_accounts import CachedAccountStore
 from .service.linking import LinkingService
 from .service.passwords import Passwords
 from .service.ports import AccountStore, KeyValueStore, TelegramGateway
@@ -50,7 +51,7 @@ async def build(
     engine = make_engine(settings.database_url, schema=settings.database_schema or None)
     if migrate_schema:
         await migrate(engine)
-    accounts = SqlAccountStore(engine)
+    accounts = CachedAccountStore(SqlAccountStore(engine), ttl=settings.read_cache_ttl)
     kv = kv_from_url(settings.kv_url, prefix=settings.kv_prefix)
     verifier = Verifier([settings.bot_token], max_age=settings.auth_max_age, clock=time.time)
     if telegram is None:
@@ -70,6 +71,7 @@ async def build(
         telegram_signup=settings.telegram_signup,
         login_attempts=settings.login_attempts,
         login_window=settings.login_window,
+        account_cache_ttl=settings.read_cache_ttl,
     )
     linking = LinkingService(
         accounts,

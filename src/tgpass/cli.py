@@ -108,7 +108,7 @@ def _sandbox(args: argparse.Namespace) -> Any:
 def _serve(args: argparse.Namespace) -> Any:
     from .service_cli import serve
 
-    serve(host=args.host, port=args.port, polling=args.polling)
+    serve(host=args.host, port=args.port, polling=args.polling, access_log=not args.no_access_log)
 
 
 def _migrate(args: argparse.Namespace) -> Any:
@@ -199,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--polling", action="store_true", help="read updates by getUpdates")
+    serve.add_argument("--no-access-log", action="store_true", help="no line per request")
     serve.set_defaults(handler=_serve)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")

@@ -9,7 +9,7 @@ from typing import Any
 from .settings import Settings
 
 
-def serve(*, host: str, port: int, polling: bool) -> None:
+def serve(*, host: str, port: int, polling: bool, access_log: bool = True) -> None:
     import uvicorn
 
     from .web.app import create_app
@@ -18,7 +18,9 @@ def serve(*, host: str, port: int, polling: bool) -> None:
     if not settings.bot_token:
         raise SystemExit("tgpass serve: set TGPASS_BOT_TOKEN (and the other TGPASS_ settings)")
     app = create_app(settings=settings, polling=polling)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+    uvicorn.run(
+        app, host=host, port=port, proxy_headers=True, log_level="info", access_log=access_log
+    )
 
 
 def migrate() -> None:

@@ -45,6 +45,9 @@ class Settings:
     """A Telegram user signing in for the first time gets an account (else: refused)."""
     widget_script_url: str = "https://telegram.org/js/telegram-widget.js?22"
     web_app_script_url: str = "https://telegram.org/js/telegram-web-app.js"
+    read_cache_ttl: float = 1.0
+    """Seconds a process may serve an account read from memory (0: never); other processes'
+    changes show after at most this long."""
     login_attempts: int = 5
     login_window: int = 900
     site_name: str = "tgpass"
@@ -83,6 +86,8 @@ def _convert(name: str, raw: Any, default: Any) -> Any:
             if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
                 raise ValueError(raw)
             return raw.lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, float):
+            return float(raw)
         if isinstance(default, int):
             return int(raw)
         if isinstance(default, tuple):

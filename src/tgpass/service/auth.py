@@ -16,6 +16,7 @@ from tgpass.domain.accounts import (
 from tgpass.errors import AuthError, Conflict, Forbidden, InvalidAuthData, RateLimited
 from tgpass.verify import InitData, TelegramLogin, TelegramUser, Verifier
 
+from .cache import TtlCache
 from .passwords import Passwords
 from .ports import AccountStore, KeyValueStore
 
@@ -42,6 +43,7 @@ class AuthService:
         telegram_signup: bool,
         login_attempts: int,
         login_window: int,
+        account_cache_ttl: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.accounts = accounts
@@ -52,6 +54,12 @@ class AuthService:
         self.login_attempts = login_attempts
         self.login_window = login_window
         self.clock = clock
+        self._verified: TtlCache[tuple[InitData, float]] = TtlCache(300, max_size=10_000)
+        # The account behind a Mini App's init data, for as long as account reads are cached.
+        self._mini_app_users: TtlCache[tuple[User, InitData]] = TtlCache(
+            account_cache_ttl, max_size=10_000
+        )
+        self._lifetime = verifier.max_age if verifier.max_age is not None else 86400
 
     # -- passwords ----------------------------------------------------------------------------
 
@@ -101,10 +109,26 @@ class AuthService:
         return await self.telegram_user(profile_of(login.user))
 
     async def sign_in_mini_app(self, init_data: str) -> tuple[User, InitData]:
-        data = self.verifier.init_data(init_data).data
+        """Mini App init data, from a sign-in or from ``Authorization: tma`` on any call. A
+        Mini App sends the same init data with every call: a string verified once is
+        remembered until it would expire."""
+        known = self._mini_app_users.get(init_data)
+        if known is not None and known[1].auth_date.timestamp() + self._lifetime > self.clock():
+            return known
+        data = self._verified_init_data(init_data)
         if data.user is None:
             raise InvalidAuthData("missing_field", "init data has no user", field="user")
-        return await self.telegram_user(profile_of(data.user)), data
+        signed_in = await self.telegram_user(profile_of(data.user)), data
+        self._mini_app_users.put(init_data, signed_in)
+        return signed_in
+
+    def _verified_init_data(self, raw: str) -> InitData:
+        remembered = self._verified.get(raw)
+        if remembered is not None and remembered[1] > self.clock():
+            return remembered[0]
+        data = self.verifier.init_data(raw).data
+        self._verified.put(raw, (data, data.auth_date.timestamp() + self._lifetime))
+        return data
 
     async def _once(self, key: str) -> None:
         # A signed login is good for max_age; as a sign-in it is good once.
@@ -115,7 +139,9 @@ class AuthService:
         """The account of a verified Telegram user, made on first sign-in when allowed."""
         user = await self.accounts.find_user(telegram_id=profile.telegram_id)
         if user is not None:
-            await self.accounts.update_telegram(profile.telegram_id, profile=profile)
+            link = await self.accounts.telegram_link(telegram_id=profile.telegram_id)
+            if link is not None and link.profile != profile:  # write only what changed
+                await self.accounts.update_telegram(profile.telegram_id, profile=profile)
             return user
         if not self.telegram_signup:
             raise Forbidden(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,6 +27,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = services or await build(settings or Settings.from_env())
         app.state.services = built
+        # What start-up made (modules, the app, the services) lives as long as the process:
+        # keep it out of the collector's full passes, which would otherwise stall requests.
+        gc.freeze()
         poller = asyncio.create_task(_poll(built)) if polling else None
         try:
             yield

@@ -19,9 +19,14 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
+
+
+async def services(request: Request) -> Services:
+    """The services, as a dependency (async: FastAPI would run a sync one in a thread)."""
+    return services_of(request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +38,7 @@ class Principal:
 
 
 async def optional_principal(request: Request) -> Principal | None:
-    svc = services(request)
+    svc = services_of(request)
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "tma":
         user, _ = await svc.auth.sign_in_mini_app(credentials.strip())
@@ -58,7 +63,7 @@ async def principal(request: Request) -> Principal:
 
 async def site_api_key(request: Request) -> None:
     """The existing website, by ``Authorization: Bearer <api key>``."""
-    keys = services(request).settings.api_keys
+    keys = services_of(request).settings.api_keys
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     valid = scheme.lower() == "bearer" and any(
         hmac.compare_digest(key.strip().encode(), k.encode()) for k in keys
@@ -67,7 +72,7 @@ async def site_api_key(request: Request) -> None:
         raise AuthError("a valid API key is required (Authorization: Bearer ...)")
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """Sign-in endpoints take JSON only: a cross-site form cannot send it without CORS."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise InvalidInput(

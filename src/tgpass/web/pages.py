@@ -16,7 +16,7 @@ from tgpass.domain.accounts import User
 from tgpass.errors import TgpassError
 
 from . import deps
-from .deps import services
+from .deps import services, services_of
 from .errors import status_of
 
 log = logging.getLogger("tgpass.web")
@@ -34,7 +34,7 @@ async def _bot_username(svc: Services) -> str:
 
 
 async def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    svc = services(request)
+    svc = services_of(request)
     return templates.TemplateResponse(
         request,
         name,
@@ -47,7 +47,7 @@ async def _form_page(request: Request, name: str, status: int = 200, **context: 
     """A page with a form used before sign-in: it carries the double-submit CSRF token."""
     token = deps.form_token(request)
     response = await _page(request, name, status, csrf_token=token, **context)
-    deps.set_form_token(response, services(request), token)
+    deps.set_form_token(response, services_of(request), token)
     return response
 
 
@@ -153,7 +153,7 @@ async def mini_app(request: Request) -> Response:
 
 
 async def _telegram_redirect(request: Request, source: str) -> Response:
-    svc = services(request)
+    svc = services_of(request)
     try:
         user = await svc.auth.sign_in_widget(dict(request.query_params))
     except TgpassError as error:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from tgpass.telegram.updates import event_of, parse_update
 
-from .deps import services
+from .deps import services_of
 
 log = logging.getLogger("tgpass.webhook")
 router = APIRouter(include_in_schema=False)
@@ -20,7 +20,7 @@ SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 (a header name)
 
 @router.post("/telegram/webhook")
 async def webhook(request: Request) -> JSONResponse:
-    svc = services(request)
+    svc = services_of(request)
     expected = svc.settings.webhook_secret
     sent = request.headers.get(SECRET_HEADER, "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
