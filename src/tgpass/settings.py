@@ -73,6 +73,9 @@ class Settings:
                 continue  # other TGPASS_ variables (test settings and the like) are not ours
             parsed[name] = _convert(name, raw, spec.default)
         settings = cls(**parsed)
+        if not settings.secret_key and not settings.kv_url.startswith("memory://"):
+            # codes and sessions are keyed by it: processes sharing a store must share the key
+            raise ConfigError(f"set {PREFIX}SECRET_KEY when processes share a KV store")
         if not settings.secret_key:
             settings = replace(settings, secret_key=secrets.token_urlsafe(32))
         return settings
