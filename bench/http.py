@@ -129,7 +129,8 @@ def main() -> None:
             process.wait(timeout=10)
     bare_rps = results["bare FastAPI, same JSON"]["rps"]
     print(
-        f"{args.connections} connections, {args.seconds} s each, one worker process each (wrk -t2)"
+        f"{args.connections} connections, {args.rounds} interleaved runs of {args.seconds} s "
+        f"each (medians), one worker process each, wrk -t{args.threads}"
     )
     print("| endpoint | requests/s | of bare | p99 ms | non-2xx |")
     print("|---|---:|---:|---:|---:|")
