@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import signal
 from pathlib import Path
 
 import httpx
@@ -58,7 +59,7 @@ async def run_demo(*, site_port: int, sandbox_port: int, data_dir: Path, check: 
             print_welcome(site, sandbox.url, world)
             if check:
                 return await self_check(site, sandbox)
-            await asyncio.Event().wait()  # until Ctrl-C
+            await _until_stopped()
         finally:
             await server.stop()
             await services.close()
@@ -99,6 +100,15 @@ async def self_check(site: str, sandbox: Sandbox) -> int:
             await asyncio.sleep(0.1)
     print("check: the link did not happen")
     return 1
+
+
+async def _until_stopped() -> None:
+    """Until Ctrl-C or SIGTERM; then the servers stop in order, each answering what it holds."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
 
 
 def main(*, site_port: int, sandbox_port: int, check: bool) -> int:

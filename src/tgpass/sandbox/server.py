@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Literal, cast
 
@@ -21,6 +23,15 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside someone else's event loop: signals stay with the program, which stops
+    its servers in order (the sandbox answers its long polls before it goes)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class LoopbackServer:
@@ -55,7 +66,7 @@ class LoopbackServer:
             # a long poll left open by a stopped client must not hold the shutdown for its timeout
             timeout_graceful_shutdown=1,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
             if self._task.done():
