@@ -3,6 +3,8 @@ pressed, the update read by python-telegram-bot and handled by the service."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from telegram import InlineKeyboardButton
 
@@ -140,14 +142,19 @@ async def test_someone_elses_contact_is_not_saved(stack: Stack) -> None:
     assert (await stack.web.get("/api/me")).json()["telegram"]["phone_number"] is None
 
 
-async def test_relinking_needs_the_telegram_owners_consent(stack: Stack) -> None:
+async def linked_then_asked_to_move(stack: Stack) -> tuple[int, dict[str, Any]]:
+    """A Telegram user linked to account "first" redeems a code of account "second"."""
     tg = await stack.new_tg_user("Ann")
     await stack.register("first")
     await open_and_start(stack, tg, await link_offer(stack))
     stack.web.cookies.clear()
     await stack.register("second")
     await open_and_start(stack, tg, await link_offer(stack))
-    ask = (await stack.bot_says(tg))[-1]
+    return tg, (await stack.bot_says(tg))[-1]
+
+
+async def test_relinking_needs_the_telegram_owners_consent(stack: Stack) -> None:
+    tg, ask = await linked_then_asked_to_move(stack)
     assert "Move it to" in ask["text"]
     assert (await stack.web.get("/api/link")).json()["linked"] is False  # nothing moved yet
     pressed = await stack.users.press(tg, stack.bot_username, "Yes, move it", ask["message_id"])
@@ -162,13 +169,7 @@ async def test_relinking_needs_the_telegram_owners_consent(stack: Stack) -> None
 
 
 async def test_declined_relink_keeps_the_link(stack: Stack) -> None:
-    tg = await stack.new_tg_user("Ann")
-    await stack.register("first")
-    await open_and_start(stack, tg, await link_offer(stack))
-    stack.web.cookies.clear()
-    await stack.register("second")
-    await open_and_start(stack, tg, await link_offer(stack))
-    ask = (await stack.bot_says(tg))[-1]
+    tg, ask = await linked_then_asked_to_move(stack)
     await stack.users.press(tg, stack.bot_username, "No, keep it", ask["message_id"])
     await stack.pump()
     assert "Nothing changed" in (await stack.bot_says(tg))[-1]["text"]
