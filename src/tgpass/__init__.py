@@ -4,7 +4,18 @@ The verification core is re-exported here; see ``tgpass.verify`` for the details
 ``tgpass.errors`` for the exception tree.
 """
 
-from .errors import ConfigError, InvalidAuthData, InvalidDeepLink, TgpassError
+from .errors import (
+    AuthError,
+    ConfigError,
+    Conflict,
+    Forbidden,
+    InvalidAuthData,
+    InvalidDeepLink,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    TgpassError,
+)
 from .verify import (
     LINK_CODE_BYTES,
     TELEGRAM_PUBLIC_KEY,
@@ -38,11 +49,17 @@ __all__ = [
     "LINK_CODE_BYTES",
     "TELEGRAM_PUBLIC_KEY",
     "TELEGRAM_TEST_PUBLIC_KEY",
+    "AuthError",
     "BotKeys",
     "ConfigError",
+    "Conflict",
+    "Forbidden",
     "InitData",
     "InvalidAuthData",
     "InvalidDeepLink",
+    "InvalidInput",
+    "NotFound",
+    "RateLimited",
     "TelegramLogin",
     "TelegramUser",
     "TgpassError",

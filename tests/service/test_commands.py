@@ -1,0 +1,62 @@
+"""The service's commands, run as a user would: migrate, webhook set / info / delete."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tgpass.sandbox.server import Sandbox
+
+
+async def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "tgpass.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    database = tmp_path / "fresh.sqlite3"
+    done = await run("migrate", env={"TGPASS_DATABASE_URL": f"sqlite+aiosqlite:///{database}"})
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(database) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"users", "telegram_accounts", "alembic_version"} <= tables
+    again = await run("migrate", env={"TGPASS_DATABASE_URL": f"sqlite+aiosqlite:///{database}"})
+    assert again.returncode == 0  # already up to date
+
+
+async def test_webhook_set_info_delete() -> None:
+    async with Sandbox() as sandbox:
+        assert sandbox.users is not None
+        bot = await sandbox.users.create_bot("hook_bot")
+        env = {
+            "TGPASS_BOT_TOKEN": bot["token"],
+            "TGPASS_BOT_API_URL": sandbox.url,
+            "TGPASS_PUBLIC_URL": "https://site.example",
+            "TGPASS_WEBHOOK_SECRET": "hook_secret-9",
+        }
+        done = await run("webhook", "set", env=env)
+        assert done.returncode == 0, done.stderr
+        info = json.loads(done.stdout)
+        assert info["url"] == "https://site.example/telegram/webhook"
+        assert "chat_member" in info["allowed_updates"]
+        registered = sandbox.world.bots[int(bot["id"])].webhook
+        assert registered is not None
+        assert registered.secret_token == "hook_secret-9"
+        assert bot["token"] not in done.stdout + done.stderr
+        deleted = await run("webhook", "delete", env=env)
+        assert json.loads(deleted.stdout)["url"] == ""
+        refused = await run("webhook", "set", env={**env, "TGPASS_WEBHOOK_SECRET": ""})
+        assert refused.returncode != 0
+        assert "WEBHOOK_SECRET" in refused.stderr
