@@ -164,3 +164,12 @@ def test_fast_decode_equals_unquote_plus(text: str) -> None:
 @given(st.binary(max_size=200), st.binary(max_size=300))
 def test_prepared_hmac_equals_the_standard_library(key: bytes, message: bytes) -> None:
     assert HmacSha256(key).digest(message) == hmac.digest(key, message, "sha256")
+
+
+def test_decoding_works_without_the_c_escape_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tgpass.verify import _fields
+
+    monkeypatch.setattr(_fields, "_escape_decode", None)
+    assert _decode("a%20b+c%2B%E2%9C%93") == "a b c+✓"
+    with pytest.raises(InvalidAuthData):
+        _decode("%FF")

@@ -7,10 +7,13 @@ payload with two ``user`` fields is ambiguous, so no such payload can be trusted
 
 from __future__ import annotations
 
-from codecs import escape_decode
+import codecs
 from urllib.parse import unquote_plus
 
 from tgpass.errors import InvalidAuthData
+
+# CPython's C decoder for bytes escapes; not documented, so its absence is survivable.
+_escape_decode = getattr(codecs, "escape_decode", None)
 
 
 def _decode(part: str) -> str:
@@ -22,9 +25,11 @@ def _decode(part: str) -> str:
     """
     if "%" not in part:
         return part.replace("+", " ") if "+" in part else part
+    if _escape_decode is None:
+        return _decode_slowly(part)
     escaped = part.replace("+", " ").replace("\\", "\\\\").replace("%", "\\x")
     try:
-        decoded: bytes = escape_decode(escaped.encode())[0]
+        decoded: bytes = _escape_decode(escaped.encode())[0]
     except ValueError:
         return _decode_slowly(part)
     try:
