@@ -34,7 +34,6 @@ class LinkOffer:
 class Linked:
     user: User
     link: TelegramLink
-    moved_from: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +108,13 @@ class LinkingService:
         record = await self.kv.pop_json(self._key("consent", token))
         if record is None or record["telegram_id"] != profile.telegram_id:
             return CodeUnusable()
-        user = await self.accounts.get_user(int(record["user_id"]))
+        user = await self.accounts.get_user(int(record["user_id"])) if accept else None
         if user is None:
             return CodeUnusable()
-        if not accept:
-            return CodeUnusable()
-        previous = await self.accounts.find_user(telegram_id=profile.telegram_id)
         link = await self.accounts.link_telegram(
             user.id, profile, chat_id=int(record["chat_id"]), move=True
         )
-        return Linked(user, link, moved_from=previous.id if previous else None)
+        return Linked(user, link)
 
     async def unlink(
         self, *, user_id: int | None = None, telegram_id: int | None = None

@@ -55,9 +55,9 @@ async def _login_page(request: Request, *, error: str | None = None, status: int
     return await _form_page(request, "login.html", status, error=error)
 
 
-async def _signed_in(svc: Services, user: User, source: str, to: str = "/account") -> Response:
+async def _signed_in(svc: Services, user: User, source: str) -> Response:
     token, _ = await svc.sessions.start(user, source)
-    response = RedirectResponse(to, status_code=303)
+    response = RedirectResponse("/account", status_code=303)
     deps.set_session_cookie(response, svc, token)
     return response
 
