@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from tgpass.errors import InvalidInput
 
@@ -12,6 +13,21 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,31}")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 ROLE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
+class TelegramUserLike(Protocol):
+    """What every source of a Telegram user offers: verified data, or an update's sender."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str | None: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def language_code(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +44,17 @@ class TelegramProfile:
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
+
+    @classmethod
+    def of(cls, user: TelegramUserLike) -> TelegramProfile:
+        return cls(
+            telegram_id=user.id,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            username=user.username,
+            photo_url=getattr(user, "photo_url", None),  # an update's sender has none
+            language_code=user.language_code,
+        )
 
 
 @dataclass(frozen=True, slots=True)

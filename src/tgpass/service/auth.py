@@ -14,22 +14,11 @@ from tgpass.domain.accounts import (
     normalized_username,
 )
 from tgpass.errors import AuthError, Conflict, Forbidden, InvalidAuthData, RateLimited
-from tgpass.verify import InitData, TelegramLogin, TelegramUser, Verifier
+from tgpass.verify import InitData, TelegramLogin, Verifier
 
 from .cache import TtlCache
 from .passwords import Passwords
 from .ports import AccountStore, KeyValueStore
-
-
-def profile_of(user: TelegramUser) -> TelegramProfile:
-    return TelegramProfile(
-        telegram_id=user.id,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        username=user.username,
-        photo_url=user.photo_url,
-        language_code=user.language_code,
-    )
 
 
 class AuthService:
@@ -106,7 +95,7 @@ class AuthService:
         """Login Widget (callback or redirect) and LoginUrl buttons: one algorithm."""
         login: TelegramLogin = self.verifier.login_widget(data).data
         await self._once(f"seen:widget:{login.hash}")
-        return await self.telegram_user(profile_of(login.user))
+        return await self.telegram_user(TelegramProfile.of(login.user))
 
     async def sign_in_mini_app(self, init_data: str) -> tuple[User, InitData]:
         """Mini App init data, from a sign-in or from ``Authorization: tma`` on any call. A
@@ -118,7 +107,7 @@ class AuthService:
         data = self._verified_init_data(init_data)
         if data.user is None:
             raise InvalidAuthData("missing_field", "init data has no user", field="user")
-        signed_in = await self.telegram_user(profile_of(data.user)), data
+        signed_in = await self.telegram_user(TelegramProfile.of(data.user)), data
         self._mini_app_users.put(init_data, signed_in)
         return signed_in
 

@@ -4,7 +4,7 @@ updates, and answers through the ``TelegramGateway`` port."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
 from tgpass.domain.accounts import TelegramProfile, User
@@ -248,8 +248,17 @@ class BotService:
 
     async def _linked_user(self, message: Message) -> User | None:
         user = await self.accounts.find_user(telegram_id=message.sender.telegram_id)
-        if user is not None:
-            # They wrote to the bot: their chat is open, and their name may have changed.
+        if user is None:
+            return None
+        # They wrote to the bot: their chat is open, and their name may have changed.
+        link = await self.accounts.telegram_link(telegram_id=message.sender.telegram_id)
+        current = link is not None and (
+            # an update's sender carries no photo: compare what it does carry
+            link.profile == replace(message.sender, photo_url=link.profile.photo_url)
+            and link.chat_id == message.chat_id
+            and not link.bot_blocked
+        )
+        if not current:
             await self.accounts.update_telegram(
                 message.sender.telegram_id,
                 profile=message.sender,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Bot, Update
-from telegram import User as PtbUser
+from telegram import Update
 
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.service.bot import BlockChange, ButtonPress, Event, Message
@@ -20,22 +19,12 @@ ALLOWED_UPDATES = [
 ]
 
 
-def profile(user: PtbUser) -> TelegramProfile:
-    return TelegramProfile(
-        telegram_id=user.id,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        username=user.username,
-        language_code=user.language_code,
-    )
-
-
-def parse_update(data: dict[str, Any], bot: Bot) -> Update | None:
+def parse_update(data: Any) -> Update | None:
     """PTB's Update from JSON, or None when it is not an update at all."""
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         return None
     try:
-        return Update.de_json(data, bot)
+        return Update.de_json(data)
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -48,7 +37,7 @@ def event_of(update: Update) -> Event | None:
         return Message(
             update_id=update.update_id,
             chat_id=message.chat.id,
-            sender=profile(message.from_user),
+            sender=TelegramProfile.of(message.from_user),
             text=message.text,
             contact_user_id=contact.user_id if contact else None,
             contact_phone=contact.phone_number if contact else None,
@@ -60,7 +49,7 @@ def event_of(update: Update) -> Event | None:
             update_id=update.update_id,
             callback_query_id=query.id,
             chat_id=chat,
-            sender=profile(query.from_user),
+            sender=TelegramProfile.of(query.from_user),
             data=query.data,
         )
     change = update.my_chat_member

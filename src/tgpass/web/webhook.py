@@ -29,8 +29,7 @@ async def webhook(request: Request) -> JSONResponse:
         data: Any = await request.json()
     except ValueError:
         return JSONResponse({"error": {"code": "invalid_input", "message": "not JSON"}}, 400)
-    bot = getattr(svc.telegram, "bot", None)
-    update = parse_update(data, bot) if bot is not None else None
+    update = parse_update(data)
     event = event_of(update) if update is not None else None
     if event is not None:
         await svc.bot.handle(event)
