@@ -9,10 +9,18 @@
      │                                that is not "<bot id>:<secret>")
      ├── InvalidInput    (ValueError) a request field the service cannot accept (.field)
      ├── AuthError                    not signed in, wrong password, a replayed sign-in
-     │    └── RateLimited             too many attempts; .retry_after seconds
+     │    └── TooManyAttempts (RateLimited)  sign-in throttled
+     ├── RateLimited                  slow down: .retry_after seconds
      ├── Forbidden                    signed in, but not allowed (e.g. not linked)
      ├── NotFound                     no such user, code or link
-     └── Conflict                     the request clashes with what exists (a taken username)
+     ├── Conflict                     the request clashes with what exists (a taken username)
+     ├── Unavailable                  a backing store (database, KV) did not answer in time
+     └── TelegramError                the Bot API failed or refused a call
+          ├── TelegramRateLimited (RateLimited)  429: pause the bot for .retry_after
+          ├── RecipientUnavailable    403: blocked, deactivated, never started (.reason)
+          ├── ChatMigrated            400: the group became a supergroup (.new_chat_id)
+          ├── TelegramRefused         another 4xx: permanent for this request
+          └── TelegramTransient       5xx, network trouble, timeout: worth retrying
 
 Every error has a stable, machine-readable ``.code`` (what an HTTP API puts in
 ``{"error": {"code": ..., "message": ...}}``) and a human ``message``. Errors about
@@ -112,12 +120,20 @@ class AuthError(TgpassError):
     code = "unauthorized"
 
 
-class RateLimited(AuthError):
+class RateLimited(TgpassError):
+    """Too much, too fast: try again after ``retry_after`` seconds."""
+
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class TooManyAttempts(RateLimited, AuthError):
+    """Sign-in attempts throttled for this account and client, or this client."""
+
+    code = "rate_limited"
 
 
 class Forbidden(TgpassError):
@@ -130,3 +146,62 @@ class NotFound(TgpassError):
 
 class Conflict(TgpassError):
     code = "conflict"
+
+
+class Unavailable(TgpassError):
+    """A backing store (the database, the KV store) did not answer in time: try again soon."""
+
+    code = "unavailable"
+
+
+class TelegramError(TgpassError):
+    """The Bot API failed or refused a call. ``method`` names the call."""
+
+    code = "telegram_error"
+
+    def __init__(self, message: str, *, method: str = "", code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.method = method
+
+
+class TelegramRateLimited(RateLimited, TelegramError):
+    """429 from Telegram: the whole bot pauses for ``retry_after`` seconds (not a failure)."""
+
+    code = "telegram_rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float, method: str = "") -> None:
+        RateLimited.__init__(self, message, retry_after=retry_after)
+        self.method = method
+
+
+class RecipientUnavailable(TelegramError):
+    """403: the user blocked the bot, was deactivated, or never started it. ``reason`` is
+    Telegram's description. Never worth retrying."""
+
+    code = "recipient_unavailable"
+
+    def __init__(self, reason: str, *, method: str = "") -> None:
+        super().__init__(reason, method=method)
+        self.reason = reason
+
+
+class ChatMigrated(TelegramError):
+    """400 with ``migrate_to_chat_id``: the group is now the supergroup ``new_chat_id``."""
+
+    code = "chat_migrated"
+
+    def __init__(self, new_chat_id: int, *, method: str = "") -> None:
+        super().__init__(f"the chat migrated to {new_chat_id}", method=method)
+        self.new_chat_id = new_chat_id
+
+
+class TelegramRefused(TelegramError):
+    """Another 4xx (chat not found, bad markup, not enough rights): permanent for this call."""
+
+    code = "telegram_refused"
+
+
+class TelegramTransient(TelegramError):
+    """5xx, network trouble or a timeout: the call may or may not have happened; retry."""
+
+    code = "telegram_transient"

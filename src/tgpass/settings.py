@@ -51,6 +51,31 @@ class Settings:
     login_attempts: int = 5
     login_window: int = 900
     site_name: str = "tgpass"
+    telegram_link_base: str = "https://t.me"
+    """Where ``t.me`` links point: Telegram, or a sandbox's ``/t.me`` (the demo's)."""
+    max_body_size: int = 1_000_000
+    """Largest request body accepted, in bytes (413 beyond)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (CIDR) whose ``X-Forwarded-For`` is believed; none by default."""
+    store_timeout: float = 3.0
+    """Seconds a database or KV call may take before the request answers 503 ``unavailable``."""
+    # -- notifications and the worker ---------------------------------------------------------
+    worker: bool = True
+    """Run the worker (outbox, polling, reconciliation) inside ``tgpass serve``."""
+    bot_rate: float = 30.0
+    """Messages per second for the whole bot (Telegram's Bot FAQ: about 30)."""
+    chat_rate: float = 1.0
+    """Messages per second to one private chat (short bursts allowed)."""
+    chat_burst: int = 3
+    group_rate_per_minute: int = 20
+    paid_broadcast: bool = False
+    """Send ``allow_paid_broadcast`` (Telegram Stars) and raise the bot limit to 1000/s."""
+    send_deadline: int = 86400
+    """Seconds a message is retried through faults before it becomes a dead letter."""
+    send_lease: int = 60
+    """Seconds a worker holds a message it is sending; a dead worker's rows are reclaimed after."""
+    send_concurrency: int = 64
+    """Messages a worker process sends at once."""
 
     @property
     def secure_cookies(self) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tgpass.service.ports import Button, RecipientUnavailable, TelegramGateway
+from tgpass.errors import RecipientUnavailable
+from tgpass.service.ports import Button, TelegramGateway
 
 
 class RecordingTelegram(TelegramGateway):

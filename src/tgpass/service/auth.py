@@ -13,7 +13,7 @@ from tgpass.domain.accounts import (
     checked_password,
     normalized_username,
 )
-from tgpass.errors import AuthError, Conflict, Forbidden, InvalidAuthData, RateLimited
+from tgpass.errors import AuthError, Conflict, Forbidden, InvalidAuthData, TooManyAttempts
 from tgpass.verify import InitData, TelegramLogin, Verifier
 
 from .cache import TtlCache
@@ -84,7 +84,7 @@ class AuthService:
         attempts = await self.kv.incr(key, self.login_window)
         if attempts > self.login_attempts:
             left = await self.kv.ttl(key)
-            raise RateLimited(
+            raise TooManyAttempts(
                 "too many sign-in attempts; try again later",
                 retry_after=max(1, int(left or self.login_window)),
             )

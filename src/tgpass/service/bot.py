@@ -8,12 +8,12 @@ from dataclasses import dataclass, replace
 from html import escape
 
 from tgpass.domain.accounts import TelegramProfile, User
-from tgpass.errors import Forbidden
+from tgpass.errors import Forbidden, RecipientUnavailable
 from tgpass.verify import is_valid_payload
 
 from .auth import AuthService
 from .linking import CodeUnusable, Linked, LinkingService, NeedsConsent
-from .ports import AccountStore, Button, KeyValueStore, RecipientUnavailable, TelegramGateway
+from .ports import AccountStore, Button, KeyValueStore, TelegramGateway
 
 UPDATE_MEMORY = 7 * 86400  # Telegram keeps an undelivered update for at most a day or so
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tgpass.domain.accounts import TelegramLink, TelegramProfile, User
-from tgpass.errors import Conflict, TgpassError
+from tgpass.errors import Conflict
 
 _UNSET: Any = object()
 UNSET = _UNSET
@@ -153,12 +153,6 @@ class AccountStore(ABC):
 
     async def close(self) -> None:  # noqa: B027 (optional)
         """Release connections."""
-
-
-class RecipientUnavailable(TgpassError):
-    """Telegram refused to deliver: the user blocked the bot or never started it (403)."""
-
-    code = "recipient_unavailable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,8 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
-from tgpass.service.ports import Button, RecipientUnavailable, TelegramGateway
+from tgpass.errors import RecipientUnavailable
+from tgpass.service.ports import Button, TelegramGateway
 
 
 def make_bot(token: str, api_url: str) -> Bot:
