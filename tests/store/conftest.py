@@ -7,20 +7,28 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import postgres_or_skip
-from tgpass.store.sql import SqlAccountStore, make_engine, migrate
+from tgpass.service.cached_accounts import CachedAccountStore
+from tgpass.service.ports import AccountStore
+from tgpass.service.uow import UnitOfWorkFactory
+from tgpass.store.memory import MemoryDatabase, MemoryUnitOfWork
+from tgpass.store.memory.accounts import MemoryAccountStore
+from tgpass.store.sql import SqlAccountStore, SqlUnitOfWork, make_engine, migrate
+
+BACKENDS = ["memory", "sqlite", "postgres"]
 
 
-async def sql_store(kind: str, tmp_path: Path) -> AsyncIterator[SqlAccountStore]:
+async def sql_engine(kind: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated engine: SQLite in a temporary file, PostgreSQL in a schema of its own."""
     if kind == "sqlite":
         engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'tgpass.sqlite3'}")
         await migrate(engine)
-        store = SqlAccountStore(engine)
         try:
-            yield store
+            yield engine
         finally:
-            await store.close()
+            await engine.dispose()
         return
     url = await postgres_or_skip()
     schema = f"tgpass_test_{secrets.token_hex(6)}"
@@ -30,18 +38,36 @@ async def sql_store(kind: str, tmp_path: Path) -> AsyncIterator[SqlAccountStore]
     engine = make_engine(url, schema=schema)
     try:
         await migrate(engine)
-        store = SqlAccountStore(engine)
-        yield store
-        await store.close()
+        yield engine
+        await engine.dispose()
     finally:
         async with admin.begin() as db:
             await db.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         await admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def accounts(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[SqlAccountStore]:
-    async for store in sql_store(request.param, tmp_path):
-        yield store
+async def sql_store(kind: str, tmp_path: Path) -> AsyncIterator[SqlAccountStore]:
+    async for engine in sql_engine(kind, tmp_path):
+        yield SqlAccountStore(engine)
+
+
+@pytest.fixture(params=[*BACKENDS, "cached-sqlite"])
+async def accounts(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AccountStore]:
+    if request.param == "memory":
+        yield MemoryAccountStore()
+        return
+    cached = request.param.startswith("cached-")
+    async for store in sql_store(request.param.removeprefix("cached-"), tmp_path):
+        # The read cache must keep every rule of the store it wraps.
+        yield CachedAccountStore(store, ttl=60) if cached else store
+
+
+@pytest.fixture(params=BACKENDS)
+async def uow(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
+    """A unit-of-work factory on each backend."""
+    if request.param == "memory":
+        db = MemoryDatabase()
+        yield lambda: MemoryUnitOfWork(db)
+        return
+    async for engine in sql_engine(request.param, tmp_path):
+        yield lambda bound=engine: SqlUnitOfWork(bound)

@@ -23,11 +23,18 @@ def make_engine(url: str, *, schema: str | None = None, **options: Any) -> Async
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, record: Any) -> None:
+            # The driver's own implicit BEGIN breaks savepoints: SQLAlchemy emits BEGIN (below).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(connection: Connection) -> None:
+            write = connection.get_execution_options().get("tgpass_write")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     if schema is not None:

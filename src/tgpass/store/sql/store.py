@@ -14,6 +14,7 @@ from tgpass.domain.accounts import TelegramLink, TelegramProfile, User
 from tgpass.errors import Conflict, NotFound
 from tgpass.service.ports import UNSET, AccountStore, AlreadyLinked
 
+from .source import ConnectionSource, EngineSource
 from .tables import telegram_accounts, users
 
 
@@ -67,12 +68,23 @@ def _profile_values(profile: TelegramProfile) -> dict[str, Any]:
 
 
 class SqlAccountStore(AccountStore):
+    """On an engine, each call is its own transaction; on a unit of work's connection
+    (``SqlAccountStore.on(source)``), calls join that transaction."""
+
     def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime] | None = None) -> None:
+        self._db: ConnectionSource = EngineSource(engine)
         self.engine = engine
         self._now = clock or (lambda: datetime.now(UTC))
 
+    @classmethod
+    def on(cls, source: ConnectionSource) -> SqlAccountStore:
+        store = cls.__new__(cls)
+        store._db = source
+        store._now = lambda: datetime.now(UTC)
+        return store
+
     async def close(self) -> None:
-        await self.engine.dispose()
+        await self._db.close()
 
     async def create_user(
         self,
@@ -97,14 +109,14 @@ class SqlAccountStore(AccountStore):
             "updated_at": now,
         }
         try:
-            async with self.engine.begin() as db:
+            async with self._db.write() as db:
                 row = (await db.execute(insert(users).values(values).returning(users))).one()
         except IntegrityError:
             raise Conflict("that username or site user id is taken") from None
         return _user(row)
 
     async def get_user(self, user_id: int) -> User | None:
-        async with self.engine.connect() as db:
+        async with self._db.read() as db:
             row = (await db.execute(select(users).where(users.c.id == user_id))).one_or_none()
         return None if row is None else _user(row)
 
@@ -127,7 +139,7 @@ class SqlAccountStore(AccountStore):
             query = select(users).where(users.c.site_user_id == site_user_id)
         else:
             raise TypeError("find_user needs one key")
-        async with self.engine.connect() as db:
+        async with self._db.read() as db:
             row = (await db.execute(query)).one_or_none()
         return None if row is None else _user(row)
 
@@ -151,7 +163,7 @@ class SqlAccountStore(AccountStore):
             if v is not None
         }
         changes["updated_at"] = self._now()
-        async with self.engine.begin() as db:
+        async with self._db.write() as db:
             row = (
                 await db.execute(
                     update(users).where(users.c.id == user_id).values(changes).returning(users)
@@ -162,7 +174,7 @@ class SqlAccountStore(AccountStore):
         return _user(row)
 
     async def bump_session_epoch(self, user_id: int) -> int:
-        async with self.engine.begin() as db:
+        async with self._db.write() as db:
             epoch = (
                 await db.execute(
                     update(users)
@@ -178,7 +190,7 @@ class SqlAccountStore(AccountStore):
     async def telegram_link(
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> TelegramLink | None:
-        async with self.engine.connect() as db:
+        async with self._db.read() as db:
             return await self._link(db, user_id=user_id, telegram_id=telegram_id)
 
     @staticmethod
@@ -205,7 +217,7 @@ class SqlAccountStore(AccountStore):
     ) -> TelegramLink:
         table = telegram_accounts
         try:
-            async with self.engine.begin() as db:
+            async with self._db.write() as db:
                 existing = await self._link(db, telegram_id=profile.telegram_id)
                 if existing is not None and existing.user_id != user_id and not move:
                     raise AlreadyLinked(existing.user_id)
@@ -244,7 +256,7 @@ class SqlAccountStore(AccountStore):
     async def unlink_telegram(
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> TelegramLink | None:
-        async with self.engine.begin() as db:
+        async with self._db.write() as db:
             link = await self._link(db, user_id=user_id, telegram_id=telegram_id)
             if link is not None:
                 await db.execute(
@@ -272,7 +284,7 @@ class SqlAccountStore(AccountStore):
             values["bot_blocked"] = bot_blocked
         if not values:
             return
-        async with self.engine.begin() as db:
+        async with self._db.write() as db:
             await db.execute(
                 update(telegram_accounts)
                 .where(telegram_accounts.c.telegram_id == telegram_id)

@@ -7,15 +7,27 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     false,
 )
+from sqlalchemy.types import TypeEngine
 
 metadata = MetaData()
+
+
+def _id() -> TypeEngine[int]:
+    return BigInteger().with_variant(Integer, "sqlite")
+
+
+# Machine times (due, leases, expiry) are Unix seconds as floats: cheap to compare everywhere.
 
 # BigInteger everywhere an id may come from Telegram: user ids exceed 2**32.
 users = Table(
@@ -55,4 +67,79 @@ telegram_accounts = Table(
     Column("phone_number", String(32), nullable=True),
     Column("bot_blocked", Boolean, nullable=False, server_default=false()),
     Column("linked_at", DateTime(timezone=True), nullable=False),
+)
+
+# One live link code per account: issuing a new one replaces the row.
+link_codes = Table(
+    "link_codes",
+    metadata,
+    Column("user_id", _id(), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("code_hash", String(64), unique=True, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+# A relink waiting for the Telegram account owner's yes.
+link_consents = Table(
+    "link_consents",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", _id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("telegram_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+# Each update handled once: its row is written in the transaction of what it changed.
+bot_updates = Table(
+    "bot_updates",
+    metadata,
+    Column("bot_id", BigInteger, nullable=False),
+    Column("update_id", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # handled | failed
+    Column("error", String(512), nullable=True),
+    Column("payload", Text, nullable=True),  # a failed update, kept for the operator
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("bot_id", "update_id"),
+)
+
+# What a site asked to send: one notification, one outbox row per recipient.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),  # single | broadcast
+    Column("recipients", Integer, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("notification_id", String(32), nullable=True, index=True),
+    Column("user_id", BigInteger, nullable=True, index=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # queued|sending|sent|failed|unreachable
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(512), nullable=True),
+    Column("available_at", Float, nullable=False),
+    Column("deadline", Float, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=False, server_default="0"),
+    Column("message_id", BigInteger, nullable=True),
+    Index("outbox_due", "state", "available_at"),
+)
+
+# Idempotency-Key of the site API: the same key and body answer the same, once.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
 )

@@ -1,0 +1,209 @@
+"""The unit of work: one transaction per use case, with every repository on it.
+
+A use case that changes state and queues a message does both in one ``async with uow() as
+tx:`` block: they commit together or not at all. Reads that need no transaction go through
+the (cached) ``AccountStore`` instead.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+from tgpass.domain.delivery import NewMessage, OutboxItem, Settlement, State
+
+from .ports import AccountStore
+
+
+class OutboxStore(ABC):
+    """Messages waiting to be sent, being sent, and what became of them."""
+
+    @abstractmethod
+    async def add(
+        self, messages: Sequence[NewMessage], *, now: float, deadline: float
+    ) -> list[int]:
+        """Queue the messages; their ids, in order."""
+
+    @abstractmethod
+    async def claim(
+        self, *, owner: str, now: float, lease: float, limit: int, ids: Sequence[int] = ()
+    ) -> list[OutboxItem]:
+        """Take up to ``limit`` due rows (queued, or sending with an expired lease), oldest
+        first, and mark them ``sending`` until ``now + lease``. Rows another claimer holds
+        are skipped, never waited for. With ``ids``, only those rows."""
+
+    @abstractmethod
+    async def settle(self, settlements: Sequence[Settlement], *, now: float) -> None:
+        """Record what became of sends: final states, or back to queued for later."""
+
+    @abstractmethod
+    async def get(self, item_id: int) -> OutboxItem | None: ...
+
+    @abstractmethod
+    async def counts(self, notification_id: str | None = None) -> dict[State, int]:
+        """Rows by state: of one notification, or of the whole outbox."""
+
+    @abstractmethod
+    async def of_notification(
+        self, notification_id: str, *, limit: int = 1
+    ) -> list[OutboxItem]: ...
+
+    @abstractmethod
+    async def recent(self, user_id: int, *, limit: int = 10) -> list[OutboxItem]:
+        """The user's newest messages, newest first."""
+
+    @abstractmethod
+    async def dead(self, *, limit: int = 100) -> list[OutboxItem]:
+        """Failed rows (the dead letters), newest first."""
+
+    @abstractmethod
+    async def requeue(self, ids: Sequence[int] | None, *, now: float, deadline: float) -> int:
+        """Failed rows (``ids``, or all) back to queued with a fresh deadline; how many."""
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    user_id: int
+    chat_id: int
+
+
+class LinkStore(ABC):
+    """Pending links: one live code per account, and relinks waiting for consent. Only keyed
+    hashes of codes and tokens are stored."""
+
+    @abstractmethod
+    async def put_code(self, user_id: int, code_hash: str, *, expires_at: float) -> None:
+        """The user's code, replacing any earlier one."""
+
+    @abstractmethod
+    async def take_code(self, code_hash: str, *, now: float) -> int | None:
+        """Consume a live code: its user id, once."""
+
+    @abstractmethod
+    async def pending_code(self, user_id: int, *, now: float) -> float | None:
+        """When the user's live code expires, or None."""
+
+    @abstractmethod
+    async def cancel_code(self, user_id: int) -> bool: ...
+
+    @abstractmethod
+    async def put_consent(
+        self, token_hash: str, consent: Consent, *, telegram_id: int, expires_at: float
+    ) -> None: ...
+
+    @abstractmethod
+    async def take_consent(
+        self, token_hash: str, *, telegram_id: int, now: float
+    ) -> Consent | None:
+        """Consume a live consent token, only when pressed by ``telegram_id``, its owner."""
+
+
+@dataclass(frozen=True, slots=True)
+class FailedUpdate:
+    bot_id: int
+    update_id: int
+    error: str
+    payload: str | None
+    created_at: float
+
+
+class UpdateLog(ABC):
+    """Updates handled (each once, whichever process receives it) and updates that failed."""
+
+    @abstractmethod
+    async def claim(self, bot_id: int, update_id: int, *, now: float) -> bool:
+        """Mark the update handled in this transaction; False if it already was."""
+
+    @abstractmethod
+    async def fail(
+        self, bot_id: int, update_id: int, *, error: str, payload: str | None, now: float
+    ) -> None:
+        """Record a dead letter: the update could not be handled."""
+
+    @abstractmethod
+    async def failed(self, *, limit: int = 100) -> list[FailedUpdate]: ...
+
+    @abstractmethod
+    async def forget(self, bot_id: int, update_id: int) -> None:
+        """Drop the record, so that a retry handles it afresh."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: str
+    kind: str  # single | broadcast
+    recipients: int
+    payload: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    request_hash: str
+    status: int
+    response: str
+
+
+class NotificationStore(ABC):
+    @abstractmethod
+    async def add(self, notification: Notification) -> None: ...
+
+    @abstractmethod
+    async def get(self, notification_id: str) -> Notification | None: ...
+
+    @abstractmethod
+    async def answer_for(self, key_hash: str) -> StoredAnswer | None:
+        """What an Idempotency-Key was answered with."""
+
+    @abstractmethod
+    async def remember(self, key_hash: str, answer: StoredAnswer, *, now: float) -> bool:
+        """Keep the answer; False when another request stored one for the key meanwhile."""
+
+
+class UnitOfWork(ABC):
+    """``async with uow() as tx``: commits when the block ends normally, else rolls back."""
+
+    accounts: AccountStore
+    outbox: OutboxStore
+    links: LinkStore
+    updates: UpdateLog
+    notifications: NotificationStore
+
+    def __init__(self) -> None:
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction has committed (wake the worker, say)."""
+        self._after_commit.append(callback)
+
+    @abstractmethod
+    async def _begin(self) -> None: ...
+
+    @abstractmethod
+    async def _commit(self) -> None: ...
+
+    @abstractmethod
+    async def _rollback(self) -> None: ...
+
+    async def __aenter__(self) -> Self:
+        await self._begin()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is not None:
+            await self._rollback()
+            return
+        await self._commit()
+        for callback in self._after_commit:
+            callback()
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,77 @@
+"""The in-memory database: tables as dicts of frozen records, one writer at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tgpass.domain.accounts import TelegramLink, User
+from tgpass.domain.delivery import OutboxItem
+from tgpass.service.uow import Consent, FailedUpdate, Notification, StoredAnswer
+
+
+@dataclass
+class Tables:
+    users: dict[int, User] = field(default_factory=dict)
+    telegram: dict[int, TelegramLink] = field(default_factory=dict)  # by Telegram id
+    link_codes: dict[int, tuple[str, float]] = field(default_factory=dict)  # by user id
+    consents: dict[str, tuple[Consent, int, float]] = field(default_factory=dict)
+    updates: dict[tuple[int, int], FailedUpdate | None] = field(default_factory=dict)
+    notifications: dict[str, Notification] = field(default_factory=dict)
+    outbox: dict[int, OutboxItem] = field(default_factory=dict)
+    answers: dict[str, StoredAnswer] = field(default_factory=dict)
+    last_user_id: int = 0
+    last_outbox_id: int = 0
+
+    def copy(self) -> Tables:
+        # Records are immutable: copying the dicts is a full snapshot.
+        copies: dict[str, Any] = {name: dict(getattr(self, name)) for name in _DICTS}
+        return replace(self, **copies)
+
+
+_DICTS = (
+    "users",
+    "telegram",
+    "link_codes",
+    "consents",
+    "updates",
+    "notifications",
+    "outbox",
+    "answers",
+)
+
+
+class MemoryDatabase:
+    """Transactions run one at a time; a snapshot taken at the start is restored on
+    rollback."""
+
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self._lock = asyncio.Lock()
+        self._saved: Tables | None = None
+
+    async def begin(self) -> None:
+        await self._lock.acquire()
+        self._saved = self.tables.copy()
+
+    def commit(self) -> None:
+        self._saved = None
+        self._lock.release()
+
+    def rollback(self) -> None:
+        assert self._saved is not None
+        self.tables, self._saved = self._saved, None
+        self._lock.release()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        await self.begin()
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()

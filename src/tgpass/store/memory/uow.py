@@ -1,0 +1,33 @@
+"""The unit of work in memory: the database's lock held, a snapshot restored on rollback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tgpass.service.uow import UnitOfWork
+
+from .accounts import MemoryAccountStore
+from .database import MemoryDatabase
+from .repositories import MemoryLinks, MemoryNotifications, MemoryOutbox, MemoryUpdateLog
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    def __init__(self, db: MemoryDatabase, *, on_commit: Callable[[], None] | None = None):
+        super().__init__()
+        self.db = db
+        if on_commit is not None:
+            self.after_commit(on_commit)
+        self.accounts = MemoryAccountStore(db, joined=True)
+        self.outbox = MemoryOutbox(db)
+        self.links = MemoryLinks(db)
+        self.updates = MemoryUpdateLog(db)
+        self.notifications = MemoryNotifications(db)
+
+    async def _begin(self) -> None:
+        await self.db.begin()
+
+    async def _commit(self) -> None:
+        self.db.commit()
+
+    async def _rollback(self) -> None:
+        self.db.rollback()

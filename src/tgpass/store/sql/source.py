@@ -1,0 +1,62 @@
+"""Where SQL repositories get their connection: a fresh transaction per call on an engine,
+or the one open transaction of a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+# Execution option read by the SQLite engine's "begin" hook: take the write lock at BEGIN, so
+# two writers queue on the busy timeout instead of failing when a reader upgrades.
+WRITE = {"tgpass_write": True}
+
+
+class ConnectionSource(Protocol):
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    async def close(self) -> None: ...
+
+
+class EngineSource:
+    """Each read and each write in a transaction of its own."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.engine.connect()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as connection:
+            await connection.execution_options(**WRITE)
+            async with connection.begin():
+                yield connection
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+class TransactionSource:
+    """The unit of work's open transaction; each write in a savepoint, so that a conflict
+    (a taken username) can be caught and the transaction carried on."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        yield self.connection
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        async with self.connection.begin_nested():
+            yield self.connection
+
+    async def close(self) -> None:
+        """The unit of work owns the connection."""
