@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
+import re
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tgpass.cli import main
+from tgpass.cli import build_parser, main
 from tgpass.testing import TEST_BOT_TOKEN
 from tgpass.verify import sign_init_data, sign_login_widget
 
@@ -150,3 +154,119 @@ def test_demo_runs_the_service_on_the_sandbox(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{site}" in result.stdout
     assert f"http://127.0.0.1:{phone}/" in result.stdout
     assert "through the bot: OK" in result.stdout
+
+
+# -- help: every option says what it does, in plain text ----------------------------------------
+
+MARKUP = re.compile(r"``|`|:(class|func|meth|mod|attr|data|exc|obj|ref):|\*\*|\[[^\]]*\]\(")
+
+
+def parsers(
+    parser: argparse.ArgumentParser, path: str = "tgpass"
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every parser of the tree, with its command path."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from parsers(sub, f"{path} {name}")
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    missing = []
+    for path, parser in parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            if isinstance(action, argparse._SubParsersAction):
+                helps = {c.dest: c.help for c in action._choices_actions}
+                missing += [f"{path} {name}" for name in action.choices if not helps.get(name)]
+                continue
+            if not action.help or action.help == argparse.SUPPRESS:
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+    assert not missing, f"no help text: {missing}"
+
+
+def test_help_is_plain_text() -> None:
+    texts = []
+    for path, parser in parsers(build_parser()):
+        texts += [(path, parser.description or ""), (path, parser.format_help())]
+    stray = [(path, text) for path, text in texts if MARKUP.search(text)]
+    assert not stray, f"markup in help: {stray[:1]}"
+    for path, parser in parsers(build_parser()):
+        if path != "tgpass":
+            assert parser.description, f"{path} has no description"
+
+
+def test_help_renders_for_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    for path, _ in parsers(build_parser()):
+        with pytest.raises(SystemExit) as done:
+            main([*path.split()[1:], "--help"])
+        assert done.value.code == 0
+        assert capsys.readouterr().out.startswith(f"usage: {path}")
+
+
+# -- a port in use: one line, exit code 2, never a traceback -------------------------------------
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["demo", "--port", "{port}"], "--port"),
+        (["demo", "--site-port", "{port}"], "--port"),
+        (["demo", "--sandbox-port", "{port}"], "--sandbox-port"),
+        (["demo", "--check", "--port", "{port}"], "--port"),
+        (["serve", "--port", "{port}"], "--port"),
+        (["sandbox", "--port", "{port}"], "--port"),
+    ],
+)
+def test_a_busy_port_is_one_line_and_exit_2(
+    argv: list[str],
+    option: str,
+    busy_port: int,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TGPASS_BOT_TOKEN", TEST_BOT_TOKEN)
+    code = main([arg.format(port=busy_port) for arg in argv])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err == (
+        f"tgpass {argv[0]}: port {busy_port} is in use: stop the other program or pass {option}\n"
+    )
+    assert not (tmp_path / ".demo").exists()  # refused before touching anything
+
+
+def test_a_busy_port_in_a_real_process_has_no_traceback(busy_port: int, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tgpass.cli", "demo", "--port", str(busy_port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"tgpass demo: port {busy_port} is in use: stop the other program or pass --port"
+    ]
+
+
+def test_link_command_under_a_sandbox_base(capsys: pytest.CaptureFixture[str]) -> None:
+    base = "http://127.0.0.1:8081/t.me"
+    code, out = run(capsys, "link", "--bot", "tgpass_bot", "--base", base, "abc")
+    assert (code, out["url"]) == (0, f"{base}/tgpass_bot?start=abc")
+    code, out = run(capsys, "link", "--bot", "tgpass_bot", "--base", "t.me", "abc")
+    assert (code, out["error"]["code"]) == (1, "bad_deep_link")

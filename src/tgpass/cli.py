@@ -3,13 +3,16 @@
 Verify commands print the parsed data as JSON and exit 0, or print
 ``{"error": {"code": ..., "message": ...}}`` and exit 1. A bot token may come from
 ``--bot-token`` or from the environment (``TGPASS_BOT_TOKEN``), which keeps it out of ``ps``.
+A command that cannot start (a port in use) says why in one line and exits 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +33,33 @@ from .verify import (
 )
 
 Handler = Callable[[argparse.Namespace], Any]
+
+DESCRIPTION = "Verify what Telegram signs; run the tgpass service, its demo and a sandbox Telegram."
+
+
+class CannotStart(Exception):
+    """A command cannot start for a reason the user can fix: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+def ensure_free(host: str, port: int, option: str) -> None:
+    """Raise ``CannotStart`` unless ``host:port`` can be listened on (before any server tries)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError) as error:
+        raise CannotStart(f"cannot listen on {host}: {error}") from None
+    with socket.socket(family, kind, proto) as probe:
+        if os.name != "nt":  # as uvicorn binds: a port left in TIME_WAIT is free, a listener not
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno in {errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)}:
+                raise CannotStart(
+                    f"port {port} is in use: stop the other program or pass {option}"
+                ) from None
+            raise CannotStart(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 def _max_age(text: str) -> float | None:
@@ -93,7 +123,7 @@ def _widget_sign(args: argparse.Namespace) -> Any:
 
 def _link(args: argparse.Namespace) -> Any:
     code = args.payload or new_link_code()
-    return {"code": code, "url": start_link(args.bot, code)}
+    return {"code": code, "url": start_link(args.bot, code, base=args.base)}
 
 
 def _sandbox(args: argparse.Namespace) -> Any:
@@ -101,6 +131,7 @@ def _sandbox(args: argparse.Namespace) -> Any:
 
     from .sandbox.run import serve
 
+    ensure_free(args.host, args.port, "--port")
     state = Path(args.state) if args.state else None
     serve(host=args.host, port=args.port, state_file=state, limits=not args.no_limits)
 
@@ -108,6 +139,7 @@ def _sandbox(args: argparse.Namespace) -> Any:
 def _serve(args: argparse.Namespace) -> Any:
     from .service_cli import serve
 
+    ensure_free(args.host, args.port, "--port")
     serve(host=args.host, port=args.port, polling=args.polling, access_log=not args.no_access_log)
 
 
@@ -126,7 +158,7 @@ def _webhook(args: argparse.Namespace) -> Any:
 def _demo(args: argparse.Namespace) -> Any:
     from .demo import main as demo
 
-    code = demo(site_port=args.site_port, sandbox_port=args.sandbox_port, check=args.check)
+    code = demo(site_port=args.port, sandbox_port=args.sandbox_port, check=args.check)
     if code:
         raise SystemExit(code)
 
@@ -135,84 +167,142 @@ def _demo(args: argparse.Namespace) -> Any:
 
 
 def _add_checks(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-age", type=_max_age, default=86400.0, metavar="SECONDS|none")
-    parser.add_argument("--max-skew", type=float, default=60.0, metavar="SECONDS")
-    parser.add_argument("--now", type=float, default=None, metavar="UNIX", help="check as of")
+    parser.add_argument(
+        "--max-age",
+        type=_max_age,
+        default=86400.0,
+        metavar="SECONDS|none",
+        help="refuse data signed longer ago than this (default: 86400; none: no limit)",
+    )
+    parser.add_argument(
+        "--max-skew",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="refuse data signed further in the future than this (default: 60)",
+    )
+    parser.add_argument(
+        "--now", type=float, default=None, metavar="UNIX", help="check as of this time"
+    )
 
 
 def _add_sign(commands: Any, help: str, handler: Handler) -> None:
-    sign = commands.add_parser("sign", help=help)
-    sign.add_argument("--bot-token", help="default: $TGPASS_BOT_TOKEN")
-    sign.add_argument("--field", type=_field, action="append", default=[], metavar="KEY=VALUE")
+    sign = commands.add_parser("sign", help=help, description=help)
+    sign.add_argument("--bot-token", help="the bot's token (default: $TGPASS_BOT_TOKEN)")
+    sign.add_argument(
+        "--field",
+        type=_field,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a field to sign; repeat for each (objects as JSON)",
+    )
     sign.add_argument("--auth-date", type=int, metavar="UNIX", help="default: now")
     sign.set_defaults(handler=handler)
 
 
+def _add_command(commands: Any, name: str, help: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tgpass", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="tgpass", description=DESCRIPTION)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    initdata = commands.add_parser("initdata", help="Mini App init data")
-    initdata_commands = initdata.add_subparsers(dest="action", required=True)
+    initdata = _add_command(commands, "initdata", "Mini App init data: verify, parse, sign")
+    initdata_commands = initdata.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    verify = initdata_commands.add_parser("verify", help="check init data, print it as JSON")
+    verify = _add_command(initdata_commands, "verify", "check init data, print it as JSON")
     who = verify.add_mutually_exclusive_group()
     who.add_argument("--bot-token", help="check the HMAC (default: $TGPASS_BOT_TOKEN)")
     who.add_argument("--bot-id", type=int, help="check Telegram's Ed25519 signature instead")
     key = verify.add_mutually_exclusive_group()
-    key.add_argument("--public-key", default=TELEGRAM_PUBLIC_KEY, metavar="HEX")
+    key.add_argument(
+        "--public-key",
+        default=TELEGRAM_PUBLIC_KEY,
+        metavar="HEX",
+        help="the Ed25519 key for --bot-id (default: Telegram's production key)",
+    )
     key.add_argument("--test-env", action="store_true", help="Telegram's test-environment key")
     _add_checks(verify)
     verify.add_argument("raw", metavar="RAW", help="the init data, or - for stdin")
     verify.set_defaults(handler=_initdata_verify)
 
-    parse = initdata_commands.add_parser("parse", help="print init data WITHOUT checking it")
-    parse.add_argument("raw", metavar="RAW")
+    parse = _add_command(initdata_commands, "parse", "print init data WITHOUT checking it")
+    parse.add_argument("raw", metavar="RAW", help="the init data, or - for stdin")
     parse.set_defaults(handler=_initdata_parse)
 
     _add_sign(initdata_commands, "make signed init data", _initdata_sign)
 
-    widget = commands.add_parser("widget", help="Login Widget and LoginUrl data")
-    widget_commands = widget.add_subparsers(dest="action", required=True)
-    wverify = widget_commands.add_parser("verify", help="check widget data, print it as JSON")
-    wverify.add_argument("--bot-token")
+    widget = _add_command(commands, "widget", "Login Widget and LoginUrl data: verify, sign")
+    widget_commands = widget.add_subparsers(dest="action", required=True, metavar="ACTION")
+    wverify = _add_command(widget_commands, "verify", "check widget data, print it as JSON")
+    wverify.add_argument("--bot-token", help="the bot's token (default: $TGPASS_BOT_TOKEN)")
     _add_checks(wverify)
-    wverify.add_argument("data", metavar="QUERY_STRING_OR_JSON", help="or - for stdin")
+    wverify.add_argument(
+        "data", metavar="QUERY_STRING_OR_JSON", help="the data as received, or - for stdin"
+    )
     wverify.set_defaults(handler=_widget_verify)
     _add_sign(widget_commands, "make signed widget data", _widget_sign)
 
-    link = commands.add_parser("link", help="a bot deep link with a fresh one-time code")
+    link = _add_command(commands, "link", "a bot deep link with a fresh one-time code")
     link.add_argument("--bot", required=True, help="the bot's username")
+    link.add_argument(
+        "--base",
+        default="https://t.me",
+        metavar="URL",
+        help="where the link points (default: https://t.me; a sandbox: http://HOST:PORT/t.me)",
+    )
     link.add_argument("payload", nargs="?", help="the payload (default: a new link code)")
     link.set_defaults(handler=_link)
 
-    sandbox = commands.add_parser("sandbox", help="serve the offline sandbox Telegram")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox = _add_command(commands, "sandbox", "serve the offline sandbox Telegram")
+    sandbox.add_argument("--host", default="127.0.0.1", help="listen here (default: 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8081, help="listen here (default: 8081)")
     sandbox.add_argument(
         "--state", metavar="FILE", help="load the world from FILE, save it on exit"
     )
     sandbox.add_argument("--no-limits", action="store_true", help="turn flood limits off")
     sandbox.set_defaults(handler=_sandbox)
 
-    serve = commands.add_parser("serve", help="run the service (settings from TGPASS_ env)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = _add_command(commands, "serve", "run the service (settings from TGPASS_ variables)")
+    serve.add_argument("--host", default="127.0.0.1", help="listen here (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="listen here (default: 8000)")
     serve.add_argument("--polling", action="store_true", help="read updates by getUpdates")
     serve.add_argument("--no-access-log", action="store_true", help="no line per request")
     serve.set_defaults(handler=_serve)
 
-    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate = _add_command(commands, "migrate", "bring the database schema up to date")
     migrate.set_defaults(handler=_migrate)
 
-    hook = commands.add_parser("webhook", help="register the webhook with Telegram")
-    hook.add_argument("action", choices=["set", "delete", "info"])
+    hook = _add_command(commands, "webhook", "register the webhook with Telegram")
+    hook.add_argument(
+        "action",
+        choices=["set", "delete", "info"],
+        help="set: register TGPASS_PUBLIC_URL; delete: remove it; info: show what is set",
+    )
     hook.set_defaults(handler=_webhook)
 
-    demo = commands.add_parser("demo", help="the main job: the service on an offline Telegram")
-    demo.add_argument("--site-port", type=int, default=8000)
-    demo.add_argument("--sandbox-port", type=int, default=8081)
-    demo.add_argument("--check", action="store_true", help="walk the main path once and exit")
+    demo = _add_command(commands, "demo", "the main job: the service on an offline Telegram")
+    demo.add_argument(
+        "--port",
+        "--site-port",
+        type=int,
+        default=None,
+        help="the site's port (default: 8000; with --check, a free one)",
+    )
+    demo.add_argument(
+        "--sandbox-port",
+        type=int,
+        default=None,
+        help="the sandbox phone's port (default: 8081; with --check, a free one)",
+    )
+    demo.add_argument(
+        "--check",
+        action="store_true",
+        help="walk the main path once on its own ports and data, then exit",
+    )
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -225,6 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TgpassError as error:
         print(json.dumps(error.to_dict(), ensure_ascii=False))
         return 1
+    except CannotStart as error:
+        print(f"tgpass {args.command}: {error}", file=sys.stderr)
+        return error.exit_code
     if isinstance(result, str):
         print(result)
     elif result is not None:
@@ -233,4 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # run as tgpass.cli, not __main__, so that commands share this module's classes
+    from tgpass.cli import main as cli_main
+
+    sys.exit(cli_main())
