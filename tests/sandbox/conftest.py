@@ -17,6 +17,10 @@ from telegram import Bot
 
 from tgpass.sandbox.server import Sandbox
 
+from .conformance import telegram_conformance
+
+__all__ = ["Scene", "sandbox", "scene", "telegram_conformance"]
+
 
 @dataclass
 class Scene:

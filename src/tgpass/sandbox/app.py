@@ -137,7 +137,9 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
             else:
                 result = botapi.call(state.world, bot, method, params.values)
         except BotApiError as error:
+            state.world.observers.emit("error", error.to_dict())
             return JSONResponse(error.to_dict(), status_code=error.error_code)
+        state.world.observers.emit(method, result)
         await state.notify()
         return JSONResponse({"ok": True, "result": result})
 

@@ -15,6 +15,7 @@ from .errors import BotApiError, bad_request
 from .formatting import apply_parse_mode
 from .markup import checked_reply_markup, checked_text
 from .params import Params
+from .rights import member_permissions
 from .world import Bot, Chat, Webhook, World
 
 Json = dict[str, Any]
@@ -255,7 +256,7 @@ def get_chat(world: World, bot: Bot, p: Params) -> Json:
     else:
         chat = _group(world, bot, p)
         full = chat.as_chat()
-        full["permissions"] = {"can_send_messages": True, "can_invite_users": False}
+        full["permissions"] = member_permissions(chat.type)
     full.update({"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": _GIFTS})
     return full
 

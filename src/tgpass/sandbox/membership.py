@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 from .errors import bad_request, forbidden
+from .rights import checked_rights
 from .world import JOIN_REQUEST_DM_WINDOW, Bot, Chat, InviteLink, JoinRequest, Json, Member, World
 
 _MISSING_RIGHT = {
@@ -258,5 +259,5 @@ def add_bot_to_chat(
     chat = world.chat(chat_id)
     old = world.member_json(chat, bot_id)
     status = "administrator" if admin_rights is not None else "member"
-    chat.members[bot_id] = Member(bot_id, status, dict(admin_rights or {}))
+    chat.members[bot_id] = Member(bot_id, status, checked_rights(admin_rights))
     _notify_member_change(world, chat, bot_id, old, actor_id=world._owner(chat))

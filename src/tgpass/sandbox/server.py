@@ -13,6 +13,7 @@ import httpx
 import uvicorn
 
 from .app import SandboxState, create_app
+from .observe import Observer
 from .world import World
 
 Json = dict[str, Any]
@@ -99,8 +100,17 @@ class Sandbox:
     (``Bot(token, base_url=sb.bot_api_base)``); ``users`` acts as Telegram users.
     """
 
-    def __init__(self, world: World | None = None, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        world: World | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_emit: Observer | None = None,
+    ):
         self.world = world or World()
+        if on_emit is not None:  # called with every update queued and every answer given
+            self.world.observers.add(on_emit)
         self.state = SandboxState(self.world)
         self.app = create_app(self.state)
         self.server = LoopbackServer(self.app, host=host, port=port)

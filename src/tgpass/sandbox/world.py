@@ -16,6 +16,8 @@ from typing import Any
 
 from .errors import CHAT_NOT_FOUND, bad_request, forbidden
 from .limits import FloodControl, FloodLimits
+from .observe import Observer, Observers
+from .rights import admin_rights
 
 Json = dict[str, Any]
 
@@ -71,6 +73,8 @@ class Bot:
     webhook: Webhook | None = None
     commands: list[Json] = field(default_factory=list)
     menu_button: Json = field(default_factory=lambda: {"type": "default"})
+    # Bot API 10.1: a bot assigned to process a chat's join requests answers them by query
+    join_request_queries: bool = False
 
     def as_user(self) -> Json:
         return {
@@ -88,6 +92,10 @@ class Bot:
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": self.web_app_url is not None,
+            "has_topics_enabled": False,
+            "allows_users_to_create_topics": False,
+            "can_manage_bots": False,
+            "supports_join_request_queries": self.join_request_queries,
         }
 
     def wants(self, kind: str) -> bool:
@@ -185,8 +193,11 @@ class Dialog:
 class World:
     """All simulated state. Methods named after what a user or a bot does."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.time, *, on_emit: Observer | None = None
+    ) -> None:
         self.clock = clock
+        self.observers = Observers(on_emit)  # see observe: what tests check conformance on
         self.accounts: dict[int, Account] = {}
         self.bots: dict[int, Bot] = {}
         self.bots_by_token: dict[str, Bot] = {}
@@ -301,7 +312,7 @@ class World:
         status = member.status if member else "left"
         data: Json = {"user": self.participant(user_id), "status": status}
         if member is not None and member.status == "administrator":
-            data.update({"can_be_edited": False, **_ADMIN_DEFAULTS, **member.rights})
+            data.update({"can_be_edited": False, **admin_rights(chat.type, member.rights)})
         if member is not None and member.status == "kicked":
             data["until_date"] = member.until_date
         if member is not None and member.status == "creator":
@@ -316,8 +327,10 @@ class World:
     def enqueue(self, bot: Bot, kind: str, payload: Json) -> None:
         if not bot.wants(kind):
             return
-        bot.updates.append({"update_id": bot.next_update_id, kind: payload})
+        update = {"update_id": bot.next_update_id, kind: payload}
+        bot.updates.append(update)
         bot.next_update_id += 1
+        self.observers.emit("update", update)
 
     def take_updates(self, bot: Bot, offset: int | None, limit: int) -> list[Json]:
         """getUpdates: confirm what is below ``offset``; a negative offset keeps the last -N."""
@@ -456,21 +469,6 @@ class World:
                 "new_chat_member": member(new),
             },
         )
-
-
-_ADMIN_DEFAULTS: Json = {
-    "is_anonymous": False,
-    "can_manage_chat": True,
-    "can_delete_messages": False,
-    "can_manage_video_chats": False,
-    "can_restrict_members": False,
-    "can_promote_members": False,
-    "can_change_info": False,
-    "can_invite_users": False,
-    "can_post_stories": False,
-    "can_edit_stories": False,
-    "can_delete_stories": False,
-}
 
 
 def command_entities(text: str) -> list[Json]:
