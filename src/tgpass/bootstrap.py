@@ -1,4 +1,5 @@
-"""The one composition root: ``build(settings)`` wires adapters into the use cases."""
+"""The one composition root: ``build(settings)`` wires adapters into the use cases, and
+``make_worker`` composes the background loops that web, CLI and demo processes run."""
 
 from __future__ import annotations
 
@@ -11,96 +12,160 @@ from .service.auth import AuthService
 from .service.bot import BotService
 from .service.cached_accounts import CachedAccountStore
 from .service.linking import LinkingService
+from .service.metrics import Metrics
+from .service.notifications import NotificationService
+from .service.pacing import Pacer
 from .service.passwords import Passwords
-from .service.ports import AccountStore, KeyValueStore, TelegramGateway
+from .service.ports import AccountStore, KeyValueStore, Messenger
+from .service.sender import Sender, SenderConfig
 from .service.sessions import SessionService
 from .service.site import SiteService
+from .service.texts import SiteUrls, Texts
+from .service.uow import UnitOfWork, UnitOfWorkFactory
+from .service.worker import Loop, Worker
 from .settings import Settings
 from .store.kv import kv_from_url
-from .store.sql import SqlAccountStore, make_engine, migrate
+from .store.pacing import pacer_from_url
+from .store.sql import SqlAccountStore, SqlUnitOfWork, make_engine, migrate
 from .verify import Verifier, bot_id_from_token
+
+PAID_BROADCAST_RATE = 1000.0  # Bot API 7.11: allow_paid_broadcast raises the bot's limit
 
 
 @dataclass
 class Services:
     settings: Settings
     engine: AsyncEngine
+    uow: UnitOfWorkFactory
     accounts: AccountStore
     kv: KeyValueStore
+    pacer: Pacer
+    metrics: Metrics
     verifier: Verifier
-    telegram: TelegramGateway
+    telegram: Messenger
+    sender: Sender
     sessions: SessionService
     auth: AuthService
     linking: LinkingService
     bot: BotService
     site: SiteService
+    notifications: NotificationService
 
     async def close(self) -> None:
         await self.telegram.close()
+        await self.pacer.close()
         await self.kv.close()
         await self.accounts.close()
+
+
+def sender_config(settings: Settings) -> SenderConfig:
+    return SenderConfig(
+        bot_rate=PAID_BROADCAST_RATE if settings.paid_broadcast else settings.bot_rate,
+        chat_rate=settings.chat_rate,
+        chat_burst=settings.chat_burst,
+        group_per_minute=settings.group_rate_per_minute,
+        paid=settings.paid_broadcast,
+        lease=settings.send_lease,
+        concurrency=settings.send_concurrency,
+    )
 
 
 async def build(
     settings: Settings,
     *,
-    telegram: TelegramGateway | None = None,
+    telegram: Messenger | None = None,
     migrate_schema: bool = True,
 ) -> Services:
-    """Everything the web app and the bot need, from settings alone (a gateway may be given)."""
+    """Everything the web app, the bot and the worker need, from settings alone (a
+    messenger may be given)."""
     engine = make_engine(settings.database_url, schema=settings.database_schema or None)
     if migrate_schema:
         await migrate(engine)
-    accounts = CachedAccountStore(SqlAccountStore(engine), ttl=settings.read_cache_ttl)
+    cached = CachedAccountStore(SqlAccountStore(engine), ttl=settings.read_cache_ttl)
+
+    def uow() -> UnitOfWork:
+        # what a transaction commits, the read cache forgets
+        return SqlUnitOfWork(engine, on_commit=cached.invalidate)
+
     kv = kv_from_url(settings.kv_url, prefix=settings.kv_prefix)
+    pacer = pacer_from_url(settings.kv_url, prefix=settings.kv_prefix)
+    metrics = Metrics()
     verifier = Verifier([settings.bot_token], max_age=settings.auth_max_age, clock=time.time)
     if telegram is None:
-        from .telegram.gateway import PtbGateway, make_bot
+        from .telegram.gateway import PtbMessenger, make_bot
 
-        bot_api = make_bot(settings.bot_token, settings.bot_api_url)
-        telegram = PtbGateway(bot_api, username=settings.bot_username)
-    passwords = Passwords()
-    sessions = SessionService(
-        kv, accounts, secret_key=settings.secret_key, ttl=settings.session_ttl
-    )
+        telegram = PtbMessenger(
+            make_bot(settings.bot_token, settings.bot_api_url), username=settings.bot_username
+        )
+    sender = Sender(uow, telegram, pacer, metrics, sender_config(settings))
+    sessions = SessionService(kv, cached, secret_key=settings.secret_key, ttl=settings.session_ttl)
     auth = AuthService(
-        accounts,
+        cached,
         kv,
         verifier,
-        passwords,
+        Passwords(),
         telegram_signup=settings.telegram_signup,
         login_attempts=settings.login_attempts,
         login_window=settings.login_window,
         account_cache_ttl=settings.read_cache_ttl,
     )
     linking = LinkingService(
-        accounts,
+        uow,
+        cached,
         kv,
         secret_key=settings.secret_key,
         link_ttl=settings.link_ttl,
         login_link_ttl=settings.login_link_ttl,
         bot_username=telegram.bot_username,
+        link_base=settings.telegram_link_base,
+    )
+    site_url = settings.public_url.rstrip("/")
+    texts = Texts(
+        settings.site_name,
+        SiteUrls(account=f"{site_url}/account", bot_login=f"{site_url}/auth/bot"),
     )
     bot = BotService(
-        accounts,
-        kv,
-        auth,
+        uow,
         linking,
         telegram,
-        public_url=settings.public_url,
-        site_name=settings.site_name,
+        sender,
+        metrics,
+        texts=texts,
         bot_id=bot_id_from_token(settings.bot_token),
+        telegram_signup=settings.telegram_signup,
     )
+    notifications = NotificationService(uow, cached, deadline=settings.send_deadline)
     return Services(
         settings=settings,
         engine=engine,
-        accounts=accounts,
+        uow=uow,
+        accounts=cached,
         kv=kv,
+        pacer=pacer,
+        metrics=metrics,
         verifier=verifier,
         telegram=telegram,
+        sender=sender,
         sessions=sessions,
         auth=auth,
         linking=linking,
         bot=bot,
-        site=SiteService(accounts, linking),
+        site=SiteService(cached, linking),
+        notifications=notifications,
     )
+
+
+def make_worker(services: Services, *, outbox: bool = True, polling: bool = False) -> Worker:
+    """The background loops of one process: the outbox sender and, when the bot reads
+    updates by long polling rather than webhook, the poller."""
+    loops: dict[str, Loop] = {}
+    if outbox:
+        loops["outbox"] = services.sender.run
+    if polling:
+        from .telegram.gateway import PtbMessenger
+        from .telegram.polling import Poller
+
+        if not isinstance(services.telegram, PtbMessenger):
+            raise TypeError("polling needs the python-telegram-bot messenger")
+        loops["polling"] = Poller(services.telegram.bot, services.bot).run
+    return Worker(loops)

@@ -15,9 +15,11 @@ import pytest
 from tgpass.bootstrap import Services, build
 from tgpass.sandbox.server import Sandbox, SandboxUsers
 from tgpass.settings import Settings
-from tgpass.telegram.gateway import PtbGateway
+from tgpass.telegram.gateway import PtbMessenger
 from tgpass.telegram.polling import Poller
 from tgpass.web.app import create_app
+
+from .draining import drain
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -42,6 +44,10 @@ class Stack:
     async def pump(self) -> int:
         """Deliver what Telegram has for the bot (one getUpdates round)."""
         return await self.poller.poll_once(timeout=0)
+
+    async def drain(self, *, seconds: float = 30.0) -> None:
+        """Send what the outbox holds, as the worker of a running service does."""
+        await drain(self.services, seconds=seconds)
 
     async def new_tg_user(self, first_name: str = "Зоя 🚀", **details: Any) -> int:
         user = await self.users.create_user(first_name, **details)
@@ -90,7 +96,7 @@ async def stack(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator
         )
         settings = settings_for(sandbox, info["token"], tmp_path, **overrides)
         services = await build(settings)
-        assert isinstance(services.telegram, PtbGateway)
+        assert isinstance(services.telegram, PtbMessenger)
         app = create_app(services)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=SITE) as web:

@@ -197,11 +197,13 @@ async def test_each_update_is_handled_once_and_others_are_ignored(stack: Stack) 
     event = Message(update_id=77, chat_id=tg, sender=sender, text="/help")
     await stack.users.start(tg, stack.bot_username)  # the dialog exists
     await stack.pump()
-    assert await stack.services.bot.handle(event) is True
-    assert await stack.services.bot.handle(event) is False
+    assert (await stack.services.bot.handle(event)).outcome == "handled"
+    assert (await stack.services.bot.handle(event)).outcome == "duplicate"
     helps = [m for m in await stack.bot_says(tg) if m["text"].startswith("I link your")]
     assert len(helps) == 1
     await stack.users.send(tg, stack.bot_username, "just chatting")
     before = len(await stack.bot_says(tg))
     await stack.pump()
-    assert len(await stack.bot_says(tg)) == before  # not a command: no answer, no error
+    said = await stack.bot_says(tg)
+    assert len(said) == before + 1  # not a command: a short help, never silence
+    assert said[-1]["text"].startswith("I only understand commands")

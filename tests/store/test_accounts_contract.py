@@ -100,3 +100,30 @@ async def test_concurrent_links_of_one_telegram_account_give_one_owner(
     owner = await accounts.find_user(telegram_id=BIG)
     assert owner is not None
     assert owner.id == linked[0].user_id
+
+
+async def test_audience_is_linked_users_matching_every_filter(accounts: AccountStore) -> None:
+    made = {}
+    for name, role, karma in [("a", "staff", 5), ("b", "member", 150), ("c", "member", 50)]:
+        user = await accounts.create_user(
+            display_name=name.upper(), site_user_id=f"s-{name}", role=role, karma=karma
+        )
+        made[name] = user
+    await accounts.create_user(display_name="Unlinked", site_user_id="s-d", karma=999)
+    for n, name in enumerate("abc"):
+        await accounts.link_telegram(made[name].id, profile(BIG + n, name.upper()), chat_id=n + 1)
+
+    async def names(**filters: object) -> list[str]:
+        found = await accounts.audience(**filters)  # type: ignore[arg-type]
+        return [user.display_name for user, _ in found]
+
+    assert await names() == ["A", "B", "C"]
+    assert await names(roles=["member"]) == ["B", "C"]
+    assert await names(min_karma=100) == ["B"]
+    assert await names(roles=["member"], min_karma=60) == ["B"]
+    assert await names(site_user_ids=["s-a", "s-c", "s-d"]) == ["A", "C"]
+    assert await names(site_user_ids=[]) == []
+    pairs = await accounts.audience(min_karma=100)
+    assert pairs[0][1].profile.telegram_id == BIG + 1
+    assert pairs[0][1].chat_id == 2
+    assert pairs[0][1].user_id == made["b"].id

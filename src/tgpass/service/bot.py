@@ -1,21 +1,35 @@
 """The bot's side of tgpass: linking by ``/start <code>``, ``/login`` links, restricted
-commands, contacts, relink consent. It reads events the Telegram adapter distilled from
-updates, and answers through the ``TelegramGateway`` port."""
+commands, contacts, relink consent.
+
+Each update is handled in one unit of work: the record that it was handled, what it changed
+and the replies it queued commit together, so a failure changes nothing and a redelivery is
+recognised. Replies are then sent at once from the outbox; when Telegram is slow, failing or
+asks to wait, they stay queued for the worker and still arrive. An update whose handling
+fails is kept as a dead letter; it never blocks the next one.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from html import escape
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 
-from tgpass.domain.accounts import TelegramProfile, User
-from tgpass.errors import Forbidden, RecipientUnavailable
+from tgpass.domain.accounts import TelegramProfile, User, checked_display_name
+from tgpass.domain.delivery import Button, NewMessage, OutgoingMessage
+from tgpass.errors import Conflict, TelegramError
 from tgpass.verify import is_valid_payload
 
-from .auth import AuthService
-from .linking import CodeUnusable, Linked, LinkingService, NeedsConsent
-from .ports import AccountStore, Button, KeyValueStore, TelegramGateway
+from .linking import CodeUnusable, Kept, Linked, LinkingService, NeedsConsent
+from .metrics import Metrics
+from .ports import Messenger
+from .sender import Sender
+from .texts import COMMANDS, Texts, texts_for
+from .uow import UnitOfWork, UnitOfWorkFactory
 
-UPDATE_MEMORY = 7 * 86400  # Telegram keeps an undelivered update for at most a day or so
+log = logging.getLogger("tgpass.bot")
+REPLY_DEADLINE = 86400.0
+FAST_PATH_WAIT = 1.0  # a reply that would wait longer for the flood limits goes to the worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,207 +65,250 @@ class BlockChange:
 Event = Message | ButtonPress | BlockChange
 
 
+@dataclass(frozen=True, slots=True)
+class Handled:
+    outcome: str  # handled | duplicate | failed
+
+
+@dataclass
+class Turn:
+    """One update's work: its transaction and the replies it queues there."""
+
+    tx: UnitOfWork
+    texts: Texts
+    replies: list[NewMessage] = field(default_factory=list)
+
+    def say(self, chat_id: int, text: str, *, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+        self.replies.append(NewMessage(chat_id, OutgoingMessage(text, "HTML", buttons)))
+
+
 class BotService:
     def __init__(
         self,
-        accounts: AccountStore,
-        kv: KeyValueStore,
-        auth: AuthService,
+        uow: UnitOfWorkFactory,
         linking: LinkingService,
-        telegram: TelegramGateway,
+        messenger: Messenger,
+        sender: Sender,
+        metrics: Metrics,
         *,
-        public_url: str,
-        site_name: str,
+        texts: Texts,
         bot_id: int,
+        telegram_signup: bool,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.accounts = accounts
-        self.kv = kv
-        self.auth = auth
+        self.uow = uow
         self.linking = linking
-        self.telegram = telegram
-        self.public_url = public_url.rstrip("/")
-        self.site_name = site_name
+        self.messenger = messenger
+        self.sender = sender
+        self.metrics = metrics
+        self.texts = texts
         self.bot_id = bot_id
-
-    async def handle(self, event: Event) -> bool:
-        """Handle an event once per update_id, whichever process receives it; True if handled."""
-        key = f"update:{self.bot_id}:{event.update_id}"
-        if not await self.kv.add(key, b"1", UPDATE_MEMORY):
-            return False
-        try:
-            if isinstance(event, Message):
-                await self._message(event)
-            elif isinstance(event, ButtonPress):
-                await self._button(event)
-            else:
-                await self._block_change(event)
-        except BaseException:
-            await self.kv.delete(key)  # not handled after all: let Telegram's retry through
-            raise
-        return True
-
-    # -- messages -------------------------------------------------------------------------------
-
-    async def _message(self, message: Message) -> None:
-        if message.contact_user_id is not None:
-            await self._contact(message)
-            return
-        text = (message.text or "").strip()
-        if not text.startswith("/"):
-            return  # chatter is not ours to answer
-        command, _, argument = text.partition(" ")
-        command = command.split("@", 1)[0].lower()
-        argument = argument.strip()
-        handler = {
+        self.telegram_signup = telegram_signup
+        self.clock = clock
+        self._commands: dict[str, Callable[[Turn, Message, str], Awaitable[None]]] = {
             "/start": self._start,
             "/login": self._login,
             "/me": self._me,
             "/unlink": self._unlink,
             "/help": self._help,
-        }.get(command, self._help)
-        await handler(message, argument)
+        }
 
-    async def _start(self, message: Message, payload: str) -> None:
-        if payload == "login":
-            await self._login(message, "")
-            return
-        if payload:
-            await self._redeem(message, payload)
-            return
-        user = await self._linked_user(message)
-        if user is None:
-            await self._say(message.chat_id, self._how_to_link(message.sender))
-        else:
-            await self._say(
-                message.chat_id,
-                f"Hello, {escape(message.sender.first_name)}! This Telegram account is linked to "
-                f"<b>{escape(user.display_name)}</b> on {escape(self.site_name)}.\n\n"
-                "/login – a sign-in link for the website\n/me – your account\n/unlink – unlink",
+    async def set_commands(self) -> None:
+        """The bot's command menu in Telegram's clients."""
+        await self.messenger.set_commands(COMMANDS)
+
+    async def handle(self, event: Event, *, raw: str | None = None) -> Handled:
+        """Handle an update once, whichever process receives it. Never raises for what the
+        update contains: a failure is recorded with ``raw`` as a dead letter."""
+        try:
+            queued = await self._in_transaction(event)
+        except Exception as error:
+            await self.record_failure(event.update_id, error, raw)
+            return Handled("failed")
+        if queued is None:
+            self.metrics.updates.labels("duplicate").inc()
+            return Handled("duplicate")
+        if isinstance(event, ButtonPress):
+            await self._answer(event.callback_query_id)
+        if queued:
+            await self._send_now(queued)
+        self.metrics.updates.labels("handled").inc()
+        return Handled("handled")
+
+    async def record_failure(self, update_id: int, error: Exception, raw: str | None) -> None:
+        """Keep an update that could not be handled, for the operator. Raises only when even
+        that is impossible (the database is away), so that Telegram delivers it again."""
+        log.error("update %s failed: %s: %s", update_id, type(error).__name__, error)
+        self.metrics.updates.labels("failed").inc()
+        async with self.uow() as tx:
+            await tx.updates.fail(
+                self.bot_id,
+                update_id,
+                error=f"{type(error).__name__}: {error}",
+                payload=raw,
+                now=self.clock(),
             )
 
-    async def _redeem(self, message: Message, code: str) -> None:
+    async def _in_transaction(self, event: Event) -> list[int] | None:
+        """The update's changes and replies, committed together: the ids of the queued
+        replies, or None when the update was handled before."""
+        for attempt in range(3):
+            try:
+                async with self.uow() as tx:
+                    if not await tx.updates.claim(self.bot_id, event.update_id, now=self.clock()):
+                        return None
+                    turn = Turn(tx, self.texts)
+                    await self._dispatch(turn, event)
+                    now = self.clock()
+                    ids = await tx.outbox.add(turn.replies, now=now, deadline=now + REPLY_DEADLINE)
+                    tx.after_commit(self.sender.wake)
+                    return ids
+            except Conflict:
+                # A concurrent change to the same rows (two links of one Telegram account at
+                # once): the transaction rolled back whole, so running it again is safe.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _dispatch(self, turn: Turn, event: Event) -> None:
+        if isinstance(event, Message):
+            turn.texts = texts_for(self.texts, event.sender.language_code)
+            await self._message(turn, event)
+        elif isinstance(event, ButtonPress):
+            turn.texts = texts_for(self.texts, event.sender.language_code)
+            await self._button(turn, event)
+        else:
+            await turn.tx.accounts.update_telegram(event.telegram_id, bot_blocked=event.blocked)
+
+    async def _send_now(self, ids: list[int]) -> None:
+        """The replies, sent in this request when Telegram lets us; else the worker will."""
+        try:
+            await self.sender.send_due(ids=ids, max_wait=FAST_PATH_WAIT)
+        except Exception:  # they are queued: the worker delivers them
+            log.warning("replies %s left to the worker", ids, exc_info=True)
+
+    async def _answer(self, callback_query_id: str) -> None:
+        try:
+            await self.messenger.answer_callback(callback_query_id)
+        except TelegramError as error:  # the spinner stops on its own; nothing is lost
+            log.warning("answerCallbackQuery failed: %s", error)
+
+    # -- messages -------------------------------------------------------------------------------
+
+    async def _message(self, turn: Turn, message: Message) -> None:
+        if message.contact_user_id is not None:
+            await self._contact(turn, message)
+            return
+        text = (message.text or "").strip()
+        if not text.startswith("/"):
+            turn.say(message.chat_id, turn.texts.chatter())
+            return
+        command, _, argument = text.partition(" ")
+        handler = self._commands.get(command.split("@", 1)[0].lower(), self._help)
+        await handler(turn, message, argument.strip())
+
+    async def _start(self, turn: Turn, message: Message, payload: str) -> None:
+        if payload == "login":
+            await self._login(turn, message, "")
+        elif payload:
+            await self._redeem(turn, message, payload)
+        else:
+            user = await self._linked_user(turn, message)
+            first = message.sender.first_name
+            turn.say(
+                message.chat_id,
+                turn.texts.how_to_link(first)
+                if user is None
+                else turn.texts.greeting(first, user.display_name),
+            )
+
+    async def _redeem(self, turn: Turn, message: Message, code: str) -> None:
         outcome = (
-            await self.linking.redeem(code, message.sender, message.chat_id)
+            await self.linking.redeem(turn.tx, code, message.sender, message.chat_id)
             if is_valid_payload(code)
             else CodeUnusable()
         )
+        texts = turn.texts
         if isinstance(outcome, Linked):
-            await self._say(
-                message.chat_id,
-                f"✅ Linked! Hello, {escape(message.sender.first_name)}: this Telegram account is "
-                f"now linked to <b>{escape(outcome.user.display_name)}</b> on "
-                f"{escape(self.site_name)}.",
-            )
+            name = outcome.user.display_name
+            turn.say(message.chat_id, texts.linked(message.sender.first_name, name))
         elif isinstance(outcome, NeedsConsent):
-            await self._say(
+            turn.say(
                 message.chat_id,
-                f"This Telegram account is linked to <b>{escape(outcome.current_user.display_name)}"
-                f"</b>. Move it to <b>{escape(outcome.new_user.display_name)}</b>?",
-                buttons=[
-                    [
-                        Button("Yes, move it", callback_data=f"move:{outcome.token}"),
-                        Button("No, keep it", callback_data=f"keep:{outcome.token}"),
-                    ]
-                ],
+                texts.ask_consent(outcome.current_user.display_name, outcome.new_user.display_name),
+                buttons=(
+                    (
+                        Button(texts.consent_yes, callback_data=f"move:{outcome.token}"),
+                        Button(texts.consent_no, callback_data=f"keep:{outcome.token}"),
+                    ),
+                ),
             )
         else:
-            await self._say(
-                message.chat_id,
-                "This link has expired or was already used. Get a new one on "
-                f"{self.public_url}/account",
-            )
+            turn.say(message.chat_id, texts.code_unusable())
 
-    async def _login(self, message: Message, _: str) -> None:
-        try:
-            user = await self.auth.telegram_user(message.sender, chat_id=message.chat_id)
-        except Forbidden:
-            await self._say(message.chat_id, self._how_to_link(message.sender))
-            return
-        await self.accounts.update_telegram(message.sender.telegram_id, chat_id=message.chat_id)
-        code = await self.linking.offer_login(user.id)
-        await self._say(
-            message.chat_id,
-            f"Here is your sign-in link for {escape(self.site_name)}. "
-            f"It works once, for {self.linking.login_link_ttl // 60} minutes.",
-            buttons=[[Button("Sign in", url=f"{self.public_url}/auth/bot?code={code}")]],
-        )
-
-    async def _me(self, message: Message, _: str) -> None:
-        user = await self._linked_user(message)
+    async def _login(self, turn: Turn, message: Message, _: str) -> None:
+        user = await self._account_of(turn, message)
         if user is None:
-            await self._say(
-                message.chat_id,
-                "This command is for linked accounts. " + self._how_to_link(message.sender),
-            )
+            turn.say(message.chat_id, turn.texts.how_to_link(message.sender.first_name))
             return
-        link = await self.accounts.telegram_link(user_id=user.id)
-        phone = link.phone_number if link and link.phone_number else "not shared"
-        await self._say(
+        code = await self.linking.offer_login(user.id)
+        turn.say(
             message.chat_id,
-            f"You are <b>{escape(user.display_name)}</b> on {escape(self.site_name)}.\n"
-            f"Role: {escape(user.role)} · karma: {user.karma} · phone: {escape(phone)}",
+            turn.texts.login_offer(self.linking.login_link_ttl // 60),
+            buttons=((Button(turn.texts.sign_in_button, url=turn.texts.urls.login_link(code)),),),
         )
 
-    async def _unlink(self, message: Message, _: str) -> None:
-        removed = await self.accounts.unlink_telegram(telegram_id=message.sender.telegram_id)
-        await self._say(
-            message.chat_id,
-            "Unlinked. The bot will no longer know you on the website."
-            if removed
-            else "This Telegram account is not linked.",
-        )
+    async def _me(self, turn: Turn, message: Message, _: str) -> None:
+        user = await self._linked_user(turn, message)
+        if user is None:
+            turn.say(message.chat_id, turn.texts.for_linked_only(message.sender.first_name))
+            return
+        link = await turn.tx.accounts.telegram_link(user_id=user.id)
+        phone = link.phone_number if link else None
+        turn.say(message.chat_id, turn.texts.me(user.display_name, user.role, user.karma, phone))
 
-    async def _help(self, message: Message, _: str) -> None:
-        await self._say(
-            message.chat_id,
-            f"I link your Telegram account to {escape(self.site_name)}.\n\n"
-            "/start – link or greet\n/login – a sign-in link\n/me – your account\n"
-            "/unlink – unlink this Telegram account",
-        )
+    async def _unlink(self, turn: Turn, message: Message, _: str) -> None:
+        removed = await turn.tx.accounts.unlink_telegram(telegram_id=message.sender.telegram_id)
+        turn.say(message.chat_id, turn.texts.unlinked if removed else turn.texts.not_linked)
 
-    async def _contact(self, message: Message) -> None:
+    async def _help(self, turn: Turn, message: Message, _: str) -> None:
+        turn.say(message.chat_id, turn.texts.help())
+
+    async def _contact(self, turn: Turn, message: Message) -> None:
         if message.contact_user_id != message.sender.telegram_id:
-            await self._say(message.chat_id, "Please share your own contact, with the button.")
+            turn.say(message.chat_id, turn.texts.share_own_contact)
             return
-        if await self._linked_user(message) is None:
-            await self._say(message.chat_id, self._how_to_link(message.sender))
+        if await self._linked_user(turn, message) is None:
+            turn.say(message.chat_id, turn.texts.how_to_link(message.sender.first_name))
             return
-        await self.accounts.update_telegram(
+        await turn.tx.accounts.update_telegram(
             message.sender.telegram_id, phone_number=message.contact_phone
         )
-        await self._say(message.chat_id, "Thanks! Your phone number is saved.")
+        turn.say(message.chat_id, turn.texts.phone_saved)
 
-    # -- buttons and blocks ---------------------------------------------------------------------
+    # -- buttons --------------------------------------------------------------------------------
 
-    async def _button(self, press: ButtonPress) -> None:
+    async def _button(self, turn: Turn, press: ButtonPress) -> None:
         action, _, token = press.data.partition(":")
         if action not in {"move", "keep"} or not token:
-            await self.telegram.answer_callback(press.callback_query_id)
             return
-        outcome = await self.linking.consent(token, press.sender, accept=action == "move")
-        await self.telegram.answer_callback(press.callback_query_id)
+        outcome = await self.linking.consent(turn.tx, token, press.sender, accept=action == "move")
         if press.chat_id is None:
             return
         if isinstance(outcome, Linked):
-            await self._say(
-                press.chat_id,
-                f"✅ Moved: this Telegram account is now linked to "
-                f"<b>{escape(outcome.user.display_name)}</b>.",
-            )
-        else:
-            await self._say(press.chat_id, "Nothing changed: the link stays where it was.")
-
-    async def _block_change(self, change: BlockChange) -> None:
-        await self.accounts.update_telegram(change.telegram_id, bot_blocked=change.blocked)
+            turn.say(press.chat_id, turn.texts.moved(outcome.user.display_name))
+        elif isinstance(outcome, Kept | CodeUnusable):
+            turn.say(press.chat_id, turn.texts.nothing_changed)
 
     # -- helpers --------------------------------------------------------------------------------
 
-    async def _linked_user(self, message: Message) -> User | None:
-        user = await self.accounts.find_user(telegram_id=message.sender.telegram_id)
+    async def _linked_user(self, turn: Turn, message: Message) -> User | None:
+        accounts = turn.tx.accounts
+        user = await accounts.find_user(telegram_id=message.sender.telegram_id)
         if user is None:
             return None
         # They wrote to the bot: their chat is open, and their name may have changed.
-        link = await self.accounts.telegram_link(telegram_id=message.sender.telegram_id)
+        link = await accounts.telegram_link(telegram_id=message.sender.telegram_id)
         current = link is not None and (
             # an update's sender carries no photo: compare what it does carry
             link.profile == replace(message.sender, photo_url=link.profile.photo_url)
@@ -259,7 +316,7 @@ class BotService:
             and not link.bot_blocked
         )
         if not current:
-            await self.accounts.update_telegram(
+            await accounts.update_telegram(
                 message.sender.telegram_id,
                 profile=message.sender,
                 chat_id=message.chat_id,
@@ -267,16 +324,14 @@ class BotService:
             )
         return user
 
-    def _how_to_link(self, sender: TelegramProfile) -> str:
-        return (
-            f"Hello, {escape(sender.first_name)}! To link your account, sign in at "
-            f"{self.public_url}/account and press “Link Telegram”."
+    async def _account_of(self, turn: Turn, message: Message) -> User | None:
+        """The sender's account, made on first contact when Telegram sign-up is on."""
+        user = await self._linked_user(turn, message)
+        if user is not None or not self.telegram_signup:
+            return user
+        accounts = turn.tx.accounts
+        made = await accounts.create_user(
+            display_name=checked_display_name(message.sender.full_name)
         )
-
-    async def _say(
-        self, chat_id: int, text: str, *, buttons: list[list[Button]] | None = None
-    ) -> None:
-        try:
-            await self.telegram.send_message(chat_id, text, buttons=buttons)
-        except RecipientUnavailable:
-            await self.accounts.update_telegram(chat_id, bot_blocked=True)
+        await accounts.link_telegram(made.id, message.sender, chat_id=message.chat_id)
+        return made

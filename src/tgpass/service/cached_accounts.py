@@ -143,5 +143,14 @@ class CachedAccountStore(AccountStore):
             )
         )
 
+    async def audience(self, **filters: Any) -> list[tuple[User, TelegramLink]]:
+        found: list[tuple[User, TelegramLink]] = await self.store.audience(**filters)
+        return found
+
+    def invalidate(self) -> None:
+        """Forget every read: a unit of work committed a change."""
+        self._generation += 1
+        self._cache.clear()
+
     async def close(self) -> None:
         await self.store.close()

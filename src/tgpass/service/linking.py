@@ -1,9 +1,10 @@
 """Linking a site account to a Telegram chat through the bot, and one-time sign-in links.
 
 The site hands a signed-in user ``https://t.me/<bot>?start=<code>``; the bot, on
-``/start <code>``, consumes the code (atomically: once, whichever process gets the update)
-and links the Telegram user and their chat to the account. Only a keyed hash of each code is
-stored, with a TTL.
+``/start <code>``, consumes the code and links the Telegram user and their chat to the
+account, in the transaction that records the update and queues the reply: all or nothing.
+An account has at most one live code: a new one replaces the last. Only keyed hashes of
+codes and consent tokens are stored.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tgpass.errors import NotFound
 from tgpass.verify import new_link_code, start_link
 
 from .ports import AccountStore, AlreadyLinked, KeyValueStore
+from .uow import Consent, UnitOfWork, UnitOfWorkFactory
 
 CONSENT_TTL = 600
 
@@ -50,12 +52,19 @@ class CodeUnusable:
     """Unknown, expired or already used: the answer is the same for each."""
 
 
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """The owner said no: the link stays where it was."""
+
+
 RedeemOutcome = Linked | NeedsConsent | CodeUnusable
+ConsentOutcome = Linked | Kept | CodeUnusable
 
 
 class LinkingService:
     def __init__(
         self,
+        uow: UnitOfWorkFactory,
         accounts: AccountStore,
         kv: KeyValueStore,
         *,
@@ -63,63 +72,84 @@ class LinkingService:
         link_ttl: int,
         login_link_ttl: int,
         bot_username: Callable[[], Awaitable[str]],
+        link_base: str = "https://t.me",
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.uow = uow
         self.accounts = accounts
         self.kv = kv
         self.secret_key = secret_key
         self.link_ttl = link_ttl
         self.login_link_ttl = login_link_ttl
         self.bot_username = bot_username
+        self.link_base = link_base
         self.clock = clock
 
-    def _key(self, purpose: str, code: str) -> str:
-        return code_key(self.secret_key, purpose, code)
+    def _hash(self, purpose: str, code: str) -> str:
+        return code_key(self.secret_key, purpose, code).partition(":")[2]
 
     async def offer_link(self, user_id: int) -> LinkOffer:
+        """A new one-time link for the account; any earlier one stops working."""
         code = new_link_code()
-        await self.kv.set_json(self._key("link", code), {"user_id": user_id}, self.link_ttl)
-        url = start_link(await self.bot_username(), code)
-        return LinkOffer(code, url, self.clock() + self.link_ttl)
+        expires_at = self.clock() + self.link_ttl
+        url = start_link(await self.bot_username(), code, base=self.link_base)
+        async with self.uow() as tx:
+            await tx.links.put_code(user_id, self._hash("link", code), expires_at=expires_at)
+        return LinkOffer(code, url, expires_at)
 
-    async def redeem(self, code: str, profile: TelegramProfile, chat_id: int) -> RedeemOutcome:
-        """``/start <code>`` from ``profile`` in ``chat_id``."""
-        record = await self.kv.pop_json(self._key("link", code))
-        user = None if record is None else await self.accounts.get_user(int(record["user_id"]))
+    async def pending(self, user_id: int) -> float | None:
+        """When the account's live link code expires, or None."""
+        async with self.uow() as tx:
+            return await tx.links.pending_code(user_id, now=self.clock())
+
+    async def cancel(self, user_id: int) -> bool:
+        async with self.uow() as tx:
+            return await tx.links.cancel_code(user_id)
+
+    async def redeem(
+        self, tx: UnitOfWork, code: str, profile: TelegramProfile, chat_id: int
+    ) -> RedeemOutcome:
+        """``/start <code>`` from ``profile`` in ``chat_id``, inside the update's transaction."""
+        now = self.clock()
+        user_id = await tx.links.take_code(self._hash("link", code), now=now)
+        user = None if user_id is None else await tx.accounts.get_user(user_id)
         if user is None:
             return CodeUnusable()
         try:
-            link = await self.accounts.link_telegram(user.id, profile, chat_id=chat_id)
+            link = await tx.accounts.link_telegram(user.id, profile, chat_id=chat_id)
         except AlreadyLinked as taken:
-            current = await self.accounts.get_user(taken.user_id)
-            if current is None:  # deleted meanwhile: nothing to consent to
-                link = await self.accounts.link_telegram(
-                    user.id, profile, chat_id=chat_id, move=True
-                )
-                return Linked(user, link)
+            current = await tx.accounts.get_user(taken.user_id)
+            assert current is not None  # links cascade with their user
             token = secrets.token_urlsafe(16)
-            consent = {"user_id": user.id, "telegram_id": profile.telegram_id, "chat_id": chat_id}
-            await self.kv.set_json(self._key("consent", token), consent, CONSENT_TTL)
+            await tx.links.put_consent(
+                self._hash("consent", token),
+                Consent(user.id, chat_id),
+                telegram_id=profile.telegram_id,
+                expires_at=now + CONSENT_TTL,
+            )
             return NeedsConsent(token, current, user)
         return Linked(user, link)
 
-    async def consent(self, token: str, profile: TelegramProfile, *, accept: bool) -> RedeemOutcome:
-        """The Telegram account's owner answers: move the link, or keep it where it is."""
-        record = await self.kv.pop_json(self._key("consent", token))
-        if record is None or record["telegram_id"] != profile.telegram_id:
-            return CodeUnusable()
-        user = await self.accounts.get_user(int(record["user_id"])) if accept else None
-        if user is None:
-            return CodeUnusable()
-        link = await self.accounts.link_telegram(
-            user.id, profile, chat_id=int(record["chat_id"]), move=True
+    async def consent(
+        self, tx: UnitOfWork, token: str, profile: TelegramProfile, *, accept: bool
+    ) -> ConsentOutcome:
+        """The Telegram account's owner answers; only their press consumes the token."""
+        consent = await tx.links.take_consent(
+            self._hash("consent", token), telegram_id=profile.telegram_id, now=self.clock()
         )
+        if consent is None:
+            return CodeUnusable()
+        user = await tx.accounts.get_user(consent.user_id) if accept else None
+        if user is None:
+            return Kept()
+        link = await tx.accounts.link_telegram(user.id, profile, chat_id=consent.chat_id, move=True)
         return Linked(user, link)
 
     async def unlink(
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> TelegramLink:
-        removed = await self.accounts.unlink_telegram(user_id=user_id, telegram_id=telegram_id)
+        async with self.uow() as tx:
+            removed = await tx.accounts.unlink_telegram(user_id=user_id, telegram_id=telegram_id)
         if removed is None:
             raise NotFound("no Telegram account is linked", code="not_linked")
         return removed
@@ -128,11 +158,12 @@ class LinkingService:
 
     async def offer_login(self, user_id: int) -> str:
         code = secrets.token_urlsafe(32)
-        await self.kv.set_json(self._key("login", code), {"user_id": user_id}, self.login_link_ttl)
+        key = code_key(self.secret_key, "login", code)
+        await self.kv.set_json(key, {"user_id": user_id}, self.login_link_ttl)
         return code
 
     async def redeem_login(self, code: str) -> User | None:
         if not code or len(code) > 128:
             return None
-        record = await self.kv.pop_json(self._key("login", code))
+        record = await self.kv.pop_json(code_key(self.secret_key, "login", code))
         return None if record is None else await self.accounts.get_user(int(record["user_id"]))

@@ -1,14 +1,25 @@
-"""What the use cases need from the outside world, as abstract ports."""
+"""What the use cases need from the outside world, as abstract ports. (The unit of work and
+its repositories are in ``uow``.)"""
 
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from tgpass.domain.accounts import TelegramLink, TelegramProfile, User
+from tgpass.domain.delivery import Button, OutgoingMessage
 from tgpass.errors import Conflict
+
+__all__ = [
+    "UNSET",
+    "AccountStore",
+    "AlreadyLinked",
+    "Button",
+    "KeyValueStore",
+    "Messenger",
+]
 
 _UNSET: Any = object()
 UNSET = _UNSET
@@ -151,35 +162,39 @@ class AccountStore(ABC):
         bot_blocked: bool | None = None,
     ) -> None: ...
 
+    @abstractmethod
+    async def audience(
+        self,
+        *,
+        site_user_ids: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
+        min_karma: int | None = None,
+    ) -> list[tuple[User, TelegramLink]]:
+        """Linked users matching every filter given (all linked users when none is)."""
+
     async def close(self) -> None:  # noqa: B027 (optional)
         """Release connections."""
 
 
-@dataclass(frozen=True, slots=True)
-class Button:
-    """An inline keyboard button: exactly one of the targets."""
-
-    text: str
-    url: str | None = None
-    callback_data: str | None = None
-    login_url: str | None = None
-    web_app_url: str | None = None
-
-
-class TelegramGateway(ABC):
-    """What the use cases ask of Telegram."""
+class Messenger(ABC):
+    """What the use cases ask of Telegram's Bot API, with its faults typed (tgpass.errors):
+    ``TelegramRateLimited`` (429: the whole bot waits ``retry_after``), ``RecipientUnavailable``
+    (403), ``ChatMigrated`` (the group's new id), ``TelegramRefused`` (another 4xx, permanent)
+    and ``TelegramTransient`` (5xx, network, timeout: the call may or may not have happened)."""
 
     @abstractmethod
-    async def send_message(
-        self, chat_id: int, text: str, *, buttons: list[list[Button]] | None = None
-    ) -> None:
-        """Send HTML-formatted ``text``; raises RecipientUnavailable on 403."""
+    async def send(self, chat_id: int, message: OutgoingMessage, *, paid: bool = False) -> int:
+        """Send ``message``; Telegram's message id. ``paid`` sends ``allow_paid_broadcast``."""
 
     @abstractmethod
     async def answer_callback(self, callback_query_id: str, text: str | None = None) -> None: ...
 
     @abstractmethod
     async def bot_username(self) -> str: ...
+
+    @abstractmethod
+    async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
+        """The bot's command menu: (command, description) pairs."""
 
     async def close(self) -> None:  # noqa: B027 (optional)
         """Release connections."""

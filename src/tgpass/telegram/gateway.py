@@ -1,26 +1,46 @@
-"""``TelegramGateway`` on python-telegram-bot's ``Bot``, with a configurable API base URL."""
+"""``Messenger`` on python-telegram-bot's ``Bot``, with a configurable API base URL. Every
+Bot API fault leaves here as one of tgpass's typed Telegram errors."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
 from telegram import (
     Bot,
+    BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     LoginUrl,
     WebAppInfo,
 )
-from telegram.constants import ParseMode
-from telegram.error import Forbidden
+from telegram import error as ptb
+from telegram.request import HTTPXRequest
 
-from tgpass.errors import RecipientUnavailable
-from tgpass.service.ports import Button, TelegramGateway
+from tgpass.domain.delivery import Button, OutgoingMessage
+from tgpass.errors import (
+    ChatMigrated,
+    RecipientUnavailable,
+    TelegramRateLimited,
+    TelegramRefused,
+    TelegramTransient,
+)
+from tgpass.service.ports import Messenger
+
+POOL = 256  # connections: the outbox sends many messages at once
 
 
 def make_bot(token: str, api_url: str) -> Bot:
     """A PTB ``Bot`` for ``api_url`` (Telegram's, or a sandbox's)."""
     base = api_url.rstrip("/")
-    return Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+    return Bot(
+        token,
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        request=HTTPXRequest(connection_pool_size=POOL, pool_timeout=10.0),
+    )
 
 
 def _button(button: Button) -> InlineKeyboardButton:
@@ -33,7 +53,28 @@ def _button(button: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(button.text, callback_data=button.callback_data)
 
 
-class PtbGateway(TelegramGateway):
+@asynccontextmanager
+async def typed_faults(method: str) -> AsyncIterator[None]:
+    """PTB's exceptions as tgpass's Telegram error tree (most specific first: in PTB,
+    BadRequest and TimedOut are NetworkErrors)."""
+    try:
+        yield
+    except ptb.RetryAfter as flood:
+        wait = flood.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        raise TelegramRateLimited(str(flood), retry_after=seconds, method=method) from None
+    except ptb.ChatMigrated as moved:
+        raise ChatMigrated(moved.new_chat_id, method=method) from None
+    except ptb.Forbidden as refused:
+        raise RecipientUnavailable(refused.message, method=method) from None
+    except ptb.BadRequest as bad:
+        raise TelegramRefused(bad.message, method=method) from None
+    except (ptb.TimedOut, ptb.NetworkError, ptb.InvalidToken, ptb.Conflict) as trouble:
+        # InvalidToken included: a fixed setting lets the queued messages through later.
+        raise TelegramTransient(f"{type(trouble).__name__}: {trouble}", method=method) from None
+
+
+class PtbMessenger(Messenger):
     def __init__(self, bot: Bot, *, username: str = "") -> None:
         self.bot = bot
         self._username = username.removeprefix("@")
@@ -41,33 +82,39 @@ class PtbGateway(TelegramGateway):
 
     async def _ready(self) -> Bot:
         if not self._started:
-            await self.bot.initialize()
+            async with typed_faults("getMe"):
+                await self.bot.initialize()
             self._started = True
         return self.bot
 
-    async def send_message(
-        self, chat_id: int, text: str, *, buttons: list[list[Button]] | None = None
-    ) -> None:
+    async def send(self, chat_id: int, message: OutgoingMessage, *, paid: bool = False) -> int:
         bot = await self._ready()
         markup = (
-            InlineKeyboardMarkup([[_button(b) for b in row] for row in buttons])
-            if buttons
+            InlineKeyboardMarkup([[_button(b) for b in row] for row in message.buttons])
+            if message.buttons
             else None
         )
-        try:
-            await bot.send_message(
+        async with typed_faults("sendMessage"):
+            sent = await bot.send_message(
                 chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
+                message.text,
+                parse_mode=message.parse_mode,
                 reply_markup=markup,
+                disable_notification=message.disable_notification,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_paid_broadcast=True if paid else None,
             )
-        except Forbidden as refused:
-            raise RecipientUnavailable(str(refused)) from None
+        return sent.message_id
 
     async def answer_callback(self, callback_query_id: str, text: str | None = None) -> None:
         bot = await self._ready()
-        await bot.answer_callback_query(callback_query_id, text=text)
+        async with typed_faults("answerCallbackQuery"):
+            await bot.answer_callback_query(callback_query_id, text=text)
+
+    async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
+        bot = await self._ready()
+        async with typed_faults("setMyCommands"):
+            await bot.set_my_commands([BotCommand(c, d) for c, d in commands])
 
     async def bot_username(self) -> str:
         if not self._username:

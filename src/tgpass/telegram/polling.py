@@ -1,16 +1,25 @@
-"""Long polling: read updates with getUpdates and hand each to the bot service."""
+"""Long polling: read updates with getUpdates and hand each to the bot service.
+
+Updates are read as raw JSON, one at a time through the same reader as the webhook, so one
+unreadable update becomes a dead letter instead of failing the batch, and the offset always
+moves on: a bad update never stalls the ones behind it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import warnings
+from typing import Any
 
 from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBUserWarning
 
 from tgpass.service.bot import BotService
 
-from .updates import ALLOWED_UPDATES, event_of
+from .updates import ALLOWED_UPDATES, UnreadableUpdate, event_of, parse_update, update_id_of
 
 log = logging.getLogger("tgpass.polling")
 
@@ -23,18 +32,35 @@ class Poller:
         self.offset: int | None = None
 
     async def poll_once(self, timeout: int | None = None) -> int:
-        """One getUpdates round; returns how many updates it handled."""
-        updates = await self.bot.get_updates(
-            offset=self.offset,
-            timeout=self.timeout if timeout is None else timeout,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-        for update in updates:
-            event = event_of(update)
-            if event is not None:
-                await self.service.handle(event)
-            self.offset = update.update_id + 1  # confirmed once handled
-        return len(updates)
+        """One getUpdates round; returns how many updates it read."""
+        wait = self.timeout if timeout is None else timeout
+        kwargs: dict[str, Any] = {"timeout": wait, "allowed_updates": ALLOWED_UPDATES}
+        if self.offset is not None:
+            kwargs["offset"] = self.offset
+        with warnings.catch_warnings():
+            # raw JSON on purpose: PTB would parse the whole batch at once
+            warnings.simplefilter("ignore", PTBUserWarning)
+            updates = await self.bot.do_api_request(
+                "getUpdates", api_kwargs=kwargs, read_timeout=wait + 10
+            )
+        for data in updates if isinstance(updates, list) else []:
+            update_id = update_id_of(data)
+            if update_id is None:
+                continue
+            await self._one(update_id, data)
+            self.offset = update_id + 1  # confirmed once handled or kept as a dead letter
+        return len(updates) if isinstance(updates, list) else 0
+
+    async def _one(self, update_id: int, data: Any) -> None:
+        raw = json.dumps(data, ensure_ascii=False)
+        try:
+            update = parse_update(data)
+            event = event_of(update) if update is not None else None
+        except UnreadableUpdate as unreadable:
+            await self.service.record_failure(update_id, unreadable, raw)
+            return
+        if event is not None:
+            await self.service.handle(event, raw=raw)
 
     async def run(self) -> None:
         """Poll until cancelled, backing off on network trouble."""
@@ -57,6 +83,7 @@ class Poller:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60)
             except Exception:
-                log.exception("an update could not be handled; retrying")
+                # The store is away: the update was not recorded, so it is read again.
+                log.exception("an update could not be recorded; retrying")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60)

@@ -1,21 +1,33 @@
-"""Telegram's webhook: the secret header checked in constant time, each update handled once."""
+"""Telegram's webhook: the secret header checked in constant time, each update handled once.
+
+Telegram retries an update it got no 2xx for, and holds back every later update meanwhile.
+So every update read is answered 200, whatever happens inside: a failure becomes a dead
+letter for the operator. Only when even that cannot be written (the database is away) is
+the answer 503, so that Telegram keeps the update until the service is back.
+"""
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from tgpass.telegram.updates import event_of, parse_update
+from tgpass.telegram.updates import UnreadableUpdate, event_of, parse_update, update_id_of
 
 from .deps import services_of
 
 log = logging.getLogger("tgpass.webhook")
 router = APIRouter(include_in_schema=False)
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 (a header name)
+OK = {"ok": True}
+
+
+def _refused(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status)
 
 
 @router.post("/telegram/webhook")
@@ -23,14 +35,33 @@ async def webhook(request: Request) -> JSONResponse:
     svc = services_of(request)
     expected = svc.settings.webhook_secret
     sent = request.headers.get(SECRET_HEADER, "")
+    # No secret configured: refuse everything (anyone could post updates otherwise).
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        return JSONResponse({"error": {"code": "forbidden", "message": "bad secret"}}, 403)
+        return _refused(403, "forbidden", "bad secret")
+    body = await request.body()
     try:
-        data: Any = await request.json()
-    except ValueError:
-        return JSONResponse({"error": {"code": "invalid_input", "message": "not JSON"}}, 400)
-    update = parse_update(data)
-    event = event_of(update) if update is not None else None
-    if event is not None:
-        await svc.bot.handle(event)
-    return JSONResponse({"ok": True})
+        data: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        return _refused(400, "invalid_input", "not JSON")
+    update_id = update_id_of(data)
+    if update_id is None:
+        return _refused(400, "invalid_input", "not a Telegram update")
+    raw = body.decode("utf-8", "replace")
+    try:
+        update = parse_update(data)
+        event = event_of(update) if update is not None else None
+    except UnreadableUpdate as unreadable:
+        try:
+            await svc.bot.record_failure(update_id, unreadable, raw)
+        except Exception:
+            log.exception("could not record unreadable update %s", update_id)
+            return _refused(503, "unavailable", "try again later")
+        return JSONResponse(OK)
+    if event is None:
+        return JSONResponse(OK)
+    try:
+        await svc.bot.handle(event, raw=raw)
+    except Exception:
+        log.exception("could not record update %s", update_id)
+        return _refused(503, "unavailable", "try again later")
+    return JSONResponse(OK)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -199,3 +199,21 @@ class MemoryAccountStore(AccountStore):
             if bot_blocked is not None:
                 changes["bot_blocked"] = bot_blocked
             self.db.tables.telegram[telegram_id] = replace(link, **changes)
+
+    async def audience(
+        self,
+        *,
+        site_user_ids: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
+        min_karma: int | None = None,
+    ) -> list[tuple[User, TelegramLink]]:
+        found = []
+        for link in self.db.tables.telegram.values():
+            user = self.db.tables.users[link.user_id]
+            if (
+                (site_user_ids is None or user.site_user_id in site_user_ids)
+                and (roles is None or user.role in roles)
+                and (min_karma is None or user.karma >= min_karma)
+            ):
+                found.append((user, link))
+        return sorted(found, key=lambda pair: pair[0].id)

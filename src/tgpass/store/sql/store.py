@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,21 +37,24 @@ def _user(row: Row[Any]) -> User:
     )
 
 
-def _link(row: Row[Any]) -> TelegramLink:
+def _link(row: Row[Any], prefix: str = "") -> TelegramLink:
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return TelegramLink(
-        user_id=row.user_id,
+        user_id=col("user_id"),
         profile=TelegramProfile(
-            telegram_id=row.telegram_id,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            username=row.username,
-            photo_url=row.photo_url,
-            language_code=row.language_code,
+            telegram_id=col("telegram_id"),
+            first_name=col("first_name"),
+            last_name=col("last_name"),
+            username=col("username"),
+            photo_url=col("photo_url"),
+            language_code=col("language_code"),
         ),
-        chat_id=row.chat_id,
-        phone_number=row.phone_number,
-        bot_blocked=row.bot_blocked,
-        linked_at=_utc(row.linked_at),
+        chat_id=col("chat_id"),
+        phone_number=col("phone_number"),
+        bot_blocked=col("bot_blocked"),
+        linked_at=_utc(col("linked_at")),
     )
 
 
@@ -290,3 +293,25 @@ class SqlAccountStore(AccountStore):
                 .where(telegram_accounts.c.telegram_id == telegram_id)
                 .values(values)
             )
+
+    async def audience(
+        self,
+        *,
+        site_user_ids: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
+        min_karma: int | None = None,
+    ) -> list[tuple[User, TelegramLink]]:
+        # both tables have a "username": the link's columns are read with a prefix
+        linked = [c.label(f"tg_{c.name}") for c in telegram_accounts.c]
+        query = select(users, *linked).join(
+            telegram_accounts, telegram_accounts.c.user_id == users.c.id
+        )
+        if site_user_ids is not None:
+            query = query.where(users.c.site_user_id.in_(list(site_user_ids)))
+        if roles is not None:
+            query = query.where(users.c.role.in_(list(roles)))
+        if min_karma is not None:
+            query = query.where(users.c.karma >= min_karma)
+        async with self._db.read() as db:
+            rows = (await db.execute(query.order_by(users.c.id))).all()
+        return [(_user(row), _link(row, "tg_")) for row in rows]

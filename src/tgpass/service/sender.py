@@ -1,0 +1,234 @@
+"""The outbox sender: claims due messages, sends each under Telegram's flood limits, and
+records what became of it. Any number of senders, in any number of processes, share one
+outbox: a claimed row is leased to one of them.
+
+Exactly-once delivery to Telegram is impossible across a crash between "Telegram accepted
+it" and "we recorded that": such a row is sent again when its lease runs out. Outcomes are
+recorded every few milliseconds, so duplicates are limited to the rows in flight then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tgpass.domain.delivery import OutboxItem, RetryPolicy, Settlement, settle
+from tgpass.domain.pacing import limits_for
+from tgpass.errors import TelegramError, TelegramRateLimited
+
+from .metrics import Metrics
+from .pacing import Pacer
+from .ports import Messenger
+from .uow import UnitOfWorkFactory
+
+log = logging.getLogger("tgpass.sender")
+
+
+@dataclass(frozen=True, slots=True)
+class SenderConfig:
+    bot_rate: float = 30.0
+    chat_rate: float = 1.0
+    chat_burst: int = 3
+    group_per_minute: int = 20
+    paid: bool = False
+    lease: float = 60.0
+    concurrency: int = 64
+    poll_interval: float = 1.0
+    flush_interval: float = 0.02
+
+    @property
+    def batch(self) -> int:
+        # Claim about two seconds of work at a time: well inside the lease.
+        return max(1, min(500, int(self.bot_rate * 2)))
+
+
+class Sender:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        messenger: Messenger,
+        pacer: Pacer,
+        metrics: Metrics,
+        config: SenderConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.uow = uow
+        self.messenger = messenger
+        self.pacer = pacer
+        self.metrics = metrics
+        self.config = config
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+        self.owner = f"sender-{secrets.token_hex(6)}"
+        self._wake = asyncio.Event()
+        self._settled: list[tuple[OutboxItem, Settlement]] = []
+
+    def wake(self) -> None:
+        """New work was committed: look now rather than at the next poll."""
+        self._wake.set()
+
+    # -- one batch (tests, the CLI, and the fast path of the bot's replies) -------------------
+
+    async def send_due(
+        self, *, ids: Sequence[int] = (), limit: int | None = None, max_wait: float | None = None
+    ) -> int:
+        """Claim due rows (or just ``ids``), send them, record the outcomes; how many. With
+        ``max_wait``, a row the flood limits would hold longer is left to the worker."""
+        async with self.uow() as tx:
+            items = await tx.outbox.claim(
+                owner=self.owner,
+                now=self.clock(),
+                lease=self.config.lease,
+                limit=limit or self.config.batch,
+                ids=ids,
+            )
+        if not items:
+            await self.flush()
+            return 0
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(item: OutboxItem) -> None:
+            async with gate:
+                done = await self.deliver(item, max_wait=max_wait)
+                self._settled.append((item, done))  # (after the await: flush swaps the list)
+
+        await asyncio.gather(*(one(item) for item in items))
+        await self.flush()
+        return len(items)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Send until cancelled: claims keep a small queue full, ``concurrency`` tasks send
+        from it, outcomes are written in batches."""
+        queue: asyncio.Queue[OutboxItem] = asyncio.Queue()
+        in_flight = 0
+
+        async def worker() -> None:
+            nonlocal in_flight
+            while True:
+                item = await queue.get()
+                in_flight += 1
+                try:
+                    done = await self.deliver(item)
+                    self._settled.append((item, done))
+                finally:
+                    in_flight -= 1
+
+        async def flusher() -> None:
+            while True:
+                await asyncio.sleep(self.config.flush_interval)
+                try:
+                    await self.flush()
+                except Exception:  # the database is away: keep the outcomes, try again
+                    log.exception("could not record send outcomes; retrying")
+                    await asyncio.sleep(1)
+
+        workers = [asyncio.create_task(worker()) for _ in range(self.config.concurrency)]
+        flushing = asyncio.create_task(flusher())
+        try:
+            while True:
+                if queue.qsize() + in_flight >= self.config.batch:
+                    await asyncio.sleep(0.005)
+                    continue
+                try:
+                    async with self.uow() as tx:
+                        items = await tx.outbox.claim(
+                            owner=self.owner,
+                            now=self.clock(),
+                            lease=self.config.lease,
+                            limit=self.config.batch,
+                        )
+                except Exception:
+                    log.exception("could not claim from the outbox; retrying")
+                    items = []
+                    await asyncio.sleep(1)
+                for item in items:
+                    queue.put_nowait(item)
+                if not items:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
+        finally:
+            for task in [*workers, flushing]:
+                task.cancel()
+            await asyncio.gather(*workers, flushing, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.flush()  # record what was sent before stopping
+
+    # -- one message ------------------------------------------------------------------------
+
+    async def deliver(self, item: OutboxItem, *, max_wait: float | None = None) -> Settlement:
+        """Send one claimed row when the limits allow; what became of it."""
+        if self.clock() > item.deadline:
+            return Settlement(item.id, "failed", False, "expired before it could be sent")
+        held = await self._wait_turn(item.chat_id, max_wait)
+        if held:
+            return Settlement(item.id, "queued", False, None, self.clock() + held)
+        started = time.perf_counter()
+        outcome: int | Exception
+        try:
+            outcome = await self.messenger.send(item.chat_id, item.message, paid=self.config.paid)
+        except TelegramRateLimited as flood:
+            await self.pacer.pause(flood.retry_after)
+            self.metrics.pauses.inc()
+            self.metrics.pause_seconds.inc(flood.retry_after)
+            outcome = flood
+        except TelegramError as error:
+            outcome = error
+        except Exception as error:  # a bug must not stall the others: a dead letter
+            log.exception("sending outbox row %s failed unexpectedly", item.id)
+            outcome = error
+        self.metrics.send_latency.observe(time.perf_counter() - started)
+        settlement = settle(item, outcome, now=self.clock(), policy=self.policy)
+        self.metrics.sends.labels(
+            "ok" if settlement.state == "sent" else type(outcome).__name__
+        ).inc()
+        return settlement
+
+    async def _wait_turn(self, chat_id: int, max_wait: float | None) -> float:
+        """Wait for the slot the flood limits give this chat; or, when that is longer than
+        ``max_wait``, return how long it would be (0.0: go)."""
+        limits = limits_for(
+            chat_id,
+            bot_rate=self.config.bot_rate,
+            chat_rate=self.config.chat_rate,
+            chat_burst=self.config.chat_burst,
+            group_per_minute=self.config.group_per_minute,
+        )
+        while True:
+            paused = await self.pacer.paused_for()
+            if paused > 0:
+                if max_wait is not None and paused > max_wait:
+                    return paused
+                await asyncio.sleep(paused)
+            wait = await self.pacer.reserve(limits)
+            if wait > 0:
+                if max_wait is not None and wait > max_wait:
+                    return wait
+                await asyncio.sleep(wait)
+            if await self.pacer.paused_for() <= 0:
+                return 0.0  # else a 429 came meanwhile: queue again behind the pause
+
+    async def flush(self) -> None:
+        """Write the outcomes gathered so far, in one transaction."""
+        if not self._settled:
+            return
+        batch, self._settled = self._settled, []
+        try:
+            async with self.uow() as tx:
+                await tx.outbox.settle([s for _, s in batch], now=self.clock())
+                for item, done in batch:
+                    if done.state == "unreachable" and item.chat_id > 0:
+                        # a private chat's id is the user's: they blocked the bot or left
+                        await tx.accounts.update_telegram(item.chat_id, bot_blocked=True)
+        except BaseException:
+            self._settled[:0] = batch
+            raise

@@ -1,0 +1,117 @@
+"""Everything the bot says, in one place: HTML for Telegram, every value escaped. One
+``Texts`` per language; ``texts_for`` picks it from the user's ``language_code``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+COMMANDS = (
+    ("start", "Link your account, or say hello"),
+    ("login", "A one-time sign-in link for the website"),
+    ("me", "Your account on the website"),
+    ("unlink", "Unlink this Telegram account"),
+    ("help", "What this bot does"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteUrls:
+    """The site's pages the bot points to, given by the composition root."""
+
+    account: str
+    bot_login: str  # takes ?code=
+
+    def login_link(self, code: str) -> str:
+        return f"{self.bot_login}?code={code}"
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    site: str
+    urls: SiteUrls
+
+    def _site(self) -> str:
+        return escape(self.site)
+
+    def what_next(self) -> str:
+        return (
+            "/login – a sign-in link for the website\n/me – your account\n"
+            "/unlink – unlink this Telegram account"
+        )
+
+    def linked(self, first_name: str, display_name: str) -> str:
+        return (
+            f"✅ Linked! Hello, {escape(first_name)}: this Telegram account is now linked to "
+            f"<b>{escape(display_name)}</b> on {self._site()}.\n\nWhat you can do now:\n"
+            + self.what_next()
+        )
+
+    def greeting(self, first_name: str, display_name: str) -> str:
+        return (
+            f"Hello, {escape(first_name)}! This Telegram account is linked to "
+            f"<b>{escape(display_name)}</b> on {self._site()}.\n\n" + self.what_next()
+        )
+
+    def how_to_link(self, first_name: str) -> str:
+        return (
+            f"Hello, {escape(first_name)}! To link your account, sign in at "
+            f"{escape(self.urls.account)} and press “Link Telegram”."
+        )
+
+    def code_unusable(self) -> str:
+        return (
+            "This link has expired or was already used. Get a new one on "
+            f"{escape(self.urls.account)}"
+        )
+
+    def ask_consent(self, current: str, new: str) -> str:
+        return (
+            f"This Telegram account is linked to <b>{escape(current)}</b>. "
+            f"Move it to <b>{escape(new)}</b>?"
+        )
+
+    consent_yes = "Yes, move it"
+    consent_no = "No, keep it"
+
+    def moved(self, display_name: str) -> str:
+        return f"✅ Moved: this Telegram account is now linked to <b>{escape(display_name)}</b>."
+
+    nothing_changed = "Nothing changed: the link stays where it was."
+
+    def login_offer(self, minutes: int) -> str:
+        return (
+            f"Here is your sign-in link for {self._site()}. It works once, for {minutes} minutes."
+        )
+
+    sign_in_button = "Sign in"
+
+    def for_linked_only(self, first_name: str) -> str:
+        return "This command is for linked accounts. " + self.how_to_link(first_name)
+
+    def me(self, display_name: str, role: str, karma: int, phone: str | None) -> str:
+        return (
+            f"You are <b>{escape(display_name)}</b> on {self._site()}.\n"
+            f"Role: {escape(role)} · karma: {karma} · phone: {escape(phone or 'not shared')}"
+        )
+
+    unlinked = "Unlinked. The bot will no longer know you on the website."
+    not_linked = "This Telegram account is not linked."
+
+    def help(self) -> str:
+        return (
+            f"I link your Telegram account to {self._site()}.\n\n"
+            "/start – link or greet\n" + self.what_next()
+        )
+
+    def chatter(self) -> str:
+        return "I only understand commands. " + self.help()
+
+    share_own_contact = "Please share your own contact, with the button."
+    phone_saved = "Thanks! Your phone number is saved."
+    try_again = "Something changed at the same moment. Please try again."
+
+
+def texts_for(texts: Texts, language_code: str | None) -> Texts:
+    """The texts in the user's language (English is the one there is so far)."""
+    return texts

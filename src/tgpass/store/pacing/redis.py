@@ -1,0 +1,81 @@
+"""A pacer shared by every process through Redis: one Lua script reserves every limit of a
+send atomically, on Redis's clock, so processes on different machines agree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+
+from tgpass.domain.pacing import Limit
+from tgpass.service.pacing import Pacer
+
+# KEYS: the limits' keys. ARGV: interval and tolerance of each, in the same order.
+# The same arithmetic as tgpass.domain.pacing.reserve.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local longest = 0
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tolerance = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local wait = tat - tolerance - now
+  if wait > longest then longest = wait end
+  local new_tat = tat + interval
+  local ttl = math.ceil((new_tat - now + 1) * 1000)
+  redis.call('SET', key, string.format('%.6f', new_tat), 'PX', ttl)
+end
+return string.format('%.6f', longest)
+"""
+
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local until_ = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or 0)
+if until_ > current then
+  local ttl = math.ceil(tonumber(ARGV[1]) * 1000) + 1
+  redis.call('SET', KEYS[1], string.format('%.6f', until_), 'PX', ttl)
+end
+return 1
+"""
+
+_PAUSED_FOR = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local current = tonumber(redis.call('GET', KEYS[1]) or 0)
+local left = current - now
+if left < 0 then left = 0 end
+return string.format('%.6f', left)
+"""
+
+
+class RedisPacer(Pacer):
+    def __init__(self, client: Redis, *, prefix: str = "tgpass:") -> None:
+        self._redis = client
+        self._prefix = f"{prefix}pace:"
+        self._reserve = client.register_script(_RESERVE)
+        self._pause = client.register_script(_PAUSE)
+        self._paused_for = client.register_script(_PAUSED_FOR)
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str = "tgpass:") -> RedisPacer:
+        return cls(Redis.from_url(url), prefix=prefix)
+
+    async def reserve(self, limits: Sequence[tuple[str, Limit]]) -> float:
+        keys = [self._prefix + key for key, _ in limits]
+        args: list[float] = []
+        for _, limit in limits:
+            args += [limit.interval, limit.tolerance]
+        return float(await self._reserve(keys=keys, args=args))
+
+    async def pause(self, seconds: float) -> None:
+        await self._pause(keys=[self._prefix + "paused"], args=[seconds])
+
+    async def paused_for(self) -> float:
+        return float(await self._paused_for(keys=[self._prefix + "paused"]))
+
+    async def close(self) -> None:
+        await self._redis.aclose()
