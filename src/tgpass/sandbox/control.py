@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from . import membership
+from . import membership, migration
 from .errors import BotApiError
 from .faults import EVERY_BOT, Faults
 from .limits import FloodLimits
@@ -96,20 +96,43 @@ class ChatRef(BaseModel):
 
 
 class Limits(BaseModel):
+    """Flood limits for every bot (``PUT /sandbox/api/limits``); what is left out takes
+    Telegram's figure. Telegram's: ``{}``. Ten times stricter, for quick backoff tests:
+    ``{"scale": 0.1}`` (3/s per bot, 0.1/s per private chat, 2/min per group). None at all:
+    ``{"enabled": false}``. Over a limit, sendMessage answers 429
+    ``{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after N",
+    "parameters": {"retry_after": N}}`` and the message is not delivered."""
+
     enabled: bool = True
-    bot_per_second: float = Field(30.0, gt=0)
-    private_per_second: float = Field(1.0, gt=0)
-    private_burst: float = Field(3.0, ge=1)
-    group_per_minute: float = Field(20.0, gt=0)
+    bot_per_second: float = Field(30.0, gt=0, description="messages/s per bot, all chats")
+    private_per_second: float = Field(1.0, gt=0, description="messages/s into one private chat")
+    private_burst: float = Field(3.0, ge=1, description="messages a private chat takes at once")
+    group_per_minute: float = Field(20.0, gt=0, description="messages/min into one group")
+    paid_broadcast_per_second: float = Field(
+        1000.0, gt=0, description="messages/s per bot sent with allow_paid_broadcast"
+    )
+    scale: float = Field(1.0, gt=0, description="multiplies every rate above")
 
 
 class FaultSettings(BaseModel):
+    """Faults for one bot (``bot_id``) or every bot (``bot_id`` 0), applied to every Bot API
+    call, sendMessage included, before it runs (a failed call delivers nothing):
+    ``{"error_rate": 0.2}``: a fifth of calls answer 500 ``Internal Server Error``;
+    ``{"flood_seconds": 5}``: every call answers 429 with the seconds left as ``retry_after``
+    for the next 5 seconds; ``latency`` delays every answer; ``webhook_failures`` and
+    ``webhook_failure_rate`` make webhook deliveries fail. A new PUT for the same ``bot_id``
+    replaces its faults; ``DELETE /sandbox/api/faults`` clears all."""
+
     bot_id: int = EVERY_BOT
     latency: float = Field(0.0, ge=0, le=30)
     error_rate: float = Field(0.0, ge=0, le=1)
     flood_seconds: float = Field(0.0, ge=0)
     webhook_failures: int = Field(0, ge=0)
     webhook_failure_rate: float = Field(0.0, ge=0, le=1)
+
+
+class Upgrade(BaseModel):
+    user_id: int | None = None  # who upgrades it; the owner when left out
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -199,6 +222,13 @@ def control_api(state: SandboxState) -> APIRouter:
         membership.add_bot_to_chat(world, body.bot_id, chat_id, admin_rights=body.admin_rights)
         return await acted(world.member_json(world.chat(chat_id), body.bot_id))
 
+    @api.post("/chats/{chat_id}/upgrade")
+    async def upgrade_group(chat_id: int, body: Upgrade | None = None) -> Json:
+        """Upgrade a basic group to a supergroup: a new id, the old one answers 400 with
+        ``migrate_to_chat_id``; bots get the two migration service messages."""
+        supergroup = migration.upgrade_group(world, chat_id, body.user_id if body else None)
+        return await acted({**supergroup.as_chat(), "migrate_from_chat_id": chat_id})
+
     @api.post("/chats/{chat_id}/members")
     async def add_member(chat_id: int, body: Member) -> Json:
         world.account(body.user_id)
@@ -265,6 +295,23 @@ def control_api(state: SandboxState) -> APIRouter:
             "reply_keyboard": dialog.reply_keyboard,
         }
 
+    @api.get("/users/{user_id}/received")
+    async def received(user_id: int, bot: str | None = None, since: float = 0.0) -> list[Json]:
+        """Every message the user received in private from ``bot`` (every bot when left out),
+        oldest first: ``{"bot", "message_id", "chat_id", "date", "text", "paid_broadcast"}``,
+        ``date`` in Unix seconds with fractions; ``since`` keeps those sent at or after it.
+        Deleting a message later does not remove it here: it was delivered."""
+        world.account(user_id)
+        bots = [world.bot_by_username(bot)] if bot else list(world.bots.values())
+        found = [
+            {"bot": b.username, **delivery}
+            for b in bots
+            if (dialog := world.dialogs.get((b.id, user_id))) is not None
+            for delivery in dialog.deliveries
+            if delivery["date"] >= since
+        ]
+        return sorted(found, key=lambda d: d["date"])
+
     @api.post("/users/{user_id}/widget_login")
     async def widget_login(user_id: int, body: ToBot) -> dict[str, str]:
         return users.widget_login(user_id, body.bot)
@@ -280,7 +327,12 @@ def control_api(state: SandboxState) -> APIRouter:
 
     @api.put("/limits")
     async def set_limits(body: Limits) -> Json:
+        """Replace the flood limits (see ``Limits``); the counters start afresh."""
         world.flood.reset(FloodLimits(**body.model_dump()))
+        return asdict(world.flood.limits)
+
+    @api.get("/limits")
+    async def get_limits() -> Json:
         return asdict(world.flood.limits)
 
     @api.put("/faults")

@@ -182,6 +182,11 @@ class SandboxUsers:
     async def chat(self, chat_id: int) -> Json:
         return cast(Json, await self._call("GET", f"/chats/{chat_id}"))
 
+    async def upgrade_group(self, chat_id: int, user_id: int | None = None) -> Json:
+        """Upgrade a basic group; the answer is the supergroup, with ``migrate_from_chat_id``."""
+        body = {"user_id": user_id}
+        return cast(Json, await self._call("POST", f"/chats/{chat_id}/upgrade", body))
+
     # acting as a user
 
     async def open_link(self, user_id: int, url: str) -> Json:
@@ -236,6 +241,20 @@ class SandboxUsers:
     async def dialog(self, user_id: int, bot: str) -> Json:
         return cast(Json, await self._call("GET", f"/users/{user_id}/dialogs/{bot}"))
 
+    async def received(
+        self, user_id: int, bot: str | None = None, *, since: float | None = None
+    ) -> list[Json]:
+        """What the user received in private from ``bot`` (or every bot), oldest first:
+        ``{"bot", "message_id", "chat_id", "date" (float seconds), "text", "paid_broadcast"}``."""
+        query: dict[str, Any] = {}
+        if bot is not None:
+            query["bot"] = bot
+        if since is not None:
+            query["since"] = since
+        response = await self.http.get(f"/users/{user_id}/received", params=query)
+        response.raise_for_status()
+        return cast(list[Json], response.json())
+
     async def callback_answer(self, callback_query_id: str) -> Json:
         return cast(Json, await self._call("GET", f"/callback_queries/{callback_query_id}"))
 
@@ -245,9 +264,17 @@ class SandboxUsers:
     # limits and faults
 
     async def set_limits(self, **limits: Any) -> Json:
+        """Replace the flood limits: Telegram's for what is left out; ``scale=0.1`` makes every
+        rate ten times stricter; ``enabled=False`` turns them off."""
         return cast(Json, await self._call("PUT", "/limits", limits))
 
+    async def limits(self) -> Json:
+        return cast(Json, await self._call("GET", "/limits"))
+
     async def set_faults(self, bot_id: int = 0, **faults: Any) -> Json:
+        """Faults for one bot or, with ``bot_id`` 0, every bot: ``error_rate`` (share of 500s),
+        ``flood_seconds`` (every call answers 429 for that long), ``latency``,
+        ``webhook_failures``, ``webhook_failure_rate``. They apply to sendMessage too."""
         return cast(Json, await self._call("PUT", "/faults", {"bot_id": bot_id, **faults}))
 
     async def clear_faults(self) -> Json:

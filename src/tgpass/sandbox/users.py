@@ -176,7 +176,7 @@ class UserActions:
                 last: Any = dialog.messages[-1] if dialog.messages else None
                 listed.append({"type": "bot", "bot": bot.as_user(), "last_message": last})
         for chat in self.world.chats.values():
-            if chat.is_member(user_id):
+            if chat.is_member(user_id) and chat.migrated_to is None:
                 listed.append({"type": chat.type, "chat": chat.as_chat()})
         return listed
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import CHAT_NOT_FOUND, bad_request, forbidden
+from .errors import CHAT_NOT_FOUND, BotApiError, bad_request, forbidden
 from .limits import FloodControl, FloodLimits
 from .observe import Observer, Observers
 from .rights import admin_rights
@@ -161,6 +161,7 @@ class Chat:
     invite_links: dict[str, InviteLink] = field(default_factory=dict)
     join_requests: dict[int, JoinRequest] = field(default_factory=dict)
     next_message_id: int = 1
+    migrated_to: int | None = None  # a group upgraded to this supergroup answers 400 with it
 
     def as_chat(self) -> Json:
         chat: Json = {"id": self.id, "type": self.type, "title": self.title}
@@ -187,6 +188,8 @@ class Dialog:
     may_write_until: int = 0
     reply_keyboard: Json | None = None  # the bot's current reply keyboard, shown to the user
     pending_start: str | None = None  # a deep link's payload, sent when the user presses Start
+    # what the user received from the bot, with the exact time (control API: /received)
+    deliveries: list[Json] = field(default_factory=list)
     chat_instance: str = field(default_factory=lambda: str(-secrets.randbits(62)))
 
 
@@ -390,24 +393,42 @@ class World:
         return self.send_text(user_id, bot, "/start" if not payload else f"/start {payload}")
 
     def bot_message(
-        self, bot: Bot, chat_id: int | str, content: Json, *, reply_keyboard: Json | None = None
+        self,
+        bot: Bot,
+        chat_id: int | str,
+        content: Json,
+        *,
+        reply_keyboard: Json | None = None,
+        paid: bool = False,
     ) -> Json:
         """A bot sends a message: into a dialog (chat id = user id) or a group. A reply
-        keyboard (or its removal) replaces the one the user sees under the dialog."""
+        keyboard (or its removal) replaces the one the user sees under the dialog. ``paid``:
+        sent with allow_paid_broadcast (a higher bot-wide flood limit)."""
         target = self.resolve_chat(chat_id, bot)
         if isinstance(target, Dialog):
             chat_json = self.private_chat_json(target.user_id)
         else:
             if not target.is_member(bot.id):
-                raise forbidden("bot is not a member of the supergroup chat")
+                raise forbidden(f"bot is not a member of the {target.type} chat")
             chat_json = target.as_chat()
-        self.flood.take(bot.id, chat_json["id"], group=not isinstance(target, Dialog))
+        self.flood.take(bot.id, chat_json["id"], group=not isinstance(target, Dialog), paid=paid)
+        sent_at = self.clock()
         message = self._store(
-            target, {"from": bot.as_user(), "chat": chat_json, "date": self.now(), **content}
+            target, {"from": bot.as_user(), "chat": chat_json, "date": int(sent_at), **content}
         )
-        if isinstance(target, Dialog) and reply_keyboard is not None:
-            removed = reply_keyboard.get("remove_keyboard") is True
-            target.reply_keyboard = None if removed else reply_keyboard
+        if isinstance(target, Dialog):
+            target.deliveries.append(
+                {
+                    "message_id": message["message_id"],
+                    "chat_id": target.user_id,
+                    "date": sent_at,
+                    "text": message.get("text"),
+                    "paid_broadcast": paid,
+                }
+            )
+            if reply_keyboard is not None:
+                removed = reply_keyboard.get("remove_keyboard") is True
+                target.reply_keyboard = None if removed else reply_keyboard
         return message
 
     def resolve_chat(self, chat_id: int | str, bot: Bot) -> Chat | Dialog:
@@ -421,7 +442,14 @@ class World:
                 raise bad_request(CHAT_NOT_FOUND)
             return found
         if chat_id in self.chats:
-            return self.chats[chat_id]
+            chat = self.chats[chat_id]
+            if chat.migrated_to is not None:
+                raise BotApiError(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    {"migrate_to_chat_id": chat.migrated_to},
+                )
+            return chat
         if chat_id in self.accounts:
             dialog = self.dialogs.get((bot.id, chat_id))
             if dialog is None or not (dialog.started or dialog.may_write_until >= self.now()):
