@@ -13,6 +13,13 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,31}")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 ROLE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+MAX_DISPLAY_NAME = 128
+TELEGRAM_ID_MIN, TELEGRAM_ID_MAX = -(2**63), 2**63 - 1
+"""Telegram ids are signed 64-bit integers (what a BIGINT column holds)."""
+# What each stored Telegram field may hold: names are cut to fit, optional fields that do
+# not fit are left out (Telegram itself never signs longer ones).
+_NAME_SIZE = 128
+_OPTIONAL_SIZES = {"username": 64, "photo_url": 512, "language_code": 16}
 
 
 class TelegramUserLike(Protocol):
@@ -82,6 +89,22 @@ class User:
     password_hash: str | None = None
 
 
+def storable(text: str, field: str) -> str:
+    """``text`` when every backend stores it as given: no NUL (PostgreSQL refuses it in text),
+    no lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text or not (text.isascii() or _utf8(text)):
+        raise InvalidInput(f"{field} holds a character that cannot be stored", field=field)
+    return text
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def normalized_username(username: str) -> str:
     name = username.strip().lower()
     if not USERNAME.fullmatch(name):
@@ -93,6 +116,7 @@ def normalized_username(username: str) -> str:
 
 
 def checked_password(password: str) -> str:
+    storable(password, "password")
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise InvalidInput(
             f"a password is {MIN_PASSWORD}-{MAX_PASSWORD} characters", field="password"
@@ -101,10 +125,46 @@ def checked_password(password: str) -> str:
 
 
 def checked_display_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not 1 <= len(name) <= 128:
-        raise InvalidInput("a display name is 1-128 characters", field="display_name")
+    name = " ".join(storable(name, "display_name").split())
+    if not 1 <= len(name) <= MAX_DISPLAY_NAME:
+        raise InvalidInput(
+            f"a display name is 1-{MAX_DISPLAY_NAME} characters", field="display_name"
+        )
     return name
+
+
+def display_name_of(profile: TelegramProfile) -> str:
+    """The display name of an account made from a Telegram profile: the full name, cut to fit
+    (two names of Telegram's 64 characters and a space are longer than a display name)."""
+    name = " ".join(profile.full_name.split())[:MAX_DISPLAY_NAME].rstrip()
+    return name or (profile.username or "")[:MAX_DISPLAY_NAME] or "Telegram user"
+
+
+def checked_profile(profile: TelegramProfile) -> TelegramProfile:
+    """A profile the stores can keep as it is: a signed 64-bit id and storable text, names cut
+    to their columns, optional fields that cannot fit left out. Raises InvalidInput naming the
+    field; the checks of the signature itself are the verifier's."""
+    if not TELEGRAM_ID_MIN <= profile.telegram_id <= TELEGRAM_ID_MAX:
+        raise InvalidInput("a Telegram id is a signed 64-bit integer", field="telegram_id")
+    first_name = storable(profile.first_name, "first_name")[:_NAME_SIZE]
+    last_name = profile.last_name
+    if last_name is not None:
+        last_name = storable(last_name, "last_name")[:_NAME_SIZE]
+    optional: dict[str, str | None] = {}
+    for field, size in _OPTIONAL_SIZES.items():
+        value: str | None = getattr(profile, field)
+        if value is not None:
+            storable(value, field)
+        optional[field] = value if value is not None and len(value) <= size else None
+    fitted = TelegramProfile(
+        telegram_id=profile.telegram_id,
+        first_name=first_name,
+        last_name=last_name,
+        username=optional["username"],
+        photo_url=optional["photo_url"],
+        language_code=optional["language_code"],
+    )
+    return profile if fitted == profile else fitted
 
 
 def checked_role(role: str) -> str:

@@ -3,22 +3,117 @@ session whose ``source`` says how."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from tgpass.domain.accounts import (
+    USERNAME,
     TelegramProfile,
     User,
     checked_display_name,
     checked_password,
+    checked_profile,
+    display_name_of,
     normalized_username,
+    storable,
 )
-from tgpass.errors import AuthError, Conflict, Forbidden, InvalidAuthData, TooManyAttempts
+from tgpass.errors import (
+    AuthError,
+    Conflict,
+    Forbidden,
+    InvalidAuthData,
+    TooManyAttempts,
+    Unavailable,
+)
 from tgpass.verify import InitData, TelegramLogin, Verifier
 
 from .cache import TtlCache
 from .passwords import Passwords
 from .ports import AccountStore, KeyValueStore
+
+FAILURE_MEMORY = 86400
+"""Seconds the failures of an account and client are remembered (a success forgets them)."""
+CLIENT_FACTOR = 4
+"""A client may fail this many times the free attempts, over all accounts, per window."""
+REGISTERING = 60
+"""Seconds a username is held while its account is being made."""
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _too_many(seconds_left: float | None) -> TooManyAttempts:
+    return TooManyAttempts(
+        "too many failed sign-ins; try again later",
+        retry_after=max(1, math.ceil(seconds_left or 1)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A sign-in under way: whose, and its place in the run of failures (this one included)."""
+
+    pair: str
+    client: str
+    failures: int
+
+
+class SignInThrottle:
+    """Failed sign-ins slow down whoever fails; they never lock the owner out.
+
+    Only failures count, in the KV store (shared by every process):
+
+    - per account and client: ``free`` failures, then each further failure doubles the wait
+      before that client may try that account again (1 s, 2 s, 4 s, ... up to ``cap``). A
+      success clears them. The owner signing in from another client waits for no one.
+    - per client, over every account (one address trying many): ``free * CLIENT_FACTOR``
+      failures within ``cap`` seconds, then the same doubling.
+
+    While a wait runs, attempts are refused before any password is checked, and not counted.
+    An attempt counts as a failure until it succeeds, so that attempts racing each other
+    meet each other's count: past the free ones, one attempt at a time holds the next turn.
+    """
+
+    def __init__(self, kv: KeyValueStore, *, free: int, cap: float) -> None:
+        self.kv = kv
+        self.free = max(1, free)
+        self.cap = max(1.0, cap)
+        self.client_free = self.free * CLIENT_FACTOR
+
+    def _wait(self, failures: int, free: int) -> float:
+        return float(min(self.cap, 2.0 ** min(failures - free, 32)))
+
+    async def before(self, account: str, client: str) -> Attempt:
+        """Refuse (TooManyAttempts) while a wait runs; otherwise count the attempt."""
+        pair, who = _digest(account, client), _digest(client)
+        for key in (f"signin:wait:{pair}", f"signin:client-wait:{who}"):
+            left = await self.kv.ttl(key)
+            if left is not None:
+                raise _too_many(left)
+        failures = await self.kv.incr(f"signin:failures:{pair}", FAILURE_MEMORY)
+        if failures > self.free:
+            turn = self._wait(failures, self.free)
+            if not await self.kv.add(f"signin:wait:{pair}", b"1", turn):
+                raise _too_many(await self.kv.ttl(f"signin:wait:{pair}"))
+        return Attempt(pair, who, failures)
+
+    async def failed(self, attempt: Attempt) -> None:
+        if attempt.failures >= self.free:
+            wait = self._wait(attempt.failures, self.free)
+            await self.kv.set(f"signin:wait:{attempt.pair}", b"1", wait)
+        client_failures = await self.kv.incr(f"signin:client-failures:{attempt.client}", self.cap)
+        if client_failures >= self.client_free:
+            wait = self._wait(client_failures, self.client_free)
+            await self.kv.set(f"signin:client-wait:{attempt.client}", b"1", wait)
+
+    async def succeeded(self, attempt: Attempt) -> None:
+        await self.kv.delete(f"signin:failures:{attempt.pair}")
+        await self.kv.delete(f"signin:wait:{attempt.pair}")
 
 
 class AuthService:
@@ -43,6 +138,7 @@ class AuthService:
         self.login_attempts = login_attempts
         self.login_window = login_window
         self.clock = clock
+        self.throttle = SignInThrottle(kv, free=login_attempts, cap=login_window)
         self._verified: TtlCache[tuple[InitData, float]] = TtlCache(300, max_size=10_000)
         # The account behind a Mini App's init data, for as long as account reads are cached.
         self._mini_app_users: TtlCache[tuple[User, InitData]] = TtlCache(
@@ -53,49 +149,55 @@ class AuthService:
     # -- passwords ----------------------------------------------------------------------------
 
     async def register(self, username: str, password: str, display_name: str | None = None) -> User:
+        """A new account with a password. The username is held in the KV store while the
+        account is made: a KV store that cannot write fails the registration before anything
+        is written, not after (when a retry would find the name taken)."""
         name = normalized_username(username)
         checked_password(password)
         shown = checked_display_name(display_name or username)
-        hashed = await self.passwords.hash(password)
+        held = f"register:{name}"
+        if not await self.kv.add(held, b"1", REGISTERING):  # being registered right now
+            raise Conflict("that username is taken", code="username_taken")
         try:
+            if await self.accounts.find_user(username=name) is not None:
+                raise Conflict("that username is taken")
+            hashed = await self.passwords.hash(password)
             return await self.accounts.create_user(
                 display_name=shown, username=name, password_hash=hashed
             )
         except Conflict:
             raise Conflict("that username is taken", code="username_taken") from None
+        finally:
+            with contextlib.suppress(Unavailable):  # else it expires
+                await self.kv.delete(held)
 
     async def sign_in_password(self, username: str, password: str, *, client: str) -> User:
-        """Rate-limited per username and per client address; a wrong name or password is
-        the same answer, in the same time."""
+        """Throttled by failures (SignInThrottle); a wrong name or password is the same
+        answer, in the same time."""
+        storable(password, "password")
         name = username.strip().lower()[:64]
-        await self._count_attempt(f"login:user:{name}")
-        await self._count_attempt(f"login:client:{client}")
-        user = await self.accounts.find_user(username=name)
+        attempt = await self.throttle.before(name, client)
+        # A name no account can have is never looked up (nor sent to the database).
+        user = await self.accounts.find_user(username=name) if USERNAME.fullmatch(name) else None
         stored = user.password_hash if user else None
         if not await self.passwords.verify(stored, password) or user is None or stored is None:
+            await self.throttle.failed(attempt)
             raise AuthError("wrong username or password", code="bad_credentials")
+        await self.throttle.succeeded(attempt)
         if self.passwords.needs_rehash(stored):
             await self.accounts.update_user(
                 user.id, password_hash=await self.passwords.hash(password)
             )
         return user
 
-    async def _count_attempt(self, key: str) -> None:
-        attempts = await self.kv.incr(key, self.login_window)
-        if attempts > self.login_attempts:
-            left = await self.kv.ttl(key)
-            raise TooManyAttempts(
-                "too many sign-in attempts; try again later",
-                retry_after=max(1, int(left or self.login_window)),
-            )
-
     # -- Telegram -------------------------------------------------------------------------------
 
     async def sign_in_widget(self, data: Mapping[str, object] | str) -> User:
         """Login Widget (callback or redirect) and LoginUrl buttons: one algorithm."""
         login: TelegramLogin = self.verifier.login_widget(data).data
+        profile = checked_profile(TelegramProfile.of(login.user))  # before it counts as used
         await self._once(f"seen:widget:{login.hash}")
-        return await self.telegram_user(TelegramProfile.of(login.user))
+        return await self.telegram_user(profile)
 
     async def sign_in_mini_app(self, init_data: str) -> tuple[User, InitData]:
         """Mini App init data, from a sign-in or from ``Authorization: tma`` on any call. A
@@ -125,7 +227,10 @@ class AuthService:
             raise AuthError("this sign-in was already used", code="replayed")
 
     async def telegram_user(self, profile: TelegramProfile, *, chat_id: int | None = None) -> User:
-        """The account of a verified Telegram user, made on first sign-in when allowed."""
+        """The account of a verified Telegram user, made on first sign-in when allowed. The
+        profile must fit the stores (checked_profile): a signed id beyond 64 bits or a name
+        with a NUL is refused here, as InvalidInput."""
+        profile = checked_profile(profile)
         user = await self.accounts.find_user(telegram_id=profile.telegram_id)
         if user is not None:
             link = await self.accounts.telegram_link(telegram_id=profile.telegram_id)
@@ -136,6 +241,6 @@ class AuthService:
             raise Forbidden(
                 "this Telegram account is not linked to an account here", code="not_linked"
             )
-        user = await self.accounts.create_user(display_name=checked_display_name(profile.full_name))
+        user = await self.accounts.create_user(display_name=display_name_of(profile))
         await self.accounts.link_telegram(user.id, profile, chat_id=chat_id)
         return user

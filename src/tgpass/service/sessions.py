@@ -67,9 +67,9 @@ class SessionService:
         if not token or len(token) > 128:
             return None
         record = await self.kv.get_json(self._key(token))
-        if not isinstance(record, dict):
+        if not (isinstance(record, dict) and _well_formed(record)):
             return None
-        user = await self.accounts.get_user(int(record["user_id"]))
+        user = await self.accounts.get_user(record["user_id"])
         if user is None or user.session_epoch != record["epoch"]:
             await self.kv.delete(self._key(token))
             return None
@@ -81,3 +81,14 @@ class SessionService:
 
     async def end_everywhere(self, user_id: int) -> None:
         await self.accounts.bump_session_epoch(user_id)
+
+
+def _well_formed(record: dict[str, object]) -> bool:
+    """A record as ``start`` writes it (one written by another version is no session)."""
+    return (
+        type(record.get("user_id")) is int
+        and type(record.get("epoch")) is int
+        and record.get("source") in SOURCES
+        and isinstance(record.get("csrf"), str)
+        and isinstance(record.get("created_at"), int | float)
+    )

@@ -58,10 +58,6 @@ async def _signed_in(response: Response, svc: Services, user: User, source: str)
     return SignedIn(user=UserOut.of(user), source=source, csrf_token=session.csrf_token)
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.post(
     "/auth/register",
     status_code=201,
@@ -81,7 +77,9 @@ async def register(body: Register, response: Response, svc: Svc) -> SignedIn:
     responses={429: {"description": "Too many attempts"}, **ERRORS},
 )
 async def login(body: Login, request: Request, response: Response, svc: Svc) -> SignedIn:
-    user = await svc.auth.sign_in_password(body.username, body.password, client=_client(request))
+    user = await svc.auth.sign_in_password(
+        body.username, body.password, client=deps.client_address(request)
+    )
     return await _signed_in(response, svc, user, "password")
 
 

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from tgpass.bootstrap import Services, build
 from tgpass.settings import Settings
 
-from . import api, errors, logs, pages, webhook
+from . import api, deps, errors, health, logs, pages, webhook
+from .edge import Edge
 
 
 def create_app(
@@ -26,6 +27,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = services or await build(settings or Settings.from_env())
+        deps.trusted_networks(built.settings.trusted_proxies)  # a bad setting fails start-up
         app.state.services = built
         # What start-up made (modules, the app, the services) lives as long as the process:
         # keep it out of the collector's full passes, which would otherwise stall requests.
@@ -52,6 +54,8 @@ def create_app(
         app.state.services = services  # usable without the lifespan (ASGI transports in tests)
     logs.install()
     errors.install(app)
+    app.add_middleware(Edge)
+    app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(api.site)
     app.include_router(pages.router)

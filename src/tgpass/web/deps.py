@@ -4,19 +4,23 @@ API key; and CSRF protection for cookie-authenticated writes."""
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fastapi import Request, Response
 
 from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
-from tgpass.errors import AuthError, Forbidden, InvalidInput
+from tgpass.errors import AuthError, ConfigError, Forbidden, InvalidInput
 
 SESSION_COOKIE = "tgpass_session"
 CSRF_COOKIE = "tgpass_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def services_of(request: Request) -> Services:
@@ -70,6 +74,59 @@ async def site_api_key(request: Request) -> None:
     )
     if not valid:
         raise AuthError("a valid API key is required (Authorization: Bearer ...)")
+
+
+@lru_cache(maxsize=8)
+def trusted_networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    """``settings.trusted_proxies`` parsed: addresses and networks (CIDR)."""
+    try:
+        return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies)
+    except ValueError:
+        raise ConfigError("TGPASS_TRUSTED_PROXIES holds something not an address") from None
+
+
+def _address(text: str) -> Address | None:
+    try:
+        found = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(found, ipaddress.IPv6Address) and found.ipv4_mapped is not None:
+        return found.ipv4_mapped
+    return found
+
+
+def _trusted(address: Address | None, networks: tuple[Network, ...]) -> bool:
+    return address is not None and any(address in network for network in networks)
+
+
+def client_address(request: Request) -> str:
+    """Who is calling, as far as can be believed: the peer, unless the peer is a trusted proxy
+    (``settings.trusted_proxies``); then the right-most address of ``X-Forwarded-For`` that is
+    not a trusted proxy (the left part is whatever the client wrote). IPv6 clients count by
+    their /64, which one subscriber usually holds whole."""
+    peer_text = request.client.host if request.client else ""
+    peer = _address(peer_text)
+    networks = trusted_networks(services_of(request).settings.trusted_proxies)
+    found = peer
+    if _trusted(peer, networks):
+        hops = [
+            hop.strip()
+            for header in request.headers.getlist("x-forwarded-for")
+            for hop in header.split(",")
+            if hop.strip()
+        ]
+        for hop in reversed(hops):
+            address = _address(hop)
+            if address is None:  # garbage handed on by a proxy: blame the proxy
+                break
+            found = address
+            if not _trusted(address, networks):
+                break
+    if found is None:
+        return peer_text or "unknown"
+    if isinstance(found, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((found, 64), strict=False))
+    return str(found)
 
 
 async def require_json(request: Request) -> None:

@@ -1,7 +1,8 @@
 """Secrets and one-time codes never reach the logs.
 
-Bot API URLs carry the bot token, and sign-in URLs carry one-time codes: the access log keeps
-only paths, and any token-shaped string left in a record is masked.
+Bot API URLs carry the bot token, sign-in URLs carry one-time codes, and a failing statement
+could carry a password hash: the access log keeps only paths, and any token- or hash-shaped
+string left in a record (its message, its arguments, its traceback) is masked.
 """
 
 from __future__ import annotations
@@ -10,28 +11,47 @@ import logging
 import re
 
 _BOT_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+_PASSWORD_HASH = re.compile(r"\$argon2(?:id|i|d)\$[A-Za-z0-9+/=,$]*")
 _QUERY = re.compile(r"\?\S*")
+
+
+def redact(text: str) -> str:
+    """``text`` with bot tokens and password hashes masked."""
+    return _PASSWORD_HASH.sub("<password-hash>", _BOT_TOKEN.sub("<bot-token>", text))
 
 
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
             record.args = tuple(
-                _QUERY.sub("?…", _BOT_TOKEN.sub("<bot-token>", a)) if isinstance(a, str) else a
+                _QUERY.sub("?…", redact(a)) if isinstance(a, str) else a
                 for a in (record.args if isinstance(record.args, tuple) else (record.args,))
             )
         if isinstance(record.msg, str):
-            record.msg = _BOT_TOKEN.sub("<bot-token>", record.msg)
+            record.msg = redact(record.msg)
+        if record.exc_info and record.exc_info[1] is not None:
+            # Formatters print exc_text when set: the traceback, masked, replaces the original.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
 def install() -> None:
     """Attach the filter where URLs are logged; keep chatty libraries above DEBUG."""
-    redact = RedactSecrets()
-    for name in ("uvicorn.access", "uvicorn.error", "httpx", "telegram", "tgpass"):
+    redact_secrets = RedactSecrets()
+    # (A logger's filters see only the records logged to it, not to its children.)
+    for name in (
+        "uvicorn.access",
+        "uvicorn.error",
+        "httpx",
+        "telegram",
+        "tgpass",
+        "tgpass.web",
+        "sqlalchemy.engine",
+        "sqlalchemy.pool",
+    ):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
-            logger.addFilter(redact)
+            logger.addFilter(redact_secrets)
     # These log whole requests at DEBUG (update texts with link codes, sign-in URLs, SQL
     # parameters) and request URLs at INFO (the bot token): never below these levels.
     for name, level in (

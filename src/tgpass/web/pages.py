@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
-from tgpass.errors import TgpassError
+from tgpass.errors import InvalidAuthData, TgpassError
 
 from . import deps
 from .deps import services, services_of
@@ -83,7 +83,7 @@ async def login_form(
 ) -> Response:
     try:
         deps.check_form_csrf(request, csrf_token)
-        client = request.client.host if request.client else "unknown"
+        client = deps.client_address(request)
         user = await svc.auth.sign_in_password(username, password, client=client)
     except TgpassError as error:
         return await _login_page(request, error=error.message, status=status_of(error))
@@ -155,12 +155,21 @@ async def mini_app(request: Request) -> Response:
 async def _telegram_redirect(request: Request, source: str) -> Response:
     svc = services_of(request)
     try:
-        user = await svc.auth.sign_in_widget(dict(request.query_params))
+        # The query string as sent, not a dict of it: a duplicated field must be refused.
+        user = await svc.auth.sign_in_widget(_raw_query(request))
     except TgpassError as error:
         return await _login_page(
             request, error=f"Telegram sign-in failed: {error.message}", status=status_of(error)
         )
     return await _signed_in(svc, user, source)
+
+
+def _raw_query(request: Request) -> str:
+    raw: bytes = request.scope.get("query_string", b"")
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise InvalidAuthData("malformed", "the query string is not valid UTF-8") from None
 
 
 @router.get("/auth/telegram/callback")

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
 
-from tgpass.domain.accounts import TelegramLink, User
+from pydantic import AfterValidator, BaseModel, Field
+
+from tgpass.domain.accounts import TelegramLink, User, storable
+
+
+def _storable(text: str) -> str:
+    return storable(text, "the text")  # an InvalidInput is a ValueError: a validation error
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+"""A string every backend stores as given: no NUL, no lone surrogate."""
 
 
 class UserOut(BaseModel):
@@ -69,18 +79,18 @@ class SignedIn(BaseModel):
 
 
 class Register(BaseModel):
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=256)
-    display_name: str | None = Field(None, max_length=128)
+    username: Text = Field(max_length=64)
+    password: Text = Field(max_length=256)
+    display_name: Text | None = Field(None, max_length=128)
 
 
 class Login(BaseModel):
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=256)
+    username: Text = Field(max_length=64)
+    password: Text = Field(max_length=256)
 
 
 class MiniAppLogin(BaseModel):
-    init_data: str = Field(max_length=8192)
+    init_data: Text = Field(max_length=8192)
 
 
 class LinkOfferOut(BaseModel):
@@ -95,8 +105,8 @@ class LinkStatus(BaseModel):
 
 
 class SiteUserIn(BaseModel):
-    display_name: str = Field(min_length=1, max_length=128)
-    role: str = Field("member", max_length=32)
+    display_name: Text = Field(min_length=1, max_length=128)
+    role: Text = Field("member", max_length=32)
     karma: int = Field(0, ge=-(2**62), le=2**62)
 
 

@@ -17,6 +17,7 @@ MIGRATIONS = str(files("tgpass.store.sql") / "migrations")
 def make_engine(url: str, *, schema: str | None = None, **options: Any) -> AsyncEngine:
     """An async engine. SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL may be
     pinned to a ``schema`` (how tests keep to themselves in a shared database)."""
+    options.setdefault("hide_parameters", True)  # parameters (a password hash) never in errors
     if url.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30})
         engine = create_async_engine(url, **options)
