@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from importlib.resources import files
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 if TYPE_CHECKING:
     from .app import SandboxState
@@ -25,6 +26,15 @@ def router(state: SandboxState) -> APIRouter:
     @pages.get("/")
     async def phone() -> HTMLResponse:
         return HTMLResponse(_asset("phone.html"))
+
+    @pages.get("/t.me/{path:path}")
+    async def t_me(path: str, request: Request) -> RedirectResponse:
+        """``<sandbox>/t.me/<bot>?start=<payload>`` (and ``?startapp=``, ``/+<invite>``, any
+        t.me path): the phone opens with the link followed, as a Telegram client does."""
+        link = f"https://t.me/{path}"
+        if request.url.query:
+            link += f"?{request.url.query}"
+        return RedirectResponse(f"/?open={quote(link, safe='')}", status_code=302)
 
     @pages.get("/js/telegram-widget.js")
     async def widget_js() -> Response:

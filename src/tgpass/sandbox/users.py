@@ -32,12 +32,15 @@ class UserActions:
         parts = urlsplit(url.strip())
         if parts.scheme == "tg":
             return self._open_tg_scheme(user_id, parts.netloc, parse_qs(parts.query))
-        if parts.hostname not in _TME_HOSTS:
-            return {"kind": "url", "url": url}
         path = parts.path.strip("/")
+        if parts.hostname not in _TME_HOSTS:
+            # the sandbox's own /t.me/... stands in for t.me, on whatever host it runs
+            if parts.scheme not in {"http", "https"} or not path.startswith("t.me/"):
+                return {"kind": "url", "url": url}
+            path = path.removeprefix("t.me/")
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         if path.startswith("+") or path.startswith("joinchat/"):
-            return self.open_invite(user_id, url)
+            return self.open_invite(user_id, f"https://t.me/{path}")
         name, _, app = path.partition("/")
         bot = self.world.bot_by_username(name)
         if "startapp" in query or app:
