@@ -158,7 +158,7 @@ async def build(
 def make_worker(services: Services, *, outbox: bool = True, polling: bool = False) -> Worker:
     """The background loops of one process: the outbox sender and, when the bot reads
     updates by long polling rather than webhook, the poller."""
-    loops: dict[str, Loop] = {}
+    loops: dict[str, Loop] = {"commands": services.bot.set_commands}  # once, retried
     if outbox:
         loops["outbox"] = services.sender.run
     if polling:
@@ -168,4 +168,4 @@ def make_worker(services: Services, *, outbox: bool = True, polling: bool = Fals
         if not isinstance(services.telegram, PtbMessenger):
             raise TypeError("polling needs the python-telegram-bot messenger")
         loops["polling"] = Poller(services.telegram.bot, services.bot).run
-    return Worker(loops)
+    return Worker(loops) if outbox or polling else Worker({})
