@@ -304,6 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="walk the main path once on its own ports and data, then exit",
     )
     demo.set_defaults(handler=_demo)
+
+    from .worker_cli import add_commands  # light: the service loads only when a command runs
+
+    add_commands(commands, _add_command)
     return parser
 
 

@@ -11,10 +11,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from tgpass.bootstrap import Services, build
+from tgpass.bootstrap import Services, build, make_worker
 from tgpass.settings import Settings
 
-from . import api, deps, errors, health, logs, pages, webhook
+from . import api, deps, errors, health, logs, metrics, notify_api, pages, webhook
 from .edge import Edge
 
 
@@ -32,14 +32,15 @@ def create_app(
         # What start-up made (modules, the app, the services) lives as long as the process:
         # keep it out of the collector's full passes, which would otherwise stall requests.
         gc.freeze()
-        poller = asyncio.create_task(_poll(built)) if polling else None
+        worker = make_worker(built, outbox=built.settings.worker, polling=polling)
+        running = asyncio.create_task(worker.run()) if worker.loops else None
         try:
             yield
         finally:
-            if poller is not None:
-                poller.cancel()
+            if running is not None:
+                running.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await poller
+                    await running
             if services is None:
                 await built.close()
 
@@ -58,15 +59,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(api.site)
+    app.include_router(notify_api.router)
+    app.include_router(metrics.router)
     app.include_router(pages.router)
     app.include_router(webhook.router)
     return app
-
-
-async def _poll(services: Services) -> None:
-    from tgpass.telegram.gateway import PtbGateway
-    from tgpass.telegram.polling import Poller
-
-    if not isinstance(services.telegram, PtbGateway):
-        raise TypeError("polling needs the python-telegram-bot gateway")
-    await Poller(services.telegram.bot, services.bot).run()
