@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,11 @@ import httpx
 import pytest
 
 from tgpass.errors import Unavailable
-from tgpass.service.auth import AuthService
-from tgpass.service.passwords import Passwords
+from tgpass.service.sessions import SessionService
 from tgpass.store.kv.memory import MemoryStore
+from tgpass.web.app import create_app
 
-from .served import SITE_AUTH, Served, served, served_settings, settings_with
+from .served import SITE, SITE_AUTH, Served, served, served_settings, settings_with
 
 CLOSED = "127.0.0.1:9"  # discard: nothing listens there
 
@@ -120,30 +121,43 @@ async def test_ready_when_both_stores_answer(tmp_path: Path) -> None:
 
 
 class FailingSets(MemoryStore):
-    """A KV store whose writes fail, as a Redis that went away would."""
+    """A KV store whose plain writes fail (what starting a session does), as a Redis that
+    went away after the last read would; its other calls work."""
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         raise Unavailable("the KV store cannot be reached")
 
+    async def add(self, key: str, value: bytes, ttl: float) -> bool:
+        if await self.get(key) is not None:
+            return False
+        await MemoryStore.set(self, key, value, ttl)
+        return True
 
-async def test_a_registration_is_not_half_written_when_the_kv_store_fails(
+
+async def test_a_registration_is_not_half_written_when_its_session_cannot_start(
     tmp_path: Path,
 ) -> None:
     async with served("sqlite+memory", tmp_path) as web:
-
-        def auth_over(kv: MemoryStore) -> AuthService:
-            return AuthService(
-                web.services.accounts,
-                kv,
-                web.services.verifier,
-                Passwords(),
-                telegram_signup=True,
-                login_attempts=5,
-                login_window=900,
+        settings = web.services.settings
+        failing = SessionService(
+            FailingSets(),
+            web.services.accounts,
+            secret_key=settings.secret_key,
+            ttl=settings.session_ttl,
+        )
+        broken = replace(web.services, sessions=failing)
+        transport = httpx.ASGITransport(app=create_app(broken))
+        body = {"username": "ann", "password": "correct horse"}
+        async with httpx.AsyncClient(transport=transport, base_url=SITE) as client:
+            started = time.monotonic()
+            answer = await client.post("/api/auth/register", json=body)
+            await assert_unavailable(answer, started, settings.store_timeout)
+            form = await client.get("/register")
+            page = await client.post(
+                "/register",
+                data={**body, "csrf_token": form.cookies["tgpass_csrf"]},
             )
-
-        with pytest.raises(Unavailable):
-            await auth_over(FailingSets()).register("ann", "correct horse")
-        assert await web.services.accounts.find_user(username="ann") is None
-        again = await auth_over(MemoryStore()).register("ann", "correct horse")  # a retry
-        assert again.username == "ann"
+            assert page.status_code == 503
+        assert await web.services.accounts.find_user(username="ann") is None  # nothing written
+        again = await web.web.post("/api/auth/register", json=body)  # a retry, store back
+        assert again.status_code == 201, again.text

@@ -3,11 +3,11 @@ session whose ``source`` says how."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from tgpass.domain.accounts import (
@@ -27,20 +27,18 @@ from tgpass.errors import (
     Forbidden,
     InvalidAuthData,
     TooManyAttempts,
-    Unavailable,
 )
 from tgpass.verify import InitData, TelegramLogin, Verifier
 
 from .cache import TtlCache
 from .passwords import Passwords
 from .ports import AccountStore, KeyValueStore
+from .uow import UnitOfWorkFactory
 
 FAILURE_MEMORY = 86400
 """Seconds the failures of an account and client are remembered (a success forgets them)."""
 CLIENT_FACTOR = 4
 """A client may fail this many times the free attempts, over all accounts, per window."""
-REGISTERING = 60
-"""Seconds a username is held while its account is being made."""
 
 
 def _digest(*parts: str) -> str:
@@ -149,27 +147,50 @@ class AuthService:
     # -- passwords ----------------------------------------------------------------------------
 
     async def register(self, username: str, password: str, display_name: str | None = None) -> User:
-        """A new account with a password. The username is held in the KV store while the
-        account is made: a KV store that cannot write fails the registration before anything
-        is written, not after (when a retry would find the name taken)."""
+        """A new account with a password (and nothing else: see ``registration``)."""
+        name, shown, hashed = await self._new_account(username, password, display_name)
+        return await self._create(self.accounts, name, shown, hashed)
+
+    @asynccontextmanager
+    async def registration(
+        self,
+        username: str,
+        password: str,
+        display_name: str | None = None,
+        *,
+        uow: UnitOfWorkFactory,
+    ) -> AsyncIterator[User]:
+        """A new account with a password, in a unit of work that commits when the block ends:
+        what the block does (start the account's session) succeeds with it, or the account is
+        not written. A KV store that fails at sign-in leaves no account behind that a retry
+        would find taken.
+
+        >>> async with auth.registration("ann", "correct horse", uow=uow) as user:  # doctest: +SKIP
+        ...     token, session = await sessions.start(user, "password")
+        """
+        # The hash before the transaction: no write lock is held while argon2 runs.
+        name, shown, hashed = await self._new_account(username, password, display_name)
+        async with uow() as tx:
+            yield await self._create(tx.accounts, name, shown, hashed)
+
+    async def _new_account(
+        self, username: str, password: str, display_name: str | None
+    ) -> tuple[str, str, str]:
         name = normalized_username(username)
         checked_password(password)
         shown = checked_display_name(display_name or username)
-        held = f"register:{name}"
-        if not await self.kv.add(held, b"1", REGISTERING):  # being registered right now
+        if await self.accounts.find_user(username=name) is not None:  # spare the hashing
             raise Conflict("that username is taken", code="username_taken")
+        return name, shown, await self.passwords.hash(password)
+
+    @staticmethod
+    async def _create(accounts: AccountStore, name: str, shown: str, hashed: str) -> User:
         try:
-            if await self.accounts.find_user(username=name) is not None:
-                raise Conflict("that username is taken")
-            hashed = await self.passwords.hash(password)
-            return await self.accounts.create_user(
+            return await accounts.create_user(
                 display_name=shown, username=name, password_hash=hashed
             )
         except Conflict:
             raise Conflict("that username is taken", code="username_taken") from None
-        finally:
-            with contextlib.suppress(Unavailable):  # else it expires
-                await self.kv.delete(held)
 
     async def sign_in_password(self, username: str, password: str, *, client: str) -> User:
         """Throttled by failures (SignInThrottle); a wrong name or password is the same

@@ -66,8 +66,12 @@ async def _signed_in(response: Response, svc: Services, user: User, source: str)
     responses={409: {"description": "Username taken"}, **ERRORS},
 )
 async def register(body: Register, response: Response, svc: Svc) -> SignedIn:
-    user = await svc.auth.register(body.username, body.password, body.display_name)
-    return await _signed_in(response, svc, user, "password")
+    """A new account, signed in: the account is written only if its session starts."""
+    name, password, shown = body.username, body.password, body.display_name
+    async with svc.auth.registration(name, password, shown, uow=svc.uow) as user:
+        token, session = await svc.sessions.start(user, "password")
+    deps.set_session_cookie(response, svc, token)
+    return SignedIn(user=UserOut.of(user), source="password", csrf_token=session.csrf_token)
 
 
 @router.post(

@@ -57,6 +57,10 @@ async def _login_page(request: Request, *, error: str | None = None, status: int
 
 async def _signed_in(svc: Services, user: User, source: str) -> Response:
     token, _ = await svc.sessions.start(user, source)
+    return _with_session(svc, token)
+
+
+def _with_session(svc: Services, token: str) -> Response:
     response = RedirectResponse("/account", status_code=303)
     deps.set_session_cookie(response, svc, token)
     return response
@@ -106,10 +110,14 @@ async def register_form(
 ) -> Response:
     try:
         deps.check_form_csrf(request, csrf_token)
-        user = await svc.auth.register(username, password, display_name or None)
+        # the account is written only if its session starts
+        async with svc.auth.registration(
+            username, password, display_name or None, uow=svc.uow
+        ) as user:
+            token, _ = await svc.sessions.start(user, "password")
     except TgpassError as error:
         return await _form_page(request, "register.html", status_of(error), error=error.message)
-    return await _signed_in(svc, user, "password")
+    return _with_session(svc, token)
 
 
 @router.post("/logout")
