@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tgpass import (
@@ -30,6 +30,8 @@ from tgpass import (
 from tgpass.testing import FrozenClock
 from tgpass.verify._signing import decode_signature, encode_signature
 
+from .examples import examples
+
 NOW = 1_767_225_600
 TOKEN = "1111111111:AA-bot-a_secret"
 OTHER_TOKEN = "2222222222:BB-bot-b_secret"
@@ -41,7 +43,7 @@ KEY = Ed25519PrivateKey.generate()
 PUBLIC = KEY.public_key().public_bytes_raw()
 OTHER_KEY = Ed25519PrivateKey.generate()
 
-props = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+props = examples(150)
 
 # Field names and values a forger might pick; '&', '=', '%' and '+' exercise the encoding.
 # Known names are left out: a random "receiver" or "id" is refused as malformed once it passes.

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tgpass import (
@@ -22,6 +22,8 @@ from tgpass import (
 from tgpass.testing import TEST_BOT_TOKEN
 from tgpass.verify._fields import _decode
 from tgpass.verify.keys import HmacSha256
+
+from .examples import examples
 
 NOW = 1_767_225_600
 KNOWN = {
@@ -48,7 +50,7 @@ json_values = st.recursive(
     max_leaves=8,
 )
 
-fast = settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+fast = examples(300)
 
 
 def only_invalid_auth_data(call: Any) -> None:
@@ -141,7 +143,7 @@ def test_any_change_to_a_signed_value_is_refused(fields: dict[str, str], data: A
     assert caught.value.code == "bad_signature"
 
 
-@settings(max_examples=2000, deadline=None)
+@examples(2000)
 @given(
     st.lists(
         st.one_of(TRICKY, st.sampled_from(list("0123456789abcdefABCDEFx\\")), st.text(max_size=3)),
