@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tgpass.sandbox import membership
+from tgpass.sandbox import join_requests, membership
 from tgpass.sandbox.persist import dump, load, load_file, save_file
 from tgpass.sandbox.server import free_port
 from tgpass.sandbox.world import Webhook, World
@@ -29,7 +29,7 @@ def busy_world() -> World:
     chat = world.add_chat("club", owner_id=owner.id, username="club")
     membership.add_bot_to_chat(world, bot.id, chat.id, admin_rights={"can_invite_users": True})
     link = membership.create_invite_link(world, bot, chat, creates_join_request=True)
-    membership.open_invite(world, user.id, link.invite_link)
+    join_requests.open_invite(world, user.id, link.invite_link)
     world.new_callback_query(bot.id, user.id)
     return world
 

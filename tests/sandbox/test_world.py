@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tgpass.sandbox import membership
+from tgpass.sandbox import join_requests, membership
 from tgpass.sandbox.errors import BotApiError
 from tgpass.sandbox.world import Account, Bot, Chat, World, command_entities
 from tgpass.testing import FrozenClock
@@ -65,10 +65,10 @@ def test_expired_links_refuse_joins() -> None:
     bot, _, chat = club(world)
     link = membership.create_invite_link(world, bot, chat, expire_date=int(clock()) + 60)
     early, late = world.add_account("Early"), world.add_account("Late")
-    assert membership.open_invite(world, early.id, link.invite_link) == "joined"
+    assert join_requests.open_invite(world, early.id, link.invite_link) == "joined"
     clock.advance(61)
     with pytest.raises(PermissionError, match="expired"):
-        membership.open_invite(world, late.id, link.invite_link)
+        join_requests.open_invite(world, late.id, link.invite_link)
 
 
 def test_join_requester_may_be_messaged_for_five_minutes_only() -> None:
@@ -77,7 +77,7 @@ def test_join_requester_may_be_messaged_for_five_minutes_only() -> None:
     bot, _, chat = club(world)
     link = membership.create_invite_link(world, bot, chat, creates_join_request=True)
     asker = world.add_account("Asker")
-    assert membership.open_invite(world, asker.id, link.invite_link) == "join request sent"
+    assert join_requests.open_invite(world, asker.id, link.invite_link) == "join request sent"
     world.bot_message(bot, asker.id, {"text": "Who are you?"})
     clock.advance(301)
     with pytest.raises(BotApiError, match="can't initiate conversation"):
@@ -89,11 +89,11 @@ def test_banned_users_cannot_rejoin_until_unbanned() -> None:
     bot, owner, chat = club(world)
     link = membership.create_invite_link(world, bot, chat)
     user = world.add_account("U")
-    membership.open_invite(world, user.id, link.invite_link)
+    join_requests.open_invite(world, user.id, link.invite_link)
     membership.ban(world, bot, chat, user.id)
     with pytest.raises(PermissionError, match="banned"):
-        membership.open_invite(world, user.id, link.invite_link)
+        join_requests.open_invite(world, user.id, link.invite_link)
     with pytest.raises(BotApiError, match="owner"):
         membership.ban(world, bot, chat, owner.id)
     membership.unban(world, bot, chat, user.id, only_if_banned=True)
-    assert membership.open_invite(world, user.id, link.invite_link) == "joined"
+    assert join_requests.open_invite(world, user.id, link.invite_link) == "joined"

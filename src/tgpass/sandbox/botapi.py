@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from . import membership
+from . import join_requests, membership
 from .errors import BotApiError, bad_request
 from .formatting import apply_parse_mode
 from .markup import checked_reply_markup, checked_text
@@ -258,6 +258,10 @@ def get_chat(world: World, bot: Bot, p: Params) -> Json:
         chat = _group(world, bot, p)
         full = chat.as_chat()
         full["permissions"] = member_permissions(chat.type)
+        guard = join_requests.guard_bot(world, chat)
+        member = chat.members.get(bot.id)
+        if guard is not None and member is not None and member.status == "administrator":
+            full["guard_bot"] = guard.as_user()  # shown to administrators only
     full.update({"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": _GIFTS})
     return full
 
@@ -328,7 +332,7 @@ def revoke_chat_invite_link(world: World, bot: Bot, p: Params) -> Json:
 
 @method("approveChatJoinRequest")
 def approve_chat_join_request(world: World, bot: Bot, p: Params) -> bool:
-    membership.answer_join_request(
+    join_requests.answer_join_request(
         world, bot, _group(world, bot, p), _user_id(world, p), approve=True
     )
     return True
@@ -336,9 +340,16 @@ def approve_chat_join_request(world: World, bot: Bot, p: Params) -> bool:
 
 @method("declineChatJoinRequest")
 def decline_chat_join_request(world: World, bot: Bot, p: Params) -> bool:
-    membership.answer_join_request(
+    join_requests.answer_join_request(
         world, bot, _group(world, bot, p), _user_id(world, p), approve=False
     )
+    return True
+
+
+@method("answerChatJoinRequestQuery")
+def answer_chat_join_request_query(world: World, bot: Bot, p: Params) -> bool:
+    query_id = p.text("chat_join_request_query_id", required=True) or ""
+    join_requests.answer_query(world, bot, query_id, p.text("result", required=True) or "")
     return True
 
 

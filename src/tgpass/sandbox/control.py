@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from . import membership, migration
+from . import join_requests, membership, migration
 from .errors import BotApiError
 from .faults import EVERY_BOT, Faults
 from .limits import FloodLimits
@@ -38,6 +38,7 @@ class NewBot(BaseModel):
     first_name: str | None = None
     token: str | None = None
     web_app_url: str | None = None
+    join_request_queries: bool = False  # may be a chat's guard bot (Bot API 10.1)
     id: int | None = Field(None, gt=0)
 
 
@@ -131,6 +132,10 @@ class FaultSettings(BaseModel):
     webhook_failure_rate: float = Field(0.0, ge=0, le=1)
 
 
+class GuardBot(BaseModel):
+    bot_id: int | None  # None: no guard bot; requests go to every administrator bot
+
+
 class Upgrade(BaseModel):
     user_id: int | None = None  # who upgrades it; the owner when left out
 
@@ -221,6 +226,12 @@ def control_api(state: SandboxState) -> APIRouter:
             raise KeyError(f"no bot {body.bot_id}")
         membership.add_bot_to_chat(world, body.bot_id, chat_id, admin_rights=body.admin_rights)
         return await acted(world.member_json(world.chat(chat_id), body.bot_id))
+
+    @api.put("/chats/{chat_id}/guard_bot")
+    async def set_guard_bot(chat_id: int, body: GuardBot) -> Json:
+        """The owner assigns the bot that processes the chat's join request queries."""
+        join_requests.assign_guard_bot(world, world.chat(chat_id), body.bot_id)
+        return {"chat_id": chat_id, "guard_bot_id": body.bot_id}
 
     @api.post("/chats/{chat_id}/upgrade")
     async def upgrade_group(chat_id: int, body: Upgrade | None = None) -> Json:

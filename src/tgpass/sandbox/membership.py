@@ -1,9 +1,9 @@
-"""Membership of groups: invite links, join requests, joining, leaving, bans.
+"""Membership of groups: invite links, joining, leaving, bans (join requests: join_requests).
 
-Telegram's rules: member_limit (1-99999) and creates_join_request exclude each other; expired,
-revoked and used-up links admit nobody; the bot needs can_invite_users to manage links and
-requests and can_restrict_members to ban; a join request's user_chat_id may be messaged for
-5 minutes; "removing" a member is banChatMember then unbanChatMember.
+Telegram's rules: member_limit (1-99999) and creates_join_request exclude each other; the bot
+needs can_invite_users to manage links and can_restrict_members to ban; "removing" a member is
+banChatMember then unbanChatMember, except in a basic group, which keeps no ban list: a ban
+there only removes, and unbanChatMember is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import bad_request, forbidden
 from .rights import checked_rights
-from .world import JOIN_REQUEST_DM_WINDOW, Bot, Chat, InviteLink, JoinRequest, Json, Member, World
+from .world import Bot, Chat, InviteLink, Json, Member, World
 
 _MISSING_RIGHT = {
     "can_invite_users": "not enough rights to manage chat invite links",
@@ -22,11 +22,13 @@ _MISSING_RIGHT = {
 
 
 def _notify_member_change(
-    world: World, chat: Chat, user_id: int, old: Json, *, actor_id: int
+    world: World, chat: Chat, user_id: int, old: Json, *, actor_id: int, via: Json | None = None
 ) -> None:
-    """``chat_member`` to admin bots (if asked for) and ``my_chat_member`` to the bot itworld."""
+    """``my_chat_member`` to the bot whose membership changed (its rights alone included),
+    ``chat_member`` to the bots administering the chat (if they asked for it). ``via``: how a
+    member got in (``invite_link``, ``via_join_request``)."""
     new = world.member_json(chat, user_id)
-    if old["status"] == new["status"] and old.get("until_date") == new.get("until_date"):
+    if old == new:
         return
     change = {
         "chat": chat.as_chat(),
@@ -34,6 +36,7 @@ def _notify_member_change(
         "date": world.now(),
         "old_chat_member": old,
         "new_chat_member": new,
+        **(via or {}),
     }
     if user_id in world.bots:
         world.enqueue(world.bots[user_id], "my_chat_member", change)
@@ -43,14 +46,31 @@ def _notify_member_change(
 
 
 def set_status(
-    world: World, chat: Chat, user_id: int, status: str, *, actor_id: int, until: int = 0
+    world: World,
+    chat: Chat,
+    user_id: int,
+    status: str,
+    *,
+    actor_id: int,
+    until: int = 0,
+    via: Json | None = None,
 ) -> None:
     old = world.member_json(chat, user_id)
     if status == "left":
         chat.members.pop(user_id, None)
     else:
         chat.members[user_id] = Member(user_id, status, until_date=until)
-    _notify_member_change(world, chat, user_id, old, actor_id=actor_id)
+    _notify_member_change(world, chat, user_id, old, actor_id=actor_id, via=via)
+
+
+def service_message(world: World, chat: Chat, content: Json) -> None:
+    """A service message in a group, sent to every bot in it (channels have none)."""
+    if chat.type == "channel":
+        return
+    message = world._store(chat, {"chat": chat.as_chat(), "date": world.now(), **content})
+    for member_id in chat.members:
+        if member_id in world.bots and chat.is_member(member_id):
+            world.enqueue(world.bots[member_id], "message", message)
 
 
 def require_admin(world: World, chat: Chat, bot: Bot, right: str) -> None:
@@ -64,29 +84,31 @@ def require_admin(world: World, chat: Chat, bot: Bot, right: str) -> None:
         raise bad_request(_MISSING_RIGHT.get(right, "not enough rights"))
 
 
-def join(world: World, user_id: int, chat: Chat, invite: InviteLink | None) -> None:
+def join(
+    world: World,
+    user_id: int,
+    chat: Chat,
+    invite: InviteLink | None,
+    *,
+    approved_by: int | None = None,
+) -> None:
+    """``user_id`` joins: by ``invite`` (or added, when None), or let in by ``approved_by``
+    answering a join request."""
     member = chat.members.get(user_id)
     if member is not None and member.status == "kicked":
         raise forbidden("user is banned in this chat")  # the client says "banned"
     if chat.is_member(user_id):
         return
-    set_status(world, chat, user_id, "member", actor_id=user_id)
+    via: Json = {}
     if invite is not None:
         invite.joined += 1
-    if chat.type != "channel":
-        who = world.participant(user_id)
-        message = world._store(
-            chat,
-            {
-                "from": who,
-                "chat": chat.as_chat(),
-                "date": world.now(),
-                "new_chat_members": [who],
-            },
-        )
-        for member_id in chat.members:
-            if member_id in world.bots and chat.is_member(member_id):
-                world.enqueue(world.bots[member_id], "message", message)
+        via["invite_link"] = invite.as_json(world)
+    elif approved_by is not None:
+        via["via_join_request"] = True  # a request made without a link
+    actor = approved_by if approved_by is not None else user_id
+    set_status(world, chat, user_id, "member", actor_id=actor, via=via)
+    who = world.participant(user_id)
+    service_message(world, chat, {"from": who, "new_chat_members": [who]})
 
 
 def create_invite_link(
@@ -155,75 +177,29 @@ def find_invite(world: World, invite_link: str) -> tuple[Chat, InviteLink]:
     raise KeyError("this invite link is not valid")
 
 
-def open_invite(world: World, user_id: int, invite_link: str) -> str:
-    """A user opens an invite link: joins, or sends a join request. Returns what happened."""
-    chat, link = find_invite(world, invite_link)
-    usable = (
-        not link.is_revoked
-        and (link.expire_date is None or link.expire_date > world.now())
-        and (link.member_limit is None or link.joined < link.member_limit)
-    )
-    if not usable:
-        raise PermissionError("this invite link has expired")
-    if chat.is_member(user_id):
-        return "already a member"
-    banned = chat.members.get(user_id)
-    if banned is not None and banned.status == "kicked":
-        raise PermissionError("you are banned from this chat")
-    if link.creates_join_request:
-        _request_to_join(world, user_id, chat, link)
-        return "join request sent"
-    join(world, user_id, chat, link)
-    return "joined"
-
-
-def _request_to_join(world: World, user_id: int, chat: Chat, link: InviteLink) -> None:
-    request = JoinRequest(user_id=user_id, date=world.now(), invite_link=link.invite_link)
-    chat.join_requests[user_id] = request
-    creator = world.bots.get(link.creator_id)
-    admins = [creator] if creator is not None else []
-    admins += [
-        world.bots[uid]
-        for uid, m in chat.members.items()
-        if uid in world.bots and m.status == "administrator" and uid != link.creator_id
-    ]
-    for bot in admins:
-        world.dialog(bot.id, user_id).may_write_until = world.now() + JOIN_REQUEST_DM_WINDOW
-        world.enqueue(
-            bot,
-            "chat_join_request",
-            {
-                "chat": chat.as_chat(),
-                "from": world.account(user_id).as_user(),
-                "user_chat_id": user_id,
-                "date": request.date,
-                "invite_link": link.as_json(world),
-            },
-        )
-
-
-def answer_join_request(world: World, bot: Bot, chat: Chat, user_id: int, *, approve: bool) -> None:
-    require_admin(world, chat, bot, "can_invite_users")
-    request = chat.join_requests.pop(user_id, None)
-    if request is None:
-        raise bad_request("HIDE_REQUESTER_MISSING")
-    if approve:
-        link = chat.invite_links.get(request.invite_link or "")
-        join(world, user_id, chat, link)
-
-
 def ban(world: World, bot: Bot, chat: Chat, user_id: int, until_date: int = 0) -> None:
     require_admin(world, chat, bot, "can_restrict_members")
     if user_id not in world.accounts and user_id not in world.bots:
         raise bad_request("user not found")
     if chat.members.get(user_id, Member(user_id, "left")).status == "creator":
         raise bad_request("can't remove chat owner")
-    set_status(world, chat, user_id, "kicked", actor_id=bot.id, until=until_date)
+    was_member = chat.is_member(user_id)
+    # A basic group keeps no list of banned users: a ban only removes the member.
+    status = "left" if chat.type == "group" else "kicked"
+    set_status(world, chat, user_id, status, actor_id=bot.id, until=until_date)
+    if was_member:
+        service_message(
+            world,
+            chat,
+            {"from": bot.as_user(), "left_chat_member": world.participant(user_id)},
+        )
 
 
 def unban(
     world: World, bot: Bot, chat: Chat, user_id: int, *, only_if_banned: bool = False
 ) -> None:
+    if chat.type == "group":
+        raise bad_request("method is available for supergroup and channel chats only")
     require_admin(world, chat, bot, "can_restrict_members")
     member = chat.members.get(user_id)
     if member is not None and member.status == "kicked":
@@ -233,11 +209,17 @@ def unban(
         if member.status == "creator":
             raise bad_request("can't remove chat owner")
         set_status(world, chat, user_id, "left", actor_id=bot.id)
+        removed = {"from": bot.as_user(), "left_chat_member": world.participant(user_id)}
+        service_message(world, chat, removed)
 
 
 def leave(world: World, user_id: int, chat: Chat) -> None:
     if chat.is_member(user_id):
+        if chat.members[user_id].status == "creator":
+            raise ValueError("the owner cannot leave; the sandbox has no transfer of ownership")
         set_status(world, chat, user_id, "left", actor_id=user_id)
+        who = world.participant(user_id)
+        service_message(world, chat, {"from": who, "left_chat_member": who})
 
 
 def _check_link_terms(

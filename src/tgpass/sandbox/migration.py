@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 
-from .world import Chat, Json, World
+from .membership import service_message
+from .world import Chat, World
 
 
 def upgrade_group(world: World, chat_id: int, actor_id: int | None = None) -> Chat:
@@ -31,14 +32,7 @@ def upgrade_group(world: World, chat_id: int, actor_id: int | None = None) -> Ch
     supergroup.join_requests, group.join_requests = group.join_requests, {}
     group.username = None
     who = world.participant(actor)
-    _service(world, group, {"from": who, "migrate_to_chat_id": supergroup.id})
+    service_message(world, group, {"from": who, "migrate_to_chat_id": supergroup.id})
     group.migrated_to = supergroup.id  # after the last message the old group gets
-    _service(world, supergroup, {"from": who, "migrate_from_chat_id": group.id})
+    service_message(world, supergroup, {"from": who, "migrate_from_chat_id": group.id})
     return supergroup
-
-
-def _service(world: World, chat: Chat, content: Json) -> None:
-    message = world._store(chat, {"chat": chat.as_chat(), "date": world.now(), **content})
-    for member_id in chat.members:
-        if member_id in world.bots and chat.is_member(member_id):
-            world.enqueue(world.bots[member_id], "message", message)

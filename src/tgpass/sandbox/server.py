@@ -182,6 +182,11 @@ class SandboxUsers:
     async def chat(self, chat_id: int) -> Json:
         return cast(Json, await self._call("GET", f"/chats/{chat_id}"))
 
+    async def set_guard_bot(self, chat_id: int, bot_id: int | None) -> Json:
+        """Assign the bot that processes the chat's join request queries (Bot API 10.1)."""
+        body = {"bot_id": bot_id}
+        return cast(Json, await self._call("PUT", f"/chats/{chat_id}/guard_bot", body))
+
     async def upgrade_group(self, chat_id: int, user_id: int | None = None) -> Json:
         """Upgrade a basic group; the answer is the supergroup, with ``migrate_from_chat_id``."""
         body = {"user_id": user_id}

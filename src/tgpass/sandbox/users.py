@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import membership
+from . import join_requests, membership
 from .mini_app import SandboxSigner
 from .world import Bot, Json, World
 
@@ -162,7 +162,7 @@ class UserActions:
     def open_invite(self, user_id: int, invite_link: str) -> Json:
         return {
             "kind": "invite",
-            "outcome": membership.open_invite(self.world, user_id, invite_link),
+            "outcome": join_requests.open_invite(self.world, user_id, invite_link),
         }
 
     def leave(self, user_id: int, chat_id: int) -> Json:

@@ -146,6 +146,8 @@ class JoinRequest:
     date: int
     invite_link: str | None
     bio: str | None = None
+    query_id: str | None = None  # Bot API 10.1: the guard bot's join request query
+    query_bot_id: int | None = None
 
 
 @dataclass
@@ -162,6 +164,7 @@ class Chat:
     join_requests: dict[int, JoinRequest] = field(default_factory=dict)
     next_message_id: int = 1
     migrated_to: int | None = None  # a group upgraded to this supergroup answers 400 with it
+    guard_bot_id: int | None = None  # the bot that processes join request queries
 
     def as_chat(self) -> Json:
         chat: Json = {"id": self.id, "type": self.type, "title": self.title}
