@@ -81,6 +81,7 @@ def test_check_runs_beside_a_demo_and_leaves_its_data_alone(
 
     check = tgpass("demo", "--check", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
+    assert "the link offered on the account page opens the phone: OK" in check.stdout
     assert "through the bot: OK" in check.stdout
     assert site not in check.stdout  # its own ports
 
@@ -138,3 +139,39 @@ async def test_the_demo_links_point_at_the_sandbox_phone(demo: Demo) -> None:
     bot_links = [h for h in hrefs(login.text) if f"/{DEMO_BOT}?" in h]
     assert bot_links == [f"{demo.sandbox.url}/t.me/{DEMO_BOT}?start=login"]
     assert not [h for h in hrefs(login.text) if "t.me/" in h and not h.startswith(demo.link_base)]
+
+
+async def test_the_link_offer_points_at_the_sandbox_phone(demo: Demo) -> None:
+    async with httpx.AsyncClient(base_url=demo.site) as web:
+        login = {"username": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]}
+        signed = await web.post("/api/auth/login", json=login)
+        offer = await web.post("/api/link", headers={"X-CSRF-Token": signed.json()["csrf_token"]})
+    assert offer.status_code == 200, offer.text
+    assert offer.json()["url"].startswith(f"{demo.sandbox.url}/t.me/{DEMO_BOT}?start=")
+
+
+async def test_a_newcomer_links_telegram_by_clicks_alone(demo: Demo) -> None:
+    """Site → Account → Link Telegram → the link opens the phone → START → linked; then the
+    header's Sign out, and the bot sign-in link opens the phone too. No typing of URLs."""
+    from tests.browser import browser_page, screenshot
+
+    async with browser_page() as site:
+        await site.goto(demo.site)
+        await site.fill("#username", DEMO_LOGIN[0])
+        await site.fill("#password", DEMO_LOGIN[1])
+        await site.get_by_test_id("password-login").click()
+        await site.get_by_test_id("link").click()
+        async with site.expect_popup() as opened:
+            await site.get_by_test_id("link-url").filter(has_text="/t.me/").click()
+        phone = await opened.value
+        assert phone.url.startswith(demo.sandbox.url)
+        await phone.get_by_test_id("start").click()
+        await phone.get_by_test_id("msg-bot").filter(has_text="Linked!").wait_for(timeout=15_000)
+        await screenshot(phone, "demo-phone-linked-by-click")
+        await site.get_by_test_id("linked").wait_for(timeout=15_000)
+        await screenshot(site, "demo-site-linked-by-click")
+
+        await site.get_by_test_id("logout").click()
+        await site.get_by_test_id("bot-login").click()
+        await site.wait_for_url(f"{demo.sandbox.url}/**")
+        await site.get_by_test_id("start").wait_for()

@@ -147,15 +147,15 @@ def _href(html: str, test_id: str) -> str:
     return href.group(1).replace("&amp;", "&")
 
 
-def _points_at_the_phone(demo: Demo, url: str, what: str) -> None:
+async def _opens_the_phone(demo: Demo, url: str, what: str) -> None:
+    """``url`` points at the sandbox's ``/t.me``, and a browser following it gets the phone."""
     if not url.startswith(f"{demo.link_base}/"):
         raise _CheckFailed(f"{what} points at {url}, not at the phone ({demo.link_base}/)")
-    _ok(f"{what} points at the phone")
-
-
-def _as_telegram(url: str, base: str) -> str:
-    """The ``https://t.me`` form of a link under the sandbox's ``/t.me``."""
-    return "https://t.me/" + url.removeprefix(f"{base}/") if url.startswith(f"{base}/") else url
+    async with httpx.AsyncClient(follow_redirects=True) as browser:
+        page = await browser.get(url)
+    if page.status_code != 200 or 'data-testid="open-link"' not in page.text:
+        raise _CheckFailed(f"{what} ({url}) does not open the phone: HTTP {page.status_code}")
+    _ok(f"{what} opens the phone")
 
 
 async def self_check(demo: Demo) -> int:
@@ -173,7 +173,7 @@ async def _walk(demo: Demo) -> None:
     assert users is not None
     async with httpx.AsyncClient(base_url=demo.site) as web:
         login_page = await web.get("/login")
-        _points_at_the_phone(demo, _href(login_page.text, "bot-login"), "the bot sign-in link")
+        await _opens_the_phone(demo, _href(login_page.text, "bot-login"), "the bot sign-in link")
         signed = await web.post(
             "/api/auth/login", json={"username": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]}
         )
@@ -182,8 +182,10 @@ async def _walk(demo: Demo) -> None:
         _ok(f"signed in as {DEMO_LOGIN[0]}")
         offer = await web.post("/api/link", headers={"X-CSRF-Token": signed.json()["csrf_token"]})
         url: str = offer.json()["url"]
+        await _opens_the_phone(demo, url, "the link offered on the account page")
         user_id = (await users.list_users())[0]["id"]
-        await users.open_link(user_id, _as_telegram(url, demo.link_base))
+        # what the phone does with the link it opens with: the bot's chat, then START
+        await users.open_link(user_id, url)
         await users.start(user_id, DEMO_BOT)
         for _ in range(100):
             status = (await web.get("/api/link")).json()
