@@ -152,7 +152,8 @@ async def test_the_link_offer_points_at_the_sandbox_phone(demo: Demo) -> None:
 
 async def test_a_newcomer_links_telegram_by_clicks_alone(demo: Demo) -> None:
     """Site → Account → Link Telegram → the link opens the phone → START → linked; then the
-    header's Sign out, and the bot sign-in link opens the phone too. No typing of URLs."""
+    header's Sign out, "Sign in with the bot" opens the phone, START, the bot's Sign in button
+    brings the browser back signed in. No URL typed anywhere."""
     from tests.browser import browser_page, screenshot
 
     async with browser_page() as site:
@@ -172,6 +173,13 @@ async def test_a_newcomer_links_telegram_by_clicks_alone(demo: Demo) -> None:
         await screenshot(site, "demo-site-linked-by-click")
 
         await site.get_by_test_id("logout").click()
-        await site.get_by_test_id("bot-login").click()
+        await site.get_by_test_id("bot-login").click()  # "Sign in with the bot": the phone
         await site.wait_for_url(f"{demo.sandbox.url}/**")
-        await site.get_by_test_id("start").wait_for()
+        await site.get_by_test_id("start").click()
+        offer = site.get_by_test_id("msg-bot").filter(has_text="sign-in link")
+        async with site.expect_popup() as opened:
+            await offer.get_by_role("button", name="Sign in").click()
+        back = await opened.value
+        await back.get_by_test_id("display-name").filter(has_text="Demo User").wait_for()
+        assert await back.get_by_test_id("source").inner_text() == "bot"
+        await screenshot(back, "demo-site-signed-in-by-the-bot")
