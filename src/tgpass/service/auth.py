@@ -111,7 +111,8 @@ class SignInThrottle:
 
     async def succeeded(self, attempt: Attempt) -> None:
         await self.kv.delete(f"signin:failures:{attempt.pair}")
-        await self.kv.delete(f"signin:wait:{attempt.pair}")
+        if attempt.failures > self.free:  # (only then can a wait have been set)
+            await self.kv.delete(f"signin:wait:{attempt.pair}")
 
 
 class AuthService:
