@@ -79,6 +79,15 @@ class Press(BaseModel):
     text: str
 
 
+class ShareChat(BaseModel):
+    """The answer to a request_chat button: an existing chat, or a new one by its title."""
+
+    bot: str
+    request_id: int
+    chat_id: int | None = None
+    new_title: str | None = Field(None, min_length=1, max_length=128)
+
+
 class MiniApp(BaseModel):
     bot: str
     start_param: str | None = None
@@ -265,6 +274,13 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.post("/users/{user_id}/contact")
     async def share_contact(user_id: int, body: ToBot) -> Json:
         return await acted(users.share_contact(user_id, body.bot))
+
+    @api.post("/users/{user_id}/share_chat")
+    async def share_chat(user_id: int, body: ShareChat) -> Json:
+        shared = users.share_chat(
+            user_id, body.bot, body.request_id, chat_id=body.chat_id, new_title=body.new_title
+        )
+        return await acted(shared)
 
     @api.post("/users/{user_id}/mini_app")
     async def open_mini_app(user_id: int, body: MiniApp) -> Json:

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import bad_request
+from .rights import checked_rights
 
 MAX_TEXT = 4096
 PARSE_MODES = {"HTML", "Markdown", "MarkdownV2"}
@@ -61,10 +62,30 @@ def checked_reply_markup(markup: Any) -> dict[str, Any] | None:
                     raise bad_request("can't parse keyboard button: Text must be non-empty")
                 if "web_app" in button:
                     _checked_url((button["web_app"] or {}).get("url"), "web app")
+                if "request_chat" in button:
+                    _check_request_chat(button["request_chat"])
         return markup
     if markup.get("remove_keyboard") is True or "force_reply" in markup:
         return markup
     raise bad_request('can\'t find field "inline_keyboard"')
+
+
+def _check_request_chat(request: Any) -> None:
+    if not (
+        isinstance(request, dict)
+        and isinstance(request.get("request_id"), int)
+        and -(2**31) <= request["request_id"] < 2**31
+        and isinstance(request.get("chat_is_channel"), bool)
+    ):
+        raise bad_request(
+            "can't parse keyboard button: request_chat needs request_id and chat_is_channel"
+        )
+    for name in ("bot_administrator_rights", "user_administrator_rights"):
+        if request.get(name) is not None:
+            try:
+                checked_rights(request[name])
+            except ValueError as error:
+                raise bad_request(f"can't parse keyboard button: {error}") from None
 
 
 def _rows(markup: dict[str, Any], name: str, kind: str) -> list[list[Any]]:

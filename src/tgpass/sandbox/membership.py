@@ -240,6 +240,11 @@ def add_bot_to_chat(
 ) -> None:
     chat = world.chat(chat_id)
     old = world.member_json(chat, bot_id)
+    was_member = chat.is_member(bot_id)
     status = "administrator" if admin_rights is not None else "member"
     chat.members[bot_id] = Member(bot_id, status, checked_rights(admin_rights))
-    _notify_member_change(world, chat, bot_id, old, actor_id=world._owner(chat))
+    owner = world._owner(chat)
+    _notify_member_change(world, chat, bot_id, old, actor_id=owner)
+    if not was_member:
+        added = {"from": world.participant(owner), "new_chat_members": [world.participant(bot_id)]}
+        service_message(world, chat, added)

@@ -212,6 +212,19 @@ class SandboxUsers:
     async def share_contact(self, user_id: int, bot: str) -> Json:
         return cast(Json, await self._call("POST", f"/users/{user_id}/contact", {"bot": bot}))
 
+    async def share_chat(
+        self,
+        user_id: int,
+        bot: str,
+        request_id: int,
+        *,
+        chat_id: int | None = None,
+        new_title: str | None = None,
+    ) -> Json:
+        """Answer the bot's request_chat button: an existing chat, or a new one."""
+        body = {"bot": bot, "request_id": request_id, "chat_id": chat_id, "new_title": new_title}
+        return cast(Json, await self._call("POST", f"/users/{user_id}/share_chat", body))
+
     async def open_mini_app(self, user_id: int, bot: str, start_param: str | None = None) -> Json:
         body = {"bot": bot, "start_param": start_param}
         return cast(Json, await self._call("POST", f"/users/{user_id}/mini_app", body))

@@ -6,7 +6,9 @@ open Mini Apps. Each action returns what the client would show next, as JSON:
 - ``{"kind": "web_app", "url": ...}``: a Mini App opened with signed launch data;
 - ``{"kind": "url", "url": ...}``: a page outside Telegram (LoginUrl targets are signed);
 - ``{"kind": "callback", "callback_query_id": ...}``: the bot was asked; its answer follows;
-- ``{"kind": "invite", "outcome": ...}``, ``{"kind": "message", "message": ...}``.
+- ``{"kind": "invite", "outcome": ...}``, ``{"kind": "message", "message": ...}``;
+- ``{"kind": "request_chat", "request_id": ..., "chats": [...], "can_create": ...}``: a
+  request_chat button was pressed; the user answers with ``share_chat``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import join_requests, membership
+from . import join_requests, membership, sharing
 from .mini_app import SandboxSigner
 from .world import Bot, Json, World
 
@@ -142,9 +144,26 @@ class UserActions:
     def _press_reply_key(self, user_id: int, bot: Bot, key: Json) -> Json:
         if key.get("request_contact"):
             return self.share_contact(user_id, bot.username)
+        if isinstance(key.get("request_chat"), dict):
+            return sharing.choices(self.world, user_id, bot, key["request_chat"]["request_id"])
         if "web_app" in key:
             return self._web_app(user_id, bot, key["web_app"]["url"], None)
         return self.send_text(user_id, bot.username, key["text"])
+
+    def share_chat(
+        self,
+        user_id: int,
+        bot_username: str,
+        request_id: int,
+        *,
+        chat_id: int | None = None,
+        new_title: str | None = None,
+    ) -> Json:
+        """Answer a request_chat button: share ``chat_id``, or a new chat ``new_title``."""
+        bot = self.world.bot_by_username(bot_username)
+        return sharing.share_chat(
+            self.world, user_id, bot, request_id, chat_id=chat_id, new_title=new_title
+        )
 
     def open_mini_app(self, user_id: int, bot_username: str, start_param: str | None) -> Json:
         """Open the bot's main Mini App (its menu button or main app)."""
