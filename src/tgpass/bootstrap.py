@@ -87,7 +87,7 @@ async def build(
         # what a transaction commits, the read cache forgets
         return SqlUnitOfWork(engine, on_commit=cached.invalidate)
 
-    kv = kv_from_url(settings.kv_url, prefix=settings.kv_prefix)
+    kv = kv_from_url(settings.kv_url, prefix=settings.kv_prefix, timeout=settings.store_timeout)
     pacer = pacer_from_url(settings.kv_url, prefix=settings.kv_prefix)
     metrics = Metrics()
     verifier = Verifier([settings.bot_token], max_age=settings.auth_max_age, clock=time.time)

@@ -19,7 +19,13 @@ def serve(*, host: str, port: int, polling: bool, access_log: bool = True) -> No
         raise SystemExit("tgpass serve: set TGPASS_BOT_TOKEN (and the other TGPASS_ settings)")
     app = create_app(settings=settings, polling=polling)
     uvicorn.run(
-        app, host=host, port=port, proxy_headers=True, log_level="info", access_log=access_log
+        # X-Forwarded-For is believed only from TGPASS_TRUSTED_PROXIES, by the app itself
+        app,
+        host=host,
+        port=port,
+        proxy_headers=False,
+        log_level="info",
+        access_log=access_log,
     )
 
 

@@ -97,6 +97,7 @@ async def test_settlements_move_rows_and_count_attempts(uow: UnitOfWorkFactory) 
                 Settlement(ids[2], "queued", attempted=False, error="429", available_at=NOW + 5),
                 Settlement(ids[3], "queued", error="502", available_at=NOW + 2, chat_id=-100),
             ],
+            owner="w",
             now=NOW,
         )
     async with uow() as tx:
@@ -120,8 +121,8 @@ async def test_a_settled_row_is_not_overwritten_by_a_late_settlement(
     [item_id] = await queue(uow, 1)
     async with uow() as tx:
         await tx.outbox.claim(owner="w", now=NOW, lease=60, limit=1)
-        await tx.outbox.settle([Settlement(item_id, "sent", message_id=1)], now=NOW)
-        await tx.outbox.settle([Settlement(item_id, "queued", error="late")], now=NOW)
+        await tx.outbox.settle([Settlement(item_id, "sent", message_id=1)], owner="w", now=NOW)
+        await tx.outbox.settle([Settlement(item_id, "queued", error="late")], owner="w", now=NOW)
         item = await tx.outbox.get(item_id)
     assert item is not None and item.state == "sent"
 
@@ -131,7 +132,7 @@ async def test_dead_letters_are_listed_and_requeued(uow: UnitOfWorkFactory) -> N
     async with uow() as tx:
         await tx.outbox.claim(owner="w", now=NOW, lease=60, limit=10)
         await tx.outbox.settle(
-            [Settlement(i, "failed", error="chat not found") for i in ids[:2]], now=NOW
+            [Settlement(i, "failed", error="chat not found") for i in ids[:2]], owner="w", now=NOW
         )
         assert [i.id for i in await tx.outbox.dead()] == [ids[1], ids[0]]
         assert [i.id for i in await tx.outbox.recent(9, limit=2)] == [ids[2], ids[1]]
@@ -262,3 +263,18 @@ async def test_accounts_and_links_commit_together(uow: UnitOfWorkFactory) -> Non
         link = await tx.accounts.telegram_link(user_id=user.id)
         assert link is not None and link.chat_id == 2**40
         assert (await tx.outbox.counts())["queued"] == 1
+
+
+async def test_only_the_current_lease_holder_settles_a_row(uow: UnitOfWorkFactory) -> None:
+    [item_id] = await queue(uow, 1)
+    async with uow() as tx:
+        await tx.outbox.claim(owner="slow", now=NOW, lease=10, limit=1)
+        # the lease ran out; another worker took the row over
+        [taken] = await tx.outbox.claim(owner="fresh", now=NOW + 11, lease=10, limit=1)
+        assert taken.lease_owner == "fresh"
+        await tx.outbox.settle([Settlement(item_id, "queued", error="late")], owner="slow", now=NOW)
+        still = await tx.outbox.get(item_id)
+        assert still is not None and (still.state, still.lease_owner) == ("sending", "fresh")
+        await tx.outbox.settle([Settlement(item_id, "sent", message_id=9)], owner="fresh", now=NOW)
+        done = await tx.outbox.get(item_id)
+    assert done is not None and (done.state, done.message_id) == ("sent", 9)

@@ -137,6 +137,7 @@ class OutboxItem:
     last_error: str | None = None
     finished_at: float = 0.0
     message_id: int | None = None
+    lease_owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,15 @@ from tgpass.domain.pacing import Limit
 
 class Pacer(ABC):
     @abstractmethod
-    async def reserve(self, limits: Sequence[tuple[str, Limit]]) -> float:
-        """Reserve the next slot under each limit; seconds to wait before sending."""
+    async def reserve(
+        self, limits: Sequence[tuple[str, Limit]], *, max_wait: float | None = None
+    ) -> float:
+        """Reserve the next slot under each limit: seconds to wait before sending. When the
+        wait would exceed ``max_wait``, nothing is reserved (the wait is still returned)."""
+
+    @abstractmethod
+    async def backlog(self) -> float:
+        """Seconds of sends already reserved under the bot-wide limit."""
 
     @abstractmethod
     async def pause(self, seconds: float) -> None:

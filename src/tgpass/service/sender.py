@@ -40,6 +40,17 @@ class SenderConfig:
     concurrency: int = 64
     poll_interval: float = 1.0
     flush_interval: float = 0.02
+    send_timeout: float = 25.0  # the longest a sendMessage call takes (the client's timeouts)
+
+    @property
+    def horizon(self) -> float:
+        """Seconds of sends, reserved by every worker together, past which none claims more."""
+        return min(2.0, self.lease / 4)
+
+    @property
+    def lease_margin(self) -> float:
+        """A row is sent only while this much of its lease is left."""
+        return min(self.send_timeout, self.lease / 2)
 
     @property
     def batch(self) -> int:
@@ -135,8 +146,11 @@ class Sender:
         flushing = asyncio.create_task(flusher())
         try:
             while True:
-                if queue.qsize() + in_flight >= self.config.batch:
-                    await asyncio.sleep(0.005)
+                if (
+                    queue.qsize() + in_flight >= self.config.batch
+                    or await self.pacer.backlog() > self.config.horizon
+                ):
+                    await asyncio.sleep(0.01)  # enough claimed, here or by other workers
                     continue
                 try:
                     async with self.uow() as tx:
@@ -169,9 +183,13 @@ class Sender:
         """Send one claimed row when the limits allow; what became of it."""
         if self.clock() > item.deadline:
             return Settlement(item.id, "failed", False, "expired before it could be sent")
-        held = await self._wait_turn(item.chat_id, max_wait)
+        # A slot only inside our lease: when it ends, another worker may take the row, so it
+        # must not go out from here after that.
+        within_lease = item.available_at - self.clock() - self.config.lease_margin
+        limit = within_lease if max_wait is None else min(max_wait, within_lease)
+        held = await self._wait_turn(item.chat_id, max(0.0, limit))
         if held:
-            return Settlement(item.id, "queued", False, None, self.clock() + held)
+            return Settlement(item.id, "queued", False, None, self.clock() + min(held, 1.0))
         started = time.perf_counter()
         outcome: int | Exception
         try:
@@ -193,9 +211,9 @@ class Sender:
         ).inc()
         return settlement
 
-    async def _wait_turn(self, chat_id: int, max_wait: float | None) -> float:
+    async def _wait_turn(self, chat_id: int, max_wait: float) -> float:
         """Wait for the slot the flood limits give this chat; or, when that is longer than
-        ``max_wait``, return how long it would be (0.0: go)."""
+        ``max_wait``, reserve nothing and return how long it would be (0.0: go)."""
         limits = limits_for(
             chat_id,
             bot_rate=self.config.bot_rate,
@@ -203,16 +221,18 @@ class Sender:
             chat_burst=self.config.chat_burst,
             group_per_minute=self.config.group_per_minute,
         )
+        deadline = time.monotonic() + max_wait
         while True:
             paused = await self.pacer.paused_for()
             if paused > 0:
-                if max_wait is not None and paused > max_wait:
+                if paused > deadline - time.monotonic():
                     return paused
                 await asyncio.sleep(paused)
-            wait = await self.pacer.reserve(limits)
+            left = deadline - time.monotonic()
+            wait = await self.pacer.reserve(limits, max_wait=max(0.0, left))
+            if wait > left:
+                return wait
             if wait > 0:
-                if max_wait is not None and wait > max_wait:
-                    return wait
                 await asyncio.sleep(wait)
             if await self.pacer.paused_for() <= 0:
                 return 0.0  # else a 429 came meanwhile: queue again behind the pause
@@ -224,7 +244,7 @@ class Sender:
         batch, self._settled = self._settled, []
         try:
             async with self.uow() as tx:
-                await tx.outbox.settle([s for _, s in batch], now=self.clock())
+                await tx.outbox.settle([s for _, s in batch], owner=self.owner, now=self.clock())
                 for item, done in batch:
                     if done.state == "unreachable" and item.chat_id > 0:
                         # a private chat's id is the user's: they blocked the bot or left

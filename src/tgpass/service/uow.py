@@ -36,8 +36,9 @@ class OutboxStore(ABC):
         are skipped, never waited for. With ``ids``, only those rows."""
 
     @abstractmethod
-    async def settle(self, settlements: Sequence[Settlement], *, now: float) -> None:
-        """Record what became of sends: final states, or back to queued for later."""
+    async def settle(self, settlements: Sequence[Settlement], *, owner: str, now: float) -> None:
+        """Record what became of sends: final states, or back to queued for later. Only rows
+        ``owner`` still leases change: a row whose lease ran out belongs to its new claimer."""
 
     @abstractmethod
     async def get(self, item_id: int) -> OutboxItem | None: ...

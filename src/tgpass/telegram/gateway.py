@@ -30,6 +30,10 @@ from tgpass.errors import (
 from tgpass.service.ports import Messenger
 
 POOL = 256  # connections: the outbox sends many messages at once
+# A send that times out may still have been delivered, and is retried: a duplicate. So the
+# client waits long; the sender keeps this much of a row's lease in hand (SEND_TIMEOUT).
+READ_TIMEOUT = 15.0
+SEND_TIMEOUT = 5.0 + 5.0 + READ_TIMEOUT  # connect + write + read
 
 
 def make_bot(token: str, api_url: str) -> Bot:
@@ -39,7 +43,9 @@ def make_bot(token: str, api_url: str) -> Bot:
         token,
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
-        request=HTTPXRequest(connection_pool_size=POOL, pool_timeout=10.0),
+        request=HTTPXRequest(
+            connection_pool_size=POOL, read_timeout=READ_TIMEOUT, pool_timeout=10.0
+        ),
     )
 
 

@@ -61,15 +61,15 @@ class MemoryOutbox(OutboxStore):
                 continue
             if wanted and item.id not in wanted:
                 continue
-            claimed = replace(item, state="sending", available_at=now + lease)
+            claimed = replace(item, state="sending", available_at=now + lease, lease_owner=owner)
             self.db.tables.outbox[item.id] = claimed
             taken.append(claimed)
         return taken
 
-    async def settle(self, settlements: Sequence[Settlement], *, now: float) -> None:
+    async def settle(self, settlements: Sequence[Settlement], *, owner: str, now: float) -> None:
         for s in settlements:
             item = self.db.tables.outbox.get(s.item_id)
-            if item is None or item.state != "sending":
+            if item is None or item.state != "sending" or item.lease_owner != owner:
                 continue
             self.db.tables.outbox[s.item_id] = replace(
                 item,

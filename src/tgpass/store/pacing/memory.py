@@ -15,15 +15,22 @@ class MemoryPacer(Pacer):
         self._tats: dict[str, float] = {}
         self._paused_until = 0.0
 
-    async def reserve(self, limits: Sequence[tuple[str, Limit]]) -> float:
+    async def reserve(
+        self, limits: Sequence[tuple[str, Limit]], *, max_wait: float | None = None
+    ) -> float:
         now = self.clock()
-        longest = 0.0
-        for key, limit in limits:
-            wait, self._tats[key] = reserve(self._tats.get(key), now, limit)
-            longest = max(longest, wait)
+        planned = [(key, *reserve(self._tats.get(key), now, limit)) for key, limit in limits]
+        longest = max((wait for _, wait, _ in planned), default=0.0)
+        if max_wait is not None and longest > max_wait:
+            return longest
+        for key, _, tat in planned:
+            self._tats[key] = tat
         if len(self._tats) > 100_000:  # forget chats that went quiet
             self._tats = {k: t for k, t in self._tats.items() if t > now}
         return longest
+
+    async def backlog(self) -> float:
+        return max(0.0, self._tats.get("bot", 0.0) - self.clock())
 
     async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.clock() + seconds)

@@ -10,24 +10,39 @@ from redis.asyncio import Redis
 from tgpass.domain.pacing import Limit
 from tgpass.service.pacing import Pacer
 
-# KEYS: the limits' keys. ARGV: interval and tolerance of each, in the same order.
-# The same arithmetic as tgpass.domain.pacing.reserve.
+# KEYS: the limits' keys. ARGV: the longest wait accepted (-1: any), then interval and
+# tolerance of each limit, in order. The same arithmetic as tgpass.domain.pacing.reserve.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local max_wait = tonumber(ARGV[1])
 local longest = 0
+local tats = {}
 for i, key in ipairs(KEYS) do
-  local interval = tonumber(ARGV[2 * i - 1])
-  local tolerance = tonumber(ARGV[2 * i])
+  local tolerance = tonumber(ARGV[2 * i + 1])
   local tat = tonumber(redis.call('GET', key) or now)
   if tat < now then tat = now end
+  tats[i] = tat
   local wait = tat - tolerance - now
   if wait > longest then longest = wait end
-  local new_tat = tat + interval
+end
+if max_wait >= 0 and longest > max_wait then
+  return string.format('%.6f', longest)
+end
+for i, key in ipairs(KEYS) do
+  local new_tat = tats[i] + tonumber(ARGV[2 * i])
   local ttl = math.ceil((new_tat - now + 1) * 1000)
   redis.call('SET', key, string.format('%.6f', new_tat), 'PX', ttl)
 end
 return string.format('%.6f', longest)
+"""
+
+_BACKLOG = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local left = tonumber(redis.call('GET', KEYS[1]) or now) - now
+if left < 0 then left = 0 end
+return string.format('%.6f', left)
 """
 
 _PAUSE = """
@@ -59,17 +74,23 @@ class RedisPacer(Pacer):
         self._reserve = client.register_script(_RESERVE)
         self._pause = client.register_script(_PAUSE)
         self._paused_for = client.register_script(_PAUSED_FOR)
+        self._backlog = client.register_script(_BACKLOG)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "tgpass:") -> RedisPacer:
         return cls(Redis.from_url(url), prefix=prefix)
 
-    async def reserve(self, limits: Sequence[tuple[str, Limit]]) -> float:
+    async def reserve(
+        self, limits: Sequence[tuple[str, Limit]], *, max_wait: float | None = None
+    ) -> float:
         keys = [self._prefix + key for key, _ in limits]
-        args: list[float] = []
+        args: list[float] = [-1.0 if max_wait is None else max_wait]
         for _, limit in limits:
             args += [limit.interval, limit.tolerance]
         return float(await self._reserve(keys=keys, args=args))
+
+    async def backlog(self) -> float:
+        return float(await self._backlog(keys=[self._prefix + "bot"]))
 
     async def pause(self, seconds: float) -> None:
         await self._pause(keys=[self._prefix + "paused"], args=[seconds])

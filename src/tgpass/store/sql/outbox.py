@@ -41,6 +41,7 @@ def _item(row: Any) -> OutboxItem:
         last_error=row.last_error,
         finished_at=row.finished_at,
         message_id=row.message_id,
+        lease_owner=row.lease_owner,
     )
 
 
@@ -48,7 +49,11 @@ def _item(row: Any) -> OutboxItem:
 # of outcomes a second.
 _SETTLE = (
     update(outbox)
-    .where(outbox.c.id == bindparam("s_id", type_=BigInteger), outbox.c.state == "sending")
+    .where(
+        outbox.c.id == bindparam("s_id", type_=BigInteger),
+        outbox.c.state == "sending",
+        outbox.c.lease_owner == bindparam("s_owner", type_=String),
+    )
     .values(
         state=bindparam("s_state", type_=String),
         attempts=outbox.c.attempts + bindparam("s_tried", type_=Integer),
@@ -57,7 +62,6 @@ _SETTLE = (
         finished_at=bindparam("s_done", type_=Float),
         message_id=func.coalesce(bindparam("s_message", type_=BigInteger), outbox.c.message_id),
         chat_id=func.coalesce(bindparam("s_chat", type_=BigInteger), outbox.c.chat_id),
-        lease_owner=None,
     )
 )
 
@@ -115,7 +119,7 @@ class SqlOutbox(OutboxStore):
         )
         return sorted((_item(row) for row in result), key=lambda item: item.id)
 
-    async def settle(self, settlements: Sequence[Settlement], *, now: float) -> None:
+    async def settle(self, settlements: Sequence[Settlement], *, owner: str, now: float) -> None:
         if not settlements:
             return
         await self.db.execute(
@@ -130,6 +134,7 @@ class SqlOutbox(OutboxStore):
                     "s_done": now if s.state in FINAL else 0.0,
                     "s_message": s.message_id,
                     "s_chat": s.chat_id,
+                    "s_owner": owner,
                 }
                 for s in settlements
             ],
