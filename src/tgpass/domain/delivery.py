@@ -168,10 +168,11 @@ class Settlement:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, up to the row's deadline."""
+    """Exponential backoff with jitter, up to the row's deadline. Telegram's 5xx are usually
+    brief: the first retries come quickly, and none waits longer than ``cap``."""
 
-    base: float = 1.0
-    cap: float = 300.0
+    base: float = 0.5
+    cap: float = 30.0
     rng: random.Random = field(default_factory=random.Random, compare=False)
 
     def delay(self, attempts: int) -> float:
