@@ -5,14 +5,16 @@ the signature's encoding, deep-link edges. Equivalent mutants are explained at t
 from __future__ import annotations
 
 import base64
+import hmac
 import re
 from datetime import UTC, datetime
 from types import MappingProxyType
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+import tgpass
 from tgpass import (
     ConfigError,
     InvalidAuthData,
@@ -29,8 +31,11 @@ from tgpass import (
     validate_login_widget,
 )
 from tgpass.testing import FrozenClock
+from tgpass.verify import _fields
+from tgpass.verify._fields import _decode
 from tgpass.verify._signing import decode_signature, encode_signature
-from tgpass.verify.keys import HmacSha256, derive_bot_keys
+from tgpass.verify.keys import HmacSha256, bot_id_from_token, derive_bot_keys
+from tgpass.verify.models import plain_int
 
 NOW = 1_767_225_600
 TOKEN = "1111111111:AA-bot-a"
@@ -180,6 +185,121 @@ def test_prepared_keys_never_show_the_secret() -> None:
     assert "AA-bot-a" not in repr(keys)
 
 
+@pytest.mark.parametrize("length", [0, 1, 32, 63, 64, 65, 100, 200])
+def test_prepared_hmac_at_the_block_size(length: int) -> None:
+    # RFC 2104: a key longer than the 64-byte block is hashed first; one of 64 is not.
+    key = bytes(i % 251 for i in range(length))
+    message = b"auth_date=1\nuser={}"
+    assert HmacSha256(key).digest(message) == hmac.digest(key, message, "sha256")
+
+
+@pytest.mark.parametrize("token", [None, 1111111111, b"1111111111:AA-bot-a"])
+def test_a_token_that_is_not_a_string_is_a_config_error(token: object) -> None:
+    with pytest.raises(ConfigError):
+        bot_id_from_token(token)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        validate_init_data("a=1", token)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0", 0),
+        ("42", 42),
+        ("-42", -42),
+        ("9" * 20, int("9" * 20)),
+        ("-" + "9" * 20, -int("9" * 20)),
+    ],
+)
+def test_plain_int_takes_signed_decimals_of_up_to_20_digits(text: str, value: int) -> None:
+    assert plain_int(text, "n") == value
+
+
+@pytest.mark.parametrize(
+    "text", ["", "-", "--42", "-x5", "-+5", "+5", " 5", "5_0", "١", "1" + "0" * 20, "1.0"]
+)
+def test_plain_int_refuses_anything_else(text: str) -> None:
+    with pytest.raises(InvalidAuthData) as caught:
+        plain_int(text, "n")
+    assert (caught.value.code, caught.value.field) == ("malformed", "n")
+
+
+def test_can_send_after_is_a_plain_int() -> None:
+    for text, value in (("-5", -5), ("9" * 20, int("9" * 20))):
+        raw = sign_init_data({"can_send_after": text}, TOKEN, auth_date=NOW)
+        assert validate_init_data(raw, TOKEN, now=NOW).can_send_after == value
+    raw = sign_init_data({"can_send_after": "1" + "0" * 20}, TOKEN, auth_date=NOW)
+    with pytest.raises(InvalidAuthData):
+        validate_init_data(raw, TOKEN, now=NOW)
+
+
+# -- signing exactly as Telegram does -----------------------------------------------------------
+
+
+def test_objects_are_signed_as_compact_json_with_text_unescaped() -> None:
+    raw = sign_init_data({"user": {"id": 7, "first_name": "Зоя 🚀"}}, TOKEN, auth_date=NOW)
+    assert dict(parse_qsl(raw))["user"] == '{"id":7,"first_name":"Зоя 🚀"}'
+
+
+def test_every_reserved_character_is_percent_encoded() -> None:
+    raw = sign_init_data({"a/b": "c/d?e"}, TOKEN, auth_date=NOW)
+    assert raw.startswith("a%2Fb=c%2Fd%3Fe&auth_date=")
+
+
+def test_booleans_are_signed_as_json_and_zero_is_a_moment() -> None:
+    raw = sign_init_data({"t": True, "f": False}, TOKEN, auth_date=0)
+    assert raw.startswith("t=true&f=false&auth_date=0&hash=")
+    fields = sign_login_widget({"id": 1, "first_name": "A", "f": False}, TOKEN, auth_date=0)
+    assert (fields["f"], fields["auth_date"]) == ("false", "0")
+
+
+def test_signing_replaces_a_stale_signature() -> None:
+    stale = sign_init_data(
+        {"signature": "old", "user": USER}, TOKEN, auth_date=NOW, signing_key=KEY
+    )
+    assert stale == sign_init_data({"user": USER}, TOKEN, auth_date=NOW, signing_key=KEY)
+    assert validate_init_data_signature(stale, BOT_ID, public_key=PUBLIC, now=NOW)
+
+
+def test_auth_date_at_the_edges_of_its_range() -> None:
+    last = 253402300799  # 9999-12-31T23:59:59Z
+    data = tgpass.parse_init_data(f"auth_date={last}&hash=x")
+    assert data.auth_date == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    for value, message in (
+        (str(last + 1), "auth_date is out of range"),
+        ("1" + "0" * 12, "auth_date must be a plain integer of unix seconds"),
+    ):
+        with pytest.raises(InvalidAuthData) as caught:
+            tgpass.parse_init_data(f"auth_date={value}&hash=x")
+        assert caught.value.message == message
+
+
+# -- the fast percent-decoder --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("part", "decoded"),
+    [
+        ("a\\n%41", "a\\nA"),
+        ("\\x41%42", "\\x41B"),
+        ("%5C%5Cx41", "\\\\x41"),
+        ("a+b%20c", "a b c"),
+        ("%E2%9C%93", "✓"),
+    ],
+)
+def test_fast_decoding_keeps_backslashes(part: str, decoded: str) -> None:
+    assert _decode(part) == decoded == unquote_plus(part)
+
+
+def test_well_formed_escapes_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def slow(part: str) -> str:
+        raise AssertionError(f"fell back to unquote_plus for {part!r}")
+
+    monkeypatch.setattr(_fields, "_decode_slowly", slow)
+    assert _decode("a%20b+c%2B%E2%9C%93%5C") == "a b c+✓\\"
+    assert _decode("plain") == "plain"
+
+
 # -- deep links --------------------------------------------------------------------------------
 
 
@@ -217,3 +337,12 @@ def test_start_payload_for_a_username_given_with_its_at() -> None:
 #   padded 88-character value differs, giving "===", and the decoder ignores extra padding.
 # * _signing.encode_signature: ``rstrip(b"XX=XX")`` strips "X" as well as "=", but the last of
 #   the 86 characters of a 64-byte value holds 2 bits followed by zeros, so it is A, Q, g or w.
+# * _fields.check_mapping: ``value if isinstance(value, str) and False else str(value)``: str()
+#   of a str is the str itself.
+# * models.web_app_user / web_app_chat: ``MappingProxyType(extra) if extra or True else _EMPTY``
+#   wraps an empty dict instead of sharing the one empty mapping: equal, only not identical.
+# * _fields._decode: ``part.replace("+", " ") if "+" in part or True``: replacing a "+" that
+#   is not there changes nothing; _require_utf8: ``encode("UTF-8")``, the same codec.
+# * models.frozen: ``MappingProxyType(mapping) if mapping or True``, as web_app_user above.
+# * keys.derive_bot_keys: ``hmac.digest(..., "SHA256")``: OpenSSL takes the digest name in
+#   either case.
