@@ -230,6 +230,11 @@ async def test_updates_are_claimed_once_and_failures_kept(uow: UnitOfWorkFactory
         assert failed[1].payload == '{"update_id": 11}'
         await tx.updates.forget(1, 11)
         assert await tx.updates.claim(1, 11, now=NOW)
+        # a dead letter does not block its update's redelivery, and leaves the list then
+        await tx.updates.fail(1, 12, error="boom", payload=None, now=NOW)
+        assert await tx.updates.claim(1, 12, now=NOW)
+        assert not await tx.updates.claim(1, 12, now=NOW)
+        assert [f.update_id for f in await tx.updates.failed()] == [10]
 
 
 async def test_concurrent_claims_of_one_update_give_one_handler(uow: UnitOfWorkFactory) -> None:

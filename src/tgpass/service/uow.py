@@ -116,7 +116,8 @@ class UpdateLog(ABC):
 
     @abstractmethod
     async def claim(self, bot_id: int, update_id: int, *, now: float) -> bool:
-        """Mark the update handled in this transaction; False if it already was."""
+        """Mark the update handled in this transaction; False if it already was. An update
+        recorded as failed is claimed again: its redelivery is handled afresh."""
 
     @abstractmethod
     async def fail(

@@ -20,6 +20,7 @@ from .schemas import (
     Login,
     MeOut,
     MiniAppLogin,
+    PendingLink,
     Register,
     SignedIn,
     SiteLinkOut,
@@ -140,7 +141,19 @@ async def offer_link(who: Who, svc: Svc) -> LinkOfferOut:
 @router.get("/link", tags=["me"], responses=ERRORS)
 async def link_status(who: Who, svc: Svc) -> LinkStatus:
     link = await svc.accounts.telegram_link(user_id=who.user.id)
-    return LinkStatus(linked=link is not None, telegram=TelegramOut.of(link))
+    expires = await svc.linking.pending(who.user.id)
+    return LinkStatus(
+        linked=link is not None,
+        telegram=TelegramOut.of(link),
+        pending=None if expires is None else PendingLink(expires_at=expires),
+    )
+
+
+@router.delete("/link/code", tags=["me"], responses=ERRORS)
+async def cancel_link_code(who: Who, svc: Svc) -> Done:
+    """Withdraw the live link code: the link it made stops working."""
+    await svc.linking.cancel(who.user.id)
+    return Done()
 
 
 @router.delete("/link", tags=["me"], responses={404: {"description": "Not linked"}, **ERRORS})

@@ -99,9 +99,16 @@ class LinkOfferOut(BaseModel):
     qr_svg: str = Field(description="The link as a QR code, an SVG document.")
 
 
+class PendingLink(BaseModel):
+    expires_at: float = Field(description="When the account's live link code stops working.")
+
+
 class LinkStatus(BaseModel):
     linked: bool
     telegram: TelegramOut | None
+    pending: PendingLink | None = Field(
+        None, description="The one live link code, if any (a new one replaces it)."
+    )
 
 
 class SiteUserIn(BaseModel):

@@ -160,8 +160,8 @@ class MemoryUpdateLog(UpdateLog):
 
     async def claim(self, bot_id: int, update_id: int, *, now: float) -> bool:
         key = (bot_id, update_id)
-        if key in self.db.tables.updates:
-            return False
+        if key in self.db.tables.updates and self.db.tables.updates[key] is None:
+            return False  # handled (a failed one, kept as a FailedUpdate, is handled afresh)
         self.db.tables.updates[key] = None
         return True
 

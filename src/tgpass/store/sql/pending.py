@@ -99,11 +99,17 @@ class SqlUpdateLog(UpdateLog):
         self.db = db
 
     async def claim(self, bot_id: int, update_id: int, *, now: float) -> bool:
-        done = await self.db.execute(
-            _insert_or_skip(self.db, bot_updates).values(
-                bot_id=bot_id, update_id=update_id, state="handled", created_at=now
-            )
+        dialect = postgresql if self.db.dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(bot_updates).values(
+            bot_id=bot_id, update_id=update_id, state="handled", created_at=now
         )
+        # A dead letter is handled afresh when its update comes again.
+        retry = upsert.on_conflict_do_update(
+            index_elements=[bot_updates.c.bot_id, bot_updates.c.update_id],
+            set_={"state": "handled", "error": None, "payload": None, "created_at": now},
+            where=bot_updates.c.state == "failed",
+        )
+        done = await self.db.execute(retry)
         return bool(done.rowcount)
 
     async def fail(
