@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from tgpass.bootstrap import Services, build, make_worker
 from tgpass.settings import Settings
 
-from . import api, deps, errors, health, logs, metrics, notify_api, pages, webhook
+from . import admin, api, deps, errors, health, logs, metrics, notify_api, pages, webhook
 from .edge import Edge
 
 
@@ -61,6 +61,7 @@ def create_app(
     app.include_router(api.site)
     app.include_router(notify_api.router)
     app.include_router(metrics.router)
+    app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(webhook.router)
     return app

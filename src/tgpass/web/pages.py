@@ -33,6 +33,11 @@ async def _bot_username(svc: Services) -> str:
         return ""
 
 
+async def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page of the site's templates (other routers' pages too)."""
+    return await _page(request, name, status, **context)
+
+
 async def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     svc = services_of(request)
     return templates.TemplateResponse(
@@ -152,6 +157,8 @@ async def account(request: Request, svc: Svc) -> Response:
         link=link,
         source=found.source,
         csrf_token=found.csrf_token or "",
+        pending=await svc.linking.pending(found.user.id),
+        notifications=await svc.notifications.recent(found.user.id, limit=10),
     )
 
 
