@@ -40,6 +40,9 @@ PARAMS = [
     "until_date",
     "only_if_banned",
     "show_alert",
+    "allow_paid_broadcast",
+    "chat_join_request_query_id",
+    "result",
 ]
 scalars = st.one_of(
     st.none(),
@@ -108,8 +111,10 @@ async def test_bot_api_never_answers_500(method: str, body: dict[str, Any], as_f
             "/users/{u}/leave",
             "/users/{u}/block",
             "/users/{u}/widget_login",
+            "/users/{u}/share_chat",
             "/chats/1/members",
             "/chats/1/bots",
+            "/chats/1/upgrade",
         ]
     ),
     body=st.dictionaries(
@@ -131,6 +136,9 @@ async def test_bot_api_never_answers_500(method: str, body: dict[str, Any], as_f
                 "type",
                 "start_param",
                 "id",
+                "request_id",
+                "new_title",
+                "admin_rights",
             ]
         ),
         values,

@@ -98,6 +98,8 @@ class Sandbox:
 
     ``bot_api_base`` is what python-telegram-bot takes as ``base_url``
     (``Bot(token, base_url=sb.bot_api_base)``); ``users`` acts as Telegram users.
+    ``on_emit(kind, obj)`` is called with every update queued and every Bot API answer
+    (see ``observe``); tests check them against the client libraries.
     """
 
     def __init__(
