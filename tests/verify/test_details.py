@@ -331,6 +331,8 @@ def test_start_payload_for_a_username_given_with_its_at() -> None:
 
 # -- equivalent mutants (mutmut reports them as survivors; no test can tell them apart) -------
 #
+# make mutate over src/tgpass/verify: 1268 mutants, 1255 killed, these 13 survive.
+#
 # * deeplink.new_link_code: ``secrets.token_urlsafe(None)`` draws secrets.DEFAULT_ENTROPY
 #   bytes, which is 32, the value of LINK_CODE_BYTES.
 # * _signing.decode_signature: ``value[:87] + "=="`` instead of ``value[:86] + "=="``: only a
@@ -344,5 +346,8 @@ def test_start_payload_for_a_username_given_with_its_at() -> None:
 # * _fields._decode: ``part.replace("+", " ") if "+" in part or True``: replacing a "+" that
 #   is not there changes nothing; _require_utf8: ``encode("UTF-8")``, the same codec.
 # * models.frozen: ``MappingProxyType(mapping) if mapping or True``, as web_app_user above.
+# * _signing.query_string: ``quote(k, safe="XXXX")`` (and the same for values): "X" is an
+#   unreserved character, which quote never escapes, so safe="XXXX" is safe="".
+# * init_data._text: ``json.dumps(..., ensure_ascii=None)``: None is false, as False is.
 # * keys.derive_bot_keys: ``hmac.digest(..., "SHA256")``: OpenSSL takes the digest name in
 #   either case.
