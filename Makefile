@@ -51,11 +51,13 @@ clean:
 # Another package, with the tests that should kill its mutants (replacing, in the copy only,
 # only_mutate and the test selection of [tool.mutmut]):
 #   make mutate MUTATE_ONLY='src/tgpass/domain/*' MUTATE_TESTS='tests/domain'
+# MUTATE_REF=HEAD (any commit) mutates that commit instead of the working tree.
 MUTATE_STAMP := $(VENV)/.installed-mutate
 MUTATE_DIR   := build/mutate
 MUTANTS      ?=
 MUTATE_ONLY  ?=
 MUTATE_TESTS ?=
+MUTATE_REF   ?=
 
 .PHONY: mutate
 
@@ -66,7 +68,7 @@ $(MUTATE_STAMP): pyproject.toml | $(VENV)/bin/python
 mutate: $(MUTATE_STAMP)
 	rm -rf $(MUTATE_DIR)
 	mkdir -p $(MUTATE_DIR)
-	cp -R src tests pyproject.toml $(MUTATE_DIR)/
+	$(if $(MUTATE_REF),git archive $(MUTATE_REF) src tests pyproject.toml | tar -x -C $(MUTATE_DIR),cp -R src tests pyproject.toml $(MUTATE_DIR)/)
 	$(if $(MUTATE_ONLY),sed -i 's|^only_mutate = .*|only_mutate = [$(foreach p,$(MUTATE_ONLY),"$(p)",)]|' $(MUTATE_DIR)/pyproject.toml)
 	$(if $(MUTATE_TESTS),sed -i 's|^pytest_add_cli_args_test_selection = .*|pytest_add_cli_args_test_selection = [$(foreach p,$(MUTATE_TESTS),"$(p)",)]|' $(MUTATE_DIR)/pyproject.toml)
 	cd $(MUTATE_DIR) && start=$$(date +%s) && $(abspath $(BIN))/mutmut run $(MUTANTS) \
