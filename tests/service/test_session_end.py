@@ -1,0 +1,92 @@
+"""Signing out ends the session on the server: the old cookie, sent again, is nobody's.
+
+Clearing the cookie in the browser is not enough; a copied cookie must die too.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tgpass.service.sessions import SessionService
+from tgpass.store.kv.memory import MemoryStore
+
+from .conftest import Stack
+
+SESSION_COOKIE = "tgpass_session"
+
+
+async def sign_in(stack: Stack) -> tuple[str, str]:
+    """Register; the session cookie's token and the CSRF token."""
+    answer = await stack.register("ann")
+    return stack.web.cookies[SESSION_COOKIE], str(answer.json()["csrf_token"])
+
+
+async def me_with(stack: Stack, token: str) -> int:
+    async with httpx.AsyncClient(
+        transport=stack.web._transport, base_url=str(stack.web.base_url)
+    ) as other:
+        other.cookies.set(SESSION_COOKIE, token)
+        return (await other.get("/api/me")).status_code
+
+
+async def test_api_logout_ends_the_session_on_the_server(stack: Stack) -> None:
+    token, csrf = await sign_in(stack)
+    assert await me_with(stack, token) == 200
+    answer = await stack.web.post("/api/auth/logout", headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 200
+    assert await me_with(stack, token) == 401
+
+
+async def test_the_logout_form_ends_the_session_on_the_server(stack: Stack) -> None:
+    token, csrf = await sign_in(stack)
+    answer = await stack.web.post("/logout", data={"csrf_token": csrf})
+    assert answer.status_code == 303
+    assert await me_with(stack, token) == 401
+
+
+async def test_logout_everywhere_ends_every_session(stack: Stack) -> None:
+    token, csrf = await sign_in(stack)
+    async with httpx.AsyncClient(
+        transport=stack.web._transport, base_url=str(stack.web.base_url)
+    ) as other:
+        signed = await other.post(
+            "/api/auth/login", json={"username": "ann", "password": "correct horse"}
+        )
+        second = other.cookies[SESSION_COOKIE]
+        assert signed.status_code == 200
+    answer = await stack.web.post("/api/auth/logout-everywhere", headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 200
+    assert await me_with(stack, token) == 401
+    assert await me_with(stack, second) == 401
+
+
+async def test_logout_ends_only_its_own_session(stack: Stack) -> None:
+    token, csrf = await sign_in(stack)
+    async with httpx.AsyncClient(
+        transport=stack.web._transport, base_url=str(stack.web.base_url)
+    ) as other:
+        await other.post("/api/auth/login", json={"username": "ann", "password": "correct horse"})
+        second = other.cookies[SESSION_COOKIE]
+    await stack.web.post("/api/auth/logout", headers={"X-CSRF-Token": csrf})
+    assert await me_with(stack, token) == 401
+    assert await me_with(stack, second) == 200
+
+
+@pytest.mark.parametrize(("length", "ended"), [(1, True), (128, True), (129, False)])
+async def test_end_deletes_a_token_of_up_to_128_characters(length: int, ended: bool) -> None:
+    kv = MemoryStore()
+    sessions = SessionService(kv, accounts=None, secret_key="k", ttl=60)  # type: ignore[arg-type]
+    token = "t" * length
+    await kv.set(sessions._key(token), b"{}", 60)
+    await sessions.end(token)
+    assert (await kv.get(sessions._key(token)) is None) is ended
+
+
+@pytest.mark.parametrize("token", [None, ""])
+async def test_end_without_a_token_does_nothing(token: str | None) -> None:
+    kv = MemoryStore()
+    sessions = SessionService(kv, accounts=None, secret_key="k", ttl=60)  # type: ignore[arg-type]
+    await kv.set("other", b"x", 60)
+    await sessions.end(token)
+    assert await kv.get("other") == b"x"
