@@ -13,9 +13,10 @@ class Pacer(ABC):
     @abstractmethod
     async def reserve(
         self, limits: Sequence[tuple[str, Limit]], *, max_wait: float | None = None
-    ) -> float:
-        """Reserve the next slot under each limit: seconds to wait before sending. When the
-        wait would exceed ``max_wait``, nothing is reserved (the wait is still returned)."""
+    ) -> tuple[float, bool]:
+        """Reserve the next slot under each limit: (seconds to wait before sending, True).
+        While the bot is paused (a 429), or when the wait would exceed ``max_wait``, nothing
+        is reserved: (seconds until it might be, False)."""
 
     @abstractmethod
     async def backlog(self) -> float:

@@ -79,6 +79,8 @@ class Sender:
         self.policy = policy or RetryPolicy()
         self.owner = f"sender-{secrets.token_hex(6)}"
         self._wake = asyncio.Event()
+        self._sent_ok = metrics.sends.labels("ok")  # children looked up once: the hot path
+        self._latency = metrics.send_latency
         self._settled: list[tuple[OutboxItem, Settlement]] = []
 
     def wake(self) -> None:
@@ -204,11 +206,12 @@ class Sender:
         except Exception as error:  # a bug must not stall the others: a dead letter
             log.exception("sending outbox row %s failed unexpectedly", item.id)
             outcome = error
-        self.metrics.send_latency.observe(time.perf_counter() - started)
+        self._latency.observe(time.perf_counter() - started)
         settlement = settle(item, outcome, now=self.clock(), policy=self.policy)
-        self.metrics.sends.labels(
-            "ok" if settlement.state == "sent" else type(outcome).__name__
-        ).inc()
+        if settlement.state == "sent":
+            self._sent_ok.inc()
+        else:
+            self.metrics.sends.labels(type(outcome).__name__).inc()
         return settlement
 
     async def _wait_turn(self, chat_id: int, max_wait: float) -> float:
@@ -223,19 +226,15 @@ class Sender:
         )
         deadline = time.monotonic() + max_wait
         while True:
-            paused = await self.pacer.paused_for()
-            if paused > 0:
-                if paused > deadline - time.monotonic():
-                    return paused
-                await asyncio.sleep(paused)
-            left = deadline - time.monotonic()
-            wait = await self.pacer.reserve(limits, max_wait=max(0.0, left))
+            left = max(0.0, deadline - time.monotonic())
+            wait, granted = await self.pacer.reserve(limits, max_wait=left)
+            if granted:
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                return 0.0
             if wait > left:
-                return wait
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if await self.pacer.paused_for() <= 0:
-                return 0.0  # else a 429 came meanwhile: queue again behind the pause
+                return wait  # paused by a 429, or busy past our lease: leave it for later
+            await asyncio.sleep(wait)  # a short pause: then queue up again
 
     async def flush(self) -> None:
         """Write the outcomes gathered so far, in one transaction."""

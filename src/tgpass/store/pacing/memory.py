@@ -17,17 +17,19 @@ class MemoryPacer(Pacer):
 
     async def reserve(
         self, limits: Sequence[tuple[str, Limit]], *, max_wait: float | None = None
-    ) -> float:
+    ) -> tuple[float, bool]:
         now = self.clock()
+        if self._paused_until > now:
+            return self._paused_until - now, False
         planned = [(key, *reserve(self._tats.get(key), now, limit)) for key, limit in limits]
         longest = max((wait for _, wait, _ in planned), default=0.0)
         if max_wait is not None and longest > max_wait:
-            return longest
+            return longest, False
         for key, _, tat in planned:
             self._tats[key] = tat
         if len(self._tats) > 100_000:  # forget chats that went quiet
             self._tats = {k: t for k, t in self._tats.items() if t > now}
-        return longest
+        return longest, True
 
     async def backlog(self) -> float:
         return max(0.0, self._tats.get("bot", 0.0) - self.clock())

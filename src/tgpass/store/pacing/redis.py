@@ -10,16 +10,22 @@ from redis.asyncio import Redis
 from tgpass.domain.pacing import Limit
 from tgpass.service.pacing import Pacer
 
-# KEYS: the limits' keys. ARGV: the longest wait accepted (-1: any), then interval and
-# tolerance of each limit, in order. The same arithmetic as tgpass.domain.pacing.reserve.
+# KEYS: the pause, then the limits' keys. ARGV: the longest wait accepted (-1: any), then
+# interval and tolerance of each limit, in order. The same arithmetic as
+# tgpass.domain.pacing.reserve.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local paused = tonumber(redis.call('GET', KEYS[1]) or 0)
+if paused > now then
+  return {string.format('%.6f', paused - now), 0}
+end
 local max_wait = tonumber(ARGV[1])
 local longest = 0
 local tats = {}
-for i, key in ipairs(KEYS) do
-  local tolerance = tonumber(ARGV[2 * i + 1])
+for i = 2, #KEYS do
+  local key = KEYS[i]
+  local tolerance = tonumber(ARGV[2 * i - 1])
   local tat = tonumber(redis.call('GET', key) or now)
   if tat < now then tat = now end
   tats[i] = tat
@@ -27,14 +33,15 @@ for i, key in ipairs(KEYS) do
   if wait > longest then longest = wait end
 end
 if max_wait >= 0 and longest > max_wait then
-  return string.format('%.6f', longest)
+  return {string.format('%.6f', longest), 0}
 end
-for i, key in ipairs(KEYS) do
-  local new_tat = tats[i] + tonumber(ARGV[2 * i])
+for i = 2, #KEYS do
+  local key = KEYS[i]
+  local new_tat = tats[i] + tonumber(ARGV[2 * i - 2])
   local ttl = math.ceil((new_tat - now + 1) * 1000)
   redis.call('SET', key, string.format('%.6f', new_tat), 'PX', ttl)
 end
-return string.format('%.6f', longest)
+return {string.format('%.6f', longest), 1}
 """
 
 _BACKLOG = """
@@ -82,12 +89,13 @@ class RedisPacer(Pacer):
 
     async def reserve(
         self, limits: Sequence[tuple[str, Limit]], *, max_wait: float | None = None
-    ) -> float:
-        keys = [self._prefix + key for key, _ in limits]
+    ) -> tuple[float, bool]:
+        keys = [self._prefix + "paused"] + [self._prefix + key for key, _ in limits]
         args: list[float] = [-1.0 if max_wait is None else max_wait]
         for _, limit in limits:
             args += [limit.interval, limit.tolerance]
-        return float(await self._reserve(keys=keys, args=args))
+        wait, granted = await self._reserve(keys=keys, args=args)
+        return float(wait), bool(int(granted))
 
     async def backlog(self) -> float:
         return float(await self._backlog(keys=[self._prefix + "bot"]))
