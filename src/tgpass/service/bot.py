@@ -15,9 +15,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from tgpass.domain.accounts import TelegramProfile, User, checked_display_name
+from tgpass.domain.accounts import TelegramProfile, User, display_name_of
 from tgpass.domain.delivery import Button, NewMessage, OutgoingMessage
-from tgpass.errors import Conflict, TelegramError
+from tgpass.errors import Conflict, InvalidInput, TelegramError
 from tgpass.verify import is_valid_payload
 
 from .linking import CodeUnusable, Kept, Linked, LinkingService, NeedsConsent
@@ -138,7 +138,9 @@ class BotService:
     async def record_failure(self, update_id: int, error: Exception, raw: str | None) -> None:
         """Keep an update that could not be handled, for the operator. Raises only when even
         that is impossible (the database is away), so that Telegram delivers it again."""
-        log.error("update %s failed: %s: %s", update_id, type(error).__name__, error)
+        # input that cannot be read is the sender's problem; anything else is ours
+        level = logging.WARNING if isinstance(error, InvalidInput) else logging.ERROR
+        log.log(level, "update %s failed: %s: %s", update_id, type(error).__name__, error)
         self.metrics.updates.labels("failed").inc()
         async with self.uow() as tx:
             await tx.updates.fail(
@@ -330,8 +332,6 @@ class BotService:
         if user is not None or not self.telegram_signup:
             return user
         accounts = turn.tx.accounts
-        made = await accounts.create_user(
-            display_name=checked_display_name(message.sender.full_name)
-        )
+        made = await accounts.create_user(display_name=display_name_of(message.sender))
         await accounts.link_telegram(made.id, message.sender, chat_id=message.chat_id)
         return made

@@ -32,9 +32,6 @@ from tgpass.service.ports import Messenger
 
 from .transport import AiohttpRequest
 
-# sendMessage goes through do_api_request on purpose (see PtbMessenger.send); PTB would warn
-# on every call that a typed method exists.
-warnings.filterwarnings("ignore", "Please use 'Bot.sendMessage'", PTBUserWarning)
 POOL = 256  # connections: the outbox sends many messages at once
 # A send that times out may still have been delivered, and is retried: a duplicate. So the
 # client waits long; the sender keeps this much of a row's lease in hand (SEND_TIMEOUT).
@@ -118,7 +115,9 @@ class PtbMessenger(Messenger):
         async with typed_faults("sendMessage"):
             # The raw result, not PTB's Message: building one cost more than the call itself
             # at paid-broadcast rates, and only the id is kept.
-            sent = await bot.do_api_request("sendMessage", api_kwargs=params)
+            with warnings.catch_warnings():  # PTB: "a typed method exists" — on purpose
+                warnings.simplefilter("ignore", PTBUserWarning)
+                sent = await bot.do_api_request("sendMessage", api_kwargs=params)
         return int(sent["message_id"])
 
     async def answer_callback(self, callback_query_id: str, text: str | None = None) -> None:

@@ -19,7 +19,7 @@ from telegram.warnings import PTBUserWarning
 
 from tgpass.service.bot import BotService
 
-from .updates import ALLOWED_UPDATES, UnreadableUpdate, event_of, parse_update, update_id_of
+from .updates import ALLOWED_UPDATES, UnreadableUpdate, read_update, update_id_of
 
 log = logging.getLogger("tgpass.polling")
 
@@ -54,8 +54,7 @@ class Poller:
     async def _one(self, update_id: int, data: Any) -> None:
         raw = json.dumps(data, ensure_ascii=False)
         try:
-            update = parse_update(data)
-            event = event_of(update) if update is not None else None
+            event = read_update(data)
         except UnreadableUpdate as unreadable:
             await self.service.record_failure(update_id, unreadable, raw)
             return

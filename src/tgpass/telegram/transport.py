@@ -58,7 +58,8 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None:
-            raise RuntimeError("this AiohttpRequest is not initialized")
+            await self.initialize()  # PTB lets a call come before initialize()
+        assert self._session is not None
         if request_data is not None and request_data.contains_files:
             raise NetworkError("tgpass sends no files")
         connect = self._seconds(connect_timeout, self._connect_timeout)

@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import Update
 
-from tgpass.domain.accounts import TelegramProfile
+from tgpass.domain.accounts import TelegramProfile, checked_profile, storable
 from tgpass.errors import InvalidInput
 from tgpass.service.bot import BlockChange, ButtonPress, Event, Message
 
@@ -69,35 +69,32 @@ def _check_ids(value: Any, depth: int = 0) -> None:
             _check_ids(item, depth + 1)
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, field: str = "text") -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise UnreadableUpdate("a text field is not a string")
-    if "\x00" in value or (not value.isascii() and _has_surrogate(value)):
-        raise UnreadableUpdate("a text field has characters no store can keep")
-    return value
-
-
-def _has_surrogate(value: str) -> bool:
+        raise UnreadableUpdate(f"{field} is not a string")
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+        return storable(value, field)  # no NUL, no lone surrogate: every store keeps it
+    except InvalidInput as error:
+        raise UnreadableUpdate(error.message) from None
 
 
 def _profile(user: Any) -> TelegramProfile:
     """The sender, every string field checked (updates are read, never trusted blindly)."""
     if type(user.id) is not int:
         raise UnreadableUpdate("a user id is not an integer")
-    return TelegramProfile(
+    profile = TelegramProfile(
         telegram_id=user.id,
         first_name=_text(user.first_name) or "",
         last_name=_text(user.last_name),
         username=_text(user.username),
         language_code=_text(user.language_code),
     )
+    try:
+        return checked_profile(profile)  # cut to what the stores keep
+    except InvalidInput as error:
+        raise UnreadableUpdate(error.message) from None
 
 
 def _int(value: Any) -> int:
@@ -137,3 +134,17 @@ def event_of(update: Update) -> Event | None:
             blocked=change.new_chat_member.status == "kicked",
         )
     return None
+
+
+def read_update(data: Any) -> Event | None:
+    """The event of an update's JSON (None: not one the service handles); UnreadableUpdate
+    when it cannot be read, whatever is wrong with it. Webhook and polling both read so."""
+    update = parse_update(data)
+    if update is None:
+        return None
+    try:
+        return event_of(update)
+    except UnreadableUpdate:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as error:
+        raise UnreadableUpdate(f"{type(error).__name__}: {error}") from None

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from tgpass.telegram.updates import UnreadableUpdate, event_of, parse_update, update_id_of
+from tgpass.telegram.updates import UnreadableUpdate, read_update, update_id_of
 
 from .deps import services_of
 
@@ -48,8 +48,7 @@ async def webhook(request: Request) -> JSONResponse:
         return _refused(400, "invalid_input", "not a Telegram update")
     raw = body.decode("utf-8", "replace")
     try:
-        update = parse_update(data)
-        event = event_of(update) if update is not None else None
+        event = read_update(data)
     except UnreadableUpdate as unreadable:
         try:
             await svc.bot.record_failure(update_id, unreadable, raw)
