@@ -323,3 +323,17 @@ def test_a_bot_id_in_the_token_is_what_the_signature_binds() -> None:
     raw = sign_init_data({"user": USER}, OTHER_TOKEN, auth_date=NOW, signing_key=KEY)
     assert refused(lambda: _check_signature(raw)) == "bad_signature"
     assert _check_signature(raw, bot_id=2222222222)
+
+
+def test_only_the_canonical_encoding_of_a_signature_is_accepted() -> None:
+    # 64 bytes take 85 characters and 2 bits of an 86th, whose 4 low bits must be zero.
+    # Without that rule, 16 spellings of one signature pass, so the same init data could be
+    # presented as 16 different strings to a third party that dedupes or logs by the string.
+    fields = dict(pairs(_third_party()))
+    genuine = fields["signature"]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for last in alphabet.replace(genuine[85], ""):
+        variant = urlencode({**fields, "signature": genuine[:85] + last})
+        assert refused(lambda v=variant: _check_signature(v)) == "bad_signature", last
+    assert genuine[85] in "AQgw"
+    assert _check_signature(urlencode(fields))

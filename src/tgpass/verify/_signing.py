@@ -23,7 +23,9 @@ from .keys import HmacSha256
 
 HASH_ONLY = frozenset({"hash"})
 HASH_AND_SIGNATURE = frozenset({"hash", "signature"})
-_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{86}(?:==)?")
+# 64 bytes: 85 characters and an 86th holding the last 2 bits, its 4 low bits zero (A, Q, g
+# or w). Any other 86th character decodes to the same bytes: one signature, 16 spellings.
+_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{85}[AQgw](?:==)?")
 
 
 def received_hash(fields: Mapping[str, str]) -> str:
