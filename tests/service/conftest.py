@@ -12,6 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+# Every update and result a sandbox emits in these tests is parsed by aiogram and PTB too.
+# every update and result a sandbox emits here is parsed by aiogram and PTB too
+from tests.sandbox.conformance import telegram_conformance  # noqa: F401
 from tgpass.bootstrap import Services, build
 from tgpass.sandbox.server import Sandbox, SandboxUsers
 from tgpass.settings import Settings
