@@ -4,120 +4,119 @@ queued again; the account page lists a linked user's last messages. Only staff g
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from tests.browser import browser_page, screenshot
-from tgpass.bootstrap import build
+from tgpass.bootstrap import Services, build
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import OutgoingMessage
-from tgpass.sandbox.server import LoopbackServer, Sandbox, free_port
+from tgpass.sandbox.server import LoopbackServer, Sandbox, SandboxUsers, free_port
 from tgpass.settings import Settings
 from tgpass.web.app import create_app
 
 
-async def test_staff_broadcast_with_live_progress_and_dead_letters(tmp_path: Path) -> None:
+@dataclass
+class Live:
+    url: str
+    users: SandboxUsers
+    services: Services
+
+
+@asynccontextmanager
+async def live_site(tmp_path: Path, bot_name: str) -> AsyncIterator[Live]:
+    """The service on a loopback port with its worker running, over a sandbox Telegram."""
     port = free_port()
-    site = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
     async with Sandbox() as sandbox:
-        users = sandbox.users
-        assert users is not None
-        bot = await users.create_bot("staff_bot")
-        services = await build(
-            Settings.from_mapping(
-                {
-                    "database_url": f"sqlite+aiosqlite:///{tmp_path / 'admin.sqlite3'}",
-                    "bot_token": bot["token"],
-                    "bot_api_url": sandbox.url,
-                    "public_url": site,
-                }
-            )
-        )
-        async with LoopbackServer(create_app(services), port=port, lifespan="on"):
-            async with httpx.AsyncClient(base_url=site) as http:
-                for name in ("boss", "member"):
-                    made = await http.post(
-                        "/api/auth/register", json={"username": name, "password": "pass-word-1"}
-                    )
-                    assert made.status_code == 201
-            boss = await services.accounts.find_user(username="boss")
-            assert boss is not None
-            await services.accounts.update_user(boss.id, role="staff")
-            tgs = []
-            async with services.uow() as tx:
-                for n in range(12):
-                    tg = int((await users.create_user(f"R{n}"))["id"])
-                    await users.start(tg, "staff_bot")
-                    user = await tx.accounts.create_user(display_name=f"R{n}", karma=n * 10)
-                    profile = TelegramProfile(telegram_id=tg, first_name=f"R{n}")
-                    await tx.accounts.link_telegram(user.id, profile, chat_id=tg)
-                    tgs.append(tg)
-                # one recipient whose chat Telegram does not know: a dead letter
-                await tx.accounts.update_telegram(tgs[-1], chat_id=-(10**13))
-            async with browser_page() as page:
-                await page.goto(f"{site}/login")
-                await page.fill("input[name=username]", "member")
-                await page.fill("input[name=password]", "pass-word-1")
-                await page.click("button[type=submit]")
-                await page.goto(f"{site}/admin")
-                assert await page.get_by_test_id("forbidden").is_visible()
-                await page.context.clear_cookies()
-                await page.goto(f"{site}/login")
-                await page.fill("input[name=username]", "boss")
-                await page.fill("input[name=password]", "pass-word-1")
-                await page.click("button[type=submit]")
-                await page.get_by_test_id("nav-admin").click()
-                await page.fill("#text", "Meetup on Friday")
-                await page.fill("#min-karma", "50")
-                await page.get_by_test_id("send").click()
-                status = page.get_by_test_id("status")
-                await status.filter(has_text="done").wait_for(timeout=30_000)
-                assert await page.get_by_test_id("sent").text_content() == "6"
-                await page.get_by_test_id("dead").filter(has_text="chat not found").wait_for()
-                await screenshot(page, "admin-broadcast")
-                await page.get_by_test_id("retry").click()
-                await page.get_by_test_id("dead").filter(has_text="None.").wait_for()
-            for n, tg in enumerate(tgs[:-1]):
-                got = [m for m in await users.received(tg, "staff_bot") if "Meetup" in m["text"]]
-                assert len(got) == (1 if n >= 5 else 0)
-    await services.close()
+        assert sandbox.users is not None
+        bot = await sandbox.users.create_bot(bot_name)
+        values = {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'live.sqlite3'}",
+            "bot_token": bot["token"],
+            "bot_api_url": sandbox.url,
+            "public_url": url,
+        }
+        services = await build(Settings.from_mapping(values))
+        try:
+            async with LoopbackServer(create_app(services), port=port, lifespan="on"):
+                yield Live(url, sandbox.users, services)
+        finally:
+            await services.close()
+
+
+async def test_staff_broadcast_with_live_progress_and_dead_letters(tmp_path: Path) -> None:
+    async with live_site(tmp_path, "staff_bot") as live:
+        site, users, services = live.url, live.users, live.services
+        async with httpx.AsyncClient(base_url=site) as http:
+            for name in ("boss", "member"):
+                made = await http.post(
+                    "/api/auth/register", json={"username": name, "password": "pass-word-1"}
+                )
+                assert made.status_code == 201
+        boss = await services.accounts.find_user(username="boss")
+        assert boss is not None
+        await services.accounts.update_user(boss.id, role="staff")
+        tgs = []
+        async with services.uow() as tx:
+            for n in range(12):
+                tg = int((await users.create_user(f"R{n}"))["id"])
+                await users.start(tg, "staff_bot")
+                user = await tx.accounts.create_user(display_name=f"R{n}", karma=n * 10)
+                profile = TelegramProfile(telegram_id=tg, first_name=f"R{n}")
+                await tx.accounts.link_telegram(user.id, profile, chat_id=tg)
+                tgs.append(tg)
+            # one recipient whose chat Telegram does not know: a dead letter
+            await tx.accounts.update_telegram(tgs[-1], chat_id=-(10**13))
+        async with browser_page() as page:
+            await page.goto(f"{site}/login")
+            await page.fill("input[name=username]", "member")
+            await page.fill("input[name=password]", "pass-word-1")
+            await page.click("button[type=submit]")
+            await page.goto(f"{site}/admin")
+            assert await page.get_by_test_id("forbidden").is_visible()
+            await page.context.clear_cookies()
+            await page.goto(f"{site}/login")
+            await page.fill("input[name=username]", "boss")
+            await page.fill("input[name=password]", "pass-word-1")
+            await page.click("button[type=submit]")
+            await page.get_by_test_id("nav-admin").click()
+            await page.fill("#text", "Meetup on Friday")
+            await page.fill("#min-karma", "50")
+            await page.get_by_test_id("send").click()
+            status = page.get_by_test_id("status")
+            await status.filter(has_text="done").wait_for(timeout=30_000)
+            assert await page.get_by_test_id("sent").text_content() == "6"
+            await page.get_by_test_id("dead").filter(has_text="chat not found").wait_for()
+            await screenshot(page, "admin-broadcast")
+            await page.get_by_test_id("retry").click()
+            await page.get_by_test_id("dead").filter(has_text="None.").wait_for()
+        for n, tg in enumerate(tgs[:-1]):
+            got = [m for m in await users.received(tg, "staff_bot") if "Meetup" in m["text"]]
+            assert len(got) == (1 if n >= 5 else 0)
 
 
 async def test_the_account_page_lists_the_last_messages(tmp_path: Path) -> None:
-    port = free_port()
-    site = f"http://127.0.0.1:{port}"
-    async with Sandbox() as sandbox:
-        users = sandbox.users
-        assert users is not None
-        bot = await users.create_bot("list_bot")
-        services = await build(
-            Settings.from_mapping(
-                {
-                    "database_url": f"sqlite+aiosqlite:///{tmp_path / 'list.sqlite3'}",
-                    "bot_token": bot["token"],
-                    "bot_api_url": sandbox.url,
-                    "public_url": site,
-                }
-            )
+    async with (
+        live_site(tmp_path, "list_bot") as live,
+        httpx.AsyncClient(base_url=live.url) as http,
+    ):
+        made = await http.post(
+            "/api/auth/register", json={"username": "ann", "password": "pass-word-1"}
         )
-        async with (
-            LoopbackServer(create_app(services), port=port, lifespan="on"),
-            httpx.AsyncClient(base_url=site) as http,
-        ):
-            made = await http.post(
-                "/api/auth/register", json={"username": "ann", "password": "pass-word-1"}
-            )
-            assert made.status_code == 201
-            ann = await services.accounts.find_user(username="ann")
-            assert ann is not None
-            tg = int((await users.create_user("Ann"))["id"])
-            await users.start(tg, "list_bot")
-            profile = TelegramProfile(telegram_id=tg, first_name="Ann")
-            await services.accounts.link_telegram(ann.id, profile, chat_id=tg)
-            await services.notifications.send(ann, OutgoingMessage("Order shipped", None))
-            page = await http.get("/account")
-            assert page.status_code == 200
-            assert 'data-testid="notifications"' in page.text
-            assert "Order shipped" in page.text
-    await services.close()
+        assert made.status_code == 201
+        ann = await live.services.accounts.find_user(username="ann")
+        assert ann is not None
+        tg = int((await live.users.create_user("Ann"))["id"])
+        await live.users.start(tg, "list_bot")
+        profile = TelegramProfile(telegram_id=tg, first_name="Ann")
+        await live.services.accounts.link_telegram(ann.id, profile, chat_id=tg)
+        await live.services.notifications.send(ann, OutgoingMessage("Order shipped", None))
+        page = await http.get("/account")
+        assert page.status_code == 200
+        assert 'data-testid="notifications"' in page.text
+        assert "Order shipped" in page.text
