@@ -1,0 +1,324 @@
+"""Who may be in which private chat, and what to do about those who may not. Pure: no I/O,
+no clock (``now`` is given).
+
+A gated chat has a rule (a minimum karma, a set of roles; a linked Telegram account is always
+required). ``plan`` compares who should be in a chat with who is and returns only the
+difference; once its changes are applied, planning again finds nothing to change::
+
+    eligible, linked, absent, no live invite   ─▶ Invite
+    member, no longer eligible (not staff)     ─▶ Remove      (ban, then unban)
+    member, linked to no account               ─▶ Remove if the chat is managed, else Report
+    live invite, holder no longer eligible     ─▶ RevokeInvite
+    chat admins and the creator                ─▶ never touched
+
+A join request is decided on its own by ``decide_join``: approved only when the requesting
+Telegram account is linked and its person is eligible now, whichever link it came through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from tgpass.errors import InvalidInput
+
+from .accounts import checked_role
+
+MemberStatus = Literal["member", "administrator", "creator", "left", "kicked", "restricted"]
+MEMBER_STATUSES: Final = frozenset(
+    {"member", "administrator", "creator", "left", "kicked", "restricted"}
+)
+PRESENT: Final = frozenset({"member", "administrator", "creator", "restricted"})
+CHAT_ADMINS: Final = frozenset({"administrator", "creator"})
+REQUIRED_RIGHTS: Final = frozenset({"can_invite_users", "can_restrict_members"})
+STAFF_ROLE: Final = "staff"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRule:
+    """Who may be in a chat. ``None`` puts no condition; a linked Telegram account is always
+    required."""
+
+    min_karma: int | None = None
+    roles: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.roles is not None:
+            if not self.roles:
+                raise InvalidInput("a rule's roles name at least one role", field="roles")
+            for role in self.roles:
+                checked_role(role)
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A Telegram chat as the bot last saw it. ``managed``: members who do not qualify and
+    are linked to no account are removed (True) or only reported (False)."""
+
+    chat_id: int
+    title: str
+    type: str  # private | group | supergroup | channel: only supergroups are gated
+    bot_rights: frozenset[str] = frozenset()
+    paused_reason: str | None = None
+    managed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A Telegram account's status in a chat."""
+
+    telegram_id: int
+    status: MemberStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A site account, as far as gating cares."""
+
+    user_id: int
+    role: str
+    karma: int
+    telegram_id: int | None
+    deleted: bool = False
+
+    @property
+    def staff(self) -> bool:
+        return self.role == STAFF_ROLE and not self.deleted
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A personal join-request invite link. Only a hash of its URL is ever kept."""
+
+    name: str
+    user_id: int
+    telegram_id: int
+    expires_at: float
+    link_hash: str
+
+    def live(self, now: float) -> bool:
+        return self.expires_at > now
+
+
+@dataclass(frozen=True, slots=True)
+class Eligible:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class NotEligible:
+    reasons: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+Eligibility = Eligible | NotEligible
+ELIGIBLE: Final = Eligible()
+
+
+def missing_rights(chat: Chat) -> set[str]:
+    """The administrator rights the bot needs in ``chat`` and lacks."""
+    return set(REQUIRED_RIGHTS - chat.bot_rights)
+
+
+def not_gateable(chat: Chat) -> str | None:
+    """Why the bot cannot gate ``chat`` now, or None when it can."""
+    if chat.type == "group":
+        return "a basic group: upgrade it to a supergroup to gate it"
+    if chat.type != "supergroup":
+        return f"a {chat.type}: only supergroups are gated"
+    if chat.paused_reason is not None:
+        return f"paused: {chat.paused_reason}"
+    lacking = missing_rights(chat)
+    if lacking:
+        return "the bot lacks " + ", ".join(sorted(lacking))
+    return None
+
+
+def eligibility(person: Person, rule: ChatRule) -> Eligibility:
+    """Whether ``person`` may be in a chat under ``rule``; every unmet condition is named."""
+    reasons: list[str] = []
+    if person.deleted:
+        reasons.append("account deleted")
+    if person.telegram_id is None:
+        reasons.append("not linked")
+    if rule.min_karma is not None and person.karma < rule.min_karma:
+        reasons.append(f"karma {person.karma} < {rule.min_karma}")
+    if rule.roles is not None and person.role not in rule.roles:
+        reasons.append(f"role {person.role} not in {', '.join(sorted(rule.roles))}")
+    return NotEligible(tuple(reasons)) if reasons else ELIGIBLE
+
+
+@dataclass(frozen=True, slots=True)
+class Approve:
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decline:
+    reason: str
+
+
+def decide_join(person: Person | None, rule: ChatRule, chat: Chat) -> Approve | Decline:
+    """A join request from a Telegram account: ``person`` is the site account linked to it
+    (None when there is none). Approved only when the chat is gated and the person eligible
+    now, so a link that leaked lets nobody else in."""
+    blocked = not_gateable(chat)
+    if blocked is not None:
+        return Decline(blocked)
+    if person is None:
+        return Decline("not linked")
+    verdict = eligibility(person, rule)
+    if isinstance(verdict, NotEligible):
+        return Decline(verdict.reason)
+    return Approve(person.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    user_id: int
+    telegram_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    telegram_id: int
+    user_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeInvite:
+    name: str
+    user_id: int
+    telegram_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Something wrong that the chat's settings say not to act on."""
+
+    telegram_id: int
+    user_id: int | None
+    reason: str
+
+
+Change = Remove | RevokeInvite | Invite
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What to change in one chat (removals, then revocations, then invites, each sorted),
+    what to report, and why nothing was planned when the chat cannot be gated."""
+
+    chat_id: int
+    changes: tuple[Change, ...] = ()
+    reports: tuple[Report, ...] = ()
+    skipped: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+
+def plan(
+    chat: Chat,
+    rule: ChatRule,
+    people: Iterable[Person],
+    members: Iterable[Member],
+    invited: Iterable[Invitation],
+    now: float,
+) -> Plan:
+    """The difference between who should be in ``chat`` and who is. Linear in its inputs:
+    everything is looked up by Telegram id or user id."""
+    blocked = not_gateable(chat)
+    if blocked is not None:
+        return Plan(chat.chat_id, skipped=blocked)
+    by_telegram: dict[int, Person] = {}
+    by_user: dict[int, Person] = {}
+    for person in people:
+        by_user[person.user_id] = person
+        if person.telegram_id is not None:
+            by_telegram[person.telegram_id] = person
+    status = {m.telegram_id: m.status for m in members}
+
+    removes: list[Remove] = []
+    reports: list[Report] = []
+    for telegram_id, state in status.items():
+        if state not in PRESENT or state in CHAT_ADMINS:
+            continue
+        owner = by_telegram.get(telegram_id)
+        if owner is None:
+            if chat.managed:
+                removes.append(Remove(telegram_id, None, "not linked to a site account"))
+            else:
+                reports.append(Report(telegram_id, None, "not linked to a site account"))
+            continue
+        if owner.staff:
+            continue
+        verdict = eligibility(owner, rule)
+        if isinstance(verdict, NotEligible):
+            removes.append(Remove(telegram_id, owner.user_id, verdict.reason))
+
+    # One live invite per eligible absent person: the newest good one is kept.
+    revokes: list[RevokeInvite] = []
+    holding: set[int] = set()
+    for invite in sorted(invited, key=lambda i: (-i.expires_at, i.name)):
+        if not invite.live(now):
+            continue
+        reason = _invite_problem(invite, by_user.get(invite.user_id), rule, status, holding)
+        if reason is None:
+            holding.add(invite.user_id)
+        else:
+            revokes.append(RevokeInvite(invite.name, invite.user_id, invite.telegram_id, reason))
+
+    invites: list[Invite] = []
+    for person in by_user.values():
+        linked = person.telegram_id
+        if linked is None or person.user_id in holding:
+            continue
+        now_in = status.get(linked)
+        if now_in is not None and now_in in PRESENT:
+            continue
+        if now_in == "kicked":
+            # Banned by the chat's own admins (our removals unban): theirs to undo.
+            if eligibility(person, rule) is ELIGIBLE:
+                reports.append(Report(linked, person.user_id, "banned by the chat's admins"))
+            continue
+        if eligibility(person, rule) is ELIGIBLE:
+            invites.append(Invite(person.user_id, linked))
+
+    removes.sort(key=lambda r: r.telegram_id)
+    revokes.sort(key=lambda r: r.name)
+    invites.sort(key=lambda i: i.user_id)
+    reports.sort(key=lambda r: r.telegram_id)
+    return Plan(chat.chat_id, (*removes, *revokes, *invites), tuple(reports))
+
+
+def _invite_problem(
+    invite: Invitation,
+    person: Person | None,
+    rule: ChatRule,
+    status: dict[int, MemberStatus],
+    holding: set[int],
+) -> str | None:
+    """Why a live invite should go, or None to keep it."""
+    if person is None:
+        return "no such account"
+    verdict = eligibility(person, rule)
+    if isinstance(verdict, NotEligible):
+        return verdict.reason
+    if person.telegram_id != invite.telegram_id:
+        return "linked to another Telegram account"
+    state = status.get(invite.telegram_id)
+    if state is not None and state in PRESENT:
+        return "already in the chat"
+    if state == "kicked":
+        return "banned by the chat's admins"
+    if invite.user_id in holding:
+        return "a newer invite is live"
+    return None
