@@ -86,3 +86,49 @@ async def test_sign_in_codes_of_up_to_128_characters_are_looked_up(
 
 async def test_an_empty_sign_in_code_is_nobody(stack: Stack) -> None:
     assert await stack.services.linking.redeem_login("") is None
+
+
+async def test_only_the_offered_code_links_the_account(stack: Stack) -> None:
+    # Codes are stored as keyed hashes: a hash that ignored the code would let any code
+    # redeem whatever link is pending.
+    await stack.register("ann")
+    offer = (await stack.web.post("/api/link")).json()["url"]
+    stranger = await stack.new_tg_user("Mallory")
+    forged = offer[: offer.index("start=") + len("start=")] + "A" * 43
+    assert forged != offer
+    await stack.users.open_link(stranger, forged)
+    await stack.users.start(stranger, stack.bot_username)
+    await stack.pump()
+    assert "expired or was already used" in (await stack.bot_says(stranger))[-1]["text"]
+    assert (await stack.web.get("/api/link")).json()["linked"] is False
+    owner = await stack.new_tg_user("Ann")
+    await stack.users.open_link(owner, offer)
+    await stack.users.start(owner, stack.bot_username)
+    await stack.pump()
+    assert (await stack.web.get("/api/link")).json()["telegram"]["id"] == owner
+
+
+async def test_consent_tokens_are_fresh_and_unguessable(stack: Stack) -> None:
+    tg = await stack.new_tg_user("Ann")
+    await stack.register("first")
+    await open_and_start(stack, tg)
+    tokens = []
+    for name in ("second", "third"):
+        stack.web.cookies.clear()
+        await stack.register(name)
+        await open_and_start(stack, tg)
+        keyboard = (await stack.bot_says(tg))[-1]["reply_markup"]["inline_keyboard"]
+        move = keyboard[0][0]["callback_data"]
+        assert move.startswith("move:")
+        tokens.append(move.removeprefix("move:"))
+    assert tokens[0] != tokens[1]
+    assert all(len(token) >= 22 for token in tokens)  # at least 128 random bits
+
+
+@pytest.mark.parametrize(
+    "stack", [{"telegram_link_base": "http://127.0.0.1:9/t.me"}], indirect=True
+)
+async def test_link_offers_use_the_configured_base(stack: Stack) -> None:
+    await stack.register("ann")
+    url = (await stack.web.post("/api/link")).json()["url"]
+    assert url.startswith(f"http://127.0.0.1:9/t.me/{stack.bot_username}?start=")

@@ -90,3 +90,41 @@ async def test_end_without_a_token_does_nothing(token: str | None) -> None:
     await kv.set("other", b"x", 60)
     await sessions.end(token)
     assert await kv.get("other") == b"x"
+
+
+GOOD = {"epoch": 0, "source": "password", "csrf": "c", "created_at": 1.5}
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"user_id": "1"},
+        {"user_id": True},
+        {"epoch": "0"},
+        {"epoch": None},
+        {"source": "carrier pigeon"},
+        {"csrf": 5},
+        {"csrf": None},
+        {"created_at": "now"},
+        {"created_at": None},
+    ],
+)
+async def test_a_session_record_of_another_shape_is_no_session(
+    stack: Stack, broken: dict[str, object]
+) -> None:
+    # What another version wrote, or a corrupted record: nobody, never a crash.
+    await stack.register("ann")
+    user = await stack.services.accounts.find_user(username="ann")
+    assert user is not None
+    sessions = stack.services.sessions
+    good = {**GOOD, "user_id": user.id, "epoch": user.session_epoch}
+    await sessions.kv.set_json(sessions._key("good"), good, 60)
+    resolved = await sessions.resolve("good")
+    assert resolved is not None
+    assert (resolved.user.id, resolved.source, resolved.csrf_token) == (user.id, "password", "c")
+    await sessions.kv.set_json(sessions._key("bad"), {**good, **broken}, 60)
+    assert await sessions.resolve("bad") is None
+    for missing in good:
+        record = {k: v for k, v in good.items() if k != missing}
+        await sessions.kv.set_json(sessions._key("bad"), record, 60)
+        assert await sessions.resolve("bad") is None, missing
