@@ -173,6 +173,7 @@ class UnitOfWork(ABC):
     links: LinkStore
     updates: UpdateLog
     notifications: NotificationStore
+    chats: ChatStore
 
     def __init__(self) -> None:
         self._after_commit: list[Callable[[], None]] = []
@@ -209,3 +210,98 @@ class UnitOfWork(ABC):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+# Gated chats. Kept in one block after the unit of work: the names below are only used in
+# annotations, which ``from __future__ import annotations`` leaves unevaluated.
+from tgpass.domain.gating import Chat, ChatRule, Invitation, Member, MemberStatus  # noqa: E402
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One thing gating did or decided, and why."""
+
+    id: int
+    chat_id: int
+    action: str
+    telegram_id: int | None
+    user_id: int | None
+    reason: str
+    at: float
+
+
+class ChatStore(ABC):
+    """Gated chats: the chats, their rules, who is in them, the personal invite links sent
+    (only a hash of each URL is kept), and an audit trail. Rules, members and invites belong
+    to a known chat: for an unknown one, writing them raises NotFound."""
+
+    @abstractmethod
+    async def upsert_chat(self, chat: Chat) -> None:
+        """Record the chat as the bot sees it now (title, type, its rights, a pause)."""
+
+    @abstractmethod
+    async def get_chat(self, chat_id: int) -> Chat | None: ...
+
+    @abstractmethod
+    async def list_chats(self) -> list[Chat]:
+        """Every known chat, by id."""
+
+    @abstractmethod
+    async def set_rule(self, chat_id: int, rule: ChatRule | None) -> None:
+        """The chat's rule; None removes it (the chat is then not gated)."""
+
+    @abstractmethod
+    async def get_rule(self, chat_id: int) -> ChatRule | None: ...
+
+    @abstractmethod
+    async def record_member(
+        self, chat_id: int, telegram_id: int, status: MemberStatus, *, now: float
+    ) -> None:
+        """The Telegram account's latest status in the chat."""
+
+    @abstractmethod
+    async def members(self, chat_id: int) -> list[Member]:
+        """Every recorded status in the chat (those who left too), by Telegram id."""
+
+    @abstractmethod
+    async def add_invite(self, chat_id: int, invite: Invitation, *, now: float) -> None:
+        """Keep a new invite link; its name is unique in the chat (Conflict otherwise)."""
+
+    @abstractmethod
+    async def revoke_invite(self, chat_id: int, name: str, *, now: float) -> bool:
+        """End a live invite; False when it was not live."""
+
+    @abstractmethod
+    async def consume_invite(
+        self, chat_id: int, link_hash: str, *, telegram_id: int, now: float
+    ) -> Invitation | None:
+        """Use a live, unexpired invite, once, and only by the Telegram account it was made
+        for: of two requests at once, one gets it."""
+
+    @abstractmethod
+    async def live_invites(self, chat_id: int, *, now: float) -> list[Invitation]:
+        """Invites neither used, revoked nor expired, by name."""
+
+    @abstractmethod
+    async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """A group became a supergroup: move its record, rule, members, invites and audit
+        trail to the new id. What the new id already holds is kept over the old's. False
+        when the old chat was unknown (its audit trail moves all the same)."""
+
+    @abstractmethod
+    async def audit(
+        self,
+        chat_id: int,
+        action: str,
+        *,
+        telegram_id: int | None,
+        user_id: int | None,
+        reason: str,
+        now: float,
+    ) -> None: ...
+
+    @abstractmethod
+    async def audit_log(
+        self, *, chat_id: int | None = None, user_id: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Entries, newest first (in the order written when their times are equal)."""

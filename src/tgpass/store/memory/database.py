@@ -10,7 +10,8 @@ from typing import Any
 
 from tgpass.domain.accounts import TelegramLink, User
 from tgpass.domain.delivery import OutboxItem
-from tgpass.service.uow import Consent, FailedUpdate, Notification, StoredAnswer
+from tgpass.domain.gating import Chat, ChatRule, Invitation, MemberStatus
+from tgpass.service.uow import AuditEntry, Consent, FailedUpdate, Notification, StoredAnswer
 
 
 @dataclass
@@ -23,8 +24,15 @@ class Tables:
     notifications: dict[str, Notification] = field(default_factory=dict)
     outbox: dict[int, OutboxItem] = field(default_factory=dict)
     answers: dict[str, StoredAnswer] = field(default_factory=dict)
+    chats: dict[int, Chat] = field(default_factory=dict)
+    chat_rules: dict[int, ChatRule] = field(default_factory=dict)
+    chat_members: dict[tuple[int, int], MemberStatus] = field(default_factory=dict)
+    # by (chat id, name): the invite, its state (live | used | revoked)
+    chat_invites: dict[tuple[int, str], tuple[Invitation, str]] = field(default_factory=dict)
+    chat_audit: dict[int, AuditEntry] = field(default_factory=dict)
     last_user_id: int = 0
     last_outbox_id: int = 0
+    last_audit_id: int = 0
 
     def copy(self) -> Tables:
         # Records are immutable: copying the dicts is a full snapshot.
@@ -41,6 +49,11 @@ _DICTS = (
     "notifications",
     "outbox",
     "answers",
+    "chats",
+    "chat_rules",
+    "chat_members",
+    "chat_invites",
+    "chat_audit",
 )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from tgpass.service.uow import UnitOfWork
 
 from .accounts import MemoryAccountStore
+from .chats import MemoryChats
 from .database import MemoryDatabase
 from .repositories import MemoryLinks, MemoryNotifications, MemoryOutbox, MemoryUpdateLog
 
@@ -22,6 +23,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.links = MemoryLinks(db)
         self.updates = MemoryUpdateLog(db)
         self.notifications = MemoryNotifications(db)
+        self.chats = MemoryChats(db)
 
     async def _begin(self) -> None:
         await self.db.begin()

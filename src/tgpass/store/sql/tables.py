@@ -143,3 +143,73 @@ idempotency_keys = Table(
     Column("response", Text, nullable=False),
     Column("created_at", Float, nullable=False),
 )
+
+# Gated chats. Rights and roles are JSON lists of names, sorted.
+gated_chats = Table(
+    "gated_chats",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("title", String(255), nullable=False),
+    Column("type", String(16), nullable=False),  # group | supergroup | channel | private
+    Column("bot_rights", Text, nullable=False),
+    Column("paused_reason", String(255), nullable=True),
+    Column("managed", Boolean, nullable=False),
+)
+
+gated_chat_rules = Table(
+    "gated_chat_rules",
+    metadata,
+    Column(
+        "chat_id",
+        BigInteger,
+        ForeignKey("gated_chats.chat_id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("min_karma", BigInteger, nullable=True),
+    Column("roles", Text, nullable=True),
+)
+
+gated_members = Table(
+    "gated_members",
+    metadata,
+    Column(
+        "chat_id", BigInteger, ForeignKey("gated_chats.chat_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("telegram_id", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # member | administrator | creator | ...
+    Column("updated_at", Float, nullable=False),
+    PrimaryKeyConstraint("chat_id", "telegram_id"),
+)
+
+# Personal invite links: only a hash of the URL. Used and revoked ones stay, as history.
+gated_invites = Table(
+    "gated_invites",
+    metadata,
+    Column(
+        "chat_id", BigInteger, ForeignKey("gated_chats.chat_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(32), nullable=False),  # Telegram's limit for a link's name
+    Column("link_hash", String(64), nullable=False, unique=True),
+    Column("user_id", BigInteger, nullable=False, index=True),
+    Column("telegram_id", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("state", String(16), nullable=False),  # live | used | revoked
+    Column("created_at", Float, nullable=False),
+    Column("closed_at", Float, nullable=True),
+    PrimaryKeyConstraint("chat_id", "name"),
+    Index("gated_invites_live", "chat_id", "state"),
+)
+
+# What gating did and why; no foreign key: the trail outlives a forgotten chat.
+gating_audit = Table(
+    "gating_audit",
+    metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False, index=True),
+    Column("action", String(32), nullable=False),
+    Column("telegram_id", BigInteger, nullable=True),
+    Column("user_id", BigInteger, nullable=True, index=True),
+    Column("reason", String(512), nullable=False),
+    Column("created_at", Float, nullable=False),
+)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from tgpass.service.uow import UnitOfWork
 
+from .chats import SqlChats
 from .outbox import SqlOutbox
 from .pending import SqlLinks, SqlNotifications, SqlUpdateLog
 from .source import WRITE, TransactionSource
@@ -37,6 +38,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.links = SqlLinks(connection)
         self.updates = SqlUpdateLog(connection)
         self.notifications = SqlNotifications(connection)
+        self.chats = SqlChats(connection)
 
     async def _commit(self) -> None:
         assert self._transaction is not None
