@@ -6,11 +6,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
+# Options for the demo: make demo DEMO_ARGS="--port 8001"
+DEMO_ARGS ?=
+
+.DEFAULT_GOAL := demo
 .PHONY: demo test lint typecheck unit bench clean
 
 $(VENV)/bin/python:
-	$(PYTHON) -c 'import sys; sys.exit("tgpass needs Python 3.11+") if sys.version_info < (3, 11) else None'
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -c 'import sys; sys.exit("tgpass needs Python 3.11+ (e.g. make PYTHON=python3.12)") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "tgpass: install python3-venv first (Debian/Ubuntu)"; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,service]'
@@ -21,7 +26,7 @@ $(BENCH_STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/tgpass demo
+	$(BIN)/tgpass demo $(DEMO_ARGS)
 
 test: lint typecheck unit
 
@@ -39,6 +44,8 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.verify
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.http
+	$(BIN)/python -m bench.notify
+	$(BIN)/python -m bench.reconcile
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
