@@ -122,9 +122,33 @@ async def test_a_session_record_of_another_shape_is_no_session(
     resolved = await sessions.resolve("good")
     assert resolved is not None
     assert (resolved.user.id, resolved.source, resolved.csrf_token) == (user.id, "password", "c")
+    assert resolved.created_at == 1.5
     await sessions.kv.set_json(sessions._key("bad"), {**good, **broken}, 60)
     assert await sessions.resolve("bad") is None
     for missing in good:
         record = {k: v for k, v in good.items() if k != missing}
         await sessions.kv.set_json(sessions._key("bad"), record, 60)
         assert await sessions.resolve("bad") is None, missing
+
+
+@pytest.mark.parametrize(("length", "found"), [(128, True), (129, False)])
+async def test_tokens_of_up_to_128_characters_are_looked_up(
+    stack: Stack, length: int, found: bool
+) -> None:
+    await stack.register("ann")
+    user = await stack.services.accounts.find_user(username="ann")
+    assert user is not None
+    sessions = stack.services.sessions
+    token = "t" * length
+    record = {**GOOD, "user_id": user.id, "epoch": user.session_epoch}
+    await sessions.kv.set_json(sessions._key(token), record, 60)
+    assert (await sessions.resolve(token) is not None) is found
+
+
+async def test_a_session_ended_everywhere_is_deleted_when_next_seen(stack: Stack) -> None:
+    token, csrf = await sign_in(stack)
+    sessions = stack.services.sessions
+    await stack.web.post("/api/auth/logout-everywhere", headers={"X-CSRF-Token": csrf})
+    assert await sessions.kv.get(sessions._key(token)) is not None  # still stored, but stale
+    assert await sessions.resolve(token) is None
+    assert await sessions.kv.get(sessions._key(token)) is None
