@@ -23,9 +23,9 @@ class Passwords:
     async def verify(self, stored_hash: str | None, password: str) -> bool:
         def check() -> bool:
             try:
-                return (
-                    self.hasher.verify(stored_hash or _DUMMY, password) and stored_hash is not None
-                )
+                # An account without a password (None, or an empty hash imported from
+                # elsewhere) is checked against the dummy for the timing, and never matches.
+                return self.hasher.verify(stored_hash or _DUMMY, password) and bool(stored_hash)
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 return False
 
