@@ -3,6 +3,8 @@ links that go to the right account when there is more than one (user ids other t
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tgpass.errors import InvalidInput, NotFound
@@ -100,3 +102,42 @@ async def test_a_site_link_goes_to_its_own_account_among_several(stack: Stack) -
         await stack.web.delete("/api/site/users/second/telegram", headers=AUTH)
     ).status_code == 200
     assert (await stack.web.get("/api/site/users/second", headers=AUTH)).json()["linked"] is False
+
+
+async def test_role_and_karma_are_written_on_create_and_on_update(stack: Stack) -> None:
+    assert await put(stack, "s1", role="moderator", karma=7) == 201
+    user = (await stack.web.get("/api/site/users/s1", headers=AUTH)).json()["user"]
+    assert (user["role"], user["karma"], user["display_name"]) == ("moderator", 7, "Ann")
+    answer = await stack.web.put(
+        "/api/site/users/s1",
+        json={"display_name": "Ann B", "role": "admin", "karma": -3},
+        headers=AUTH,
+    )
+    assert answer.status_code == 200
+    user = (await stack.web.get("/api/site/users/s1", headers=AUTH)).json()["user"]
+    assert (user["role"], user["karma"], user["display_name"]) == ("admin", -3, "Ann B")
+
+
+async def test_concurrent_upserts_of_a_new_id_make_one_account(stack: Stack) -> None:
+    site = stack.services.site
+    results = await asyncio.gather(
+        *(site.upsert("same", display_name=f"N{i}", role=f"r{i}", karma=i) for i in range(8))
+    )
+    assert sum(created for _, created in results) == 1
+    assert len({found.user.id for found, _ in results}) == 1
+    final = (await site.get("same")).user
+    assert (final.display_name, final.role, final.karma) in {
+        (f"N{i}", f"r{i}", i) for i in range(8)
+    }
+
+
+async def test_an_upsert_reports_an_existing_link(stack: Stack) -> None:
+    assert await put(stack, "s1") == 201
+    offer = await stack.web.post("/api/site/users/s1/link", headers=AUTH)
+    tg = await stack.new_tg_user("Ann")
+    await stack.users.open_link(tg, offer.json()["url"])
+    await stack.users.start(tg, stack.bot_username)
+    await stack.pump()
+    answer = await stack.web.put("/api/site/users/s1", json={"display_name": "Ann"}, headers=AUTH)
+    assert answer.json()["linked"] is True
+    assert answer.json()["telegram"]["id"] == tg
