@@ -68,3 +68,22 @@ def test_keys_not_tokens_are_kept() -> None:
         [(b.bot_id, b.web_app, b.login_widget) for b in verifier._bots]
     )
     assert "AA-bot-a" not in held
+
+
+def test_keys_of_the_wrong_type_are_a_config_error() -> None:
+    from tgpass import ConfigError, validate_init_data, validate_init_data_signature
+    from tgpass.verify.keys import bot_keys, ed25519_public_key
+
+    for wrong in (["123:abc"], {"a": 1}, None, 123):
+        with pytest.raises(ConfigError):
+            bot_keys(wrong)  # type: ignore[arg-type]
+        with pytest.raises(ConfigError):
+            ed25519_public_key(wrong)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        validate_init_data("user=%7B%7D&auth_date=1&hash=00", ["123:abc"])  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        validate_init_data_signature(
+            "auth_date=1&signature=x&hash=00",
+            1,
+            public_key=[1],  # type: ignore[arg-type]
+        )

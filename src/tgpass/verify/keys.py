@@ -80,12 +80,26 @@ def derive_bot_keys(bot_token: str) -> BotKeys:
 
 
 # The module-level functions take a token on every call; derive each bot's keys once.
-bot_keys = lru_cache(maxsize=64)(derive_bot_keys)
+_cached_bot_keys = lru_cache(maxsize=64)(derive_bot_keys)
+
+
+def bot_keys(bot_token: str) -> BotKeys:
+    """A bot's secrets, derived once per token; ConfigError for anything else (a cache
+    would raise TypeError for an unhashable argument first)."""
+    if not isinstance(bot_token, str):
+        raise ConfigError("a bot token has the form <bot id>:<secret>")
+    return _cached_bot_keys(bot_token)
+
+
+def ed25519_public_key(public_key: str | bytes) -> Ed25519PublicKey:
+    """Load a 32-byte Ed25519 public key given raw or as 64 hex digits."""
+    if not isinstance(public_key, str | bytes):
+        raise ConfigError("an Ed25519 public key is 32 bytes, or 64 hex digits")
+    return _loaded_public_key(public_key)
 
 
 @lru_cache(maxsize=16)
-def ed25519_public_key(public_key: str | bytes) -> Ed25519PublicKey:
-    """Load a 32-byte Ed25519 public key given raw or as 64 hex digits."""
+def _loaded_public_key(public_key: str | bytes) -> Ed25519PublicKey:
     try:
         raw = bytes.fromhex(public_key) if isinstance(public_key, str) else bytes(public_key)
         return Ed25519PublicKey.from_public_bytes(raw)
