@@ -100,6 +100,7 @@ async def build(
     sender = Sender(uow, telegram, pacer, metrics, sender_config(settings))
     sessions = SessionService(kv, cached, secret_key=settings.secret_key, ttl=settings.session_ttl)
     auth = AuthService(
+        uow,
         cached,
         kv,
         verifier,

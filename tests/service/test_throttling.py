@@ -77,6 +77,7 @@ class Clock:
 async def test_each_further_failure_doubles_the_wait(web: Served) -> None:
     clock = Clock()
     auth = AuthService(
+        web.services.uow,
         web.services.accounts,
         MemoryStore(clock=clock),
         web.services.verifier,

@@ -115,9 +115,20 @@ class SignInThrottle:
             await self.kv.delete(f"signin:wait:{attempt.pair}")
 
 
+async def new_telegram_account(
+    accounts: AccountStore, profile: TelegramProfile, *, chat_id: int | None = None
+) -> User:
+    """An account for a Telegram user signing in for the first time, linked to them. Give it
+    a unit of work's accounts: the account and its link are written together."""
+    user = await accounts.create_user(display_name=display_name_of(profile))
+    await accounts.link_telegram(user.id, profile, chat_id=chat_id)
+    return user
+
+
 class AuthService:
     def __init__(
         self,
+        uow: UnitOfWorkFactory,
         accounts: AccountStore,
         kv: KeyValueStore,
         verifier: Verifier,
@@ -129,6 +140,7 @@ class AuthService:
         account_cache_ttl: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.uow = uow
         self.accounts = accounts
         self.kv = kv
         self.verifier = verifier
@@ -158,20 +170,18 @@ class AuthService:
         username: str,
         password: str,
         display_name: str | None = None,
-        *,
-        uow: UnitOfWorkFactory,
     ) -> AsyncIterator[User]:
         """A new account with a password, in a unit of work that commits when the block ends:
         what the block does (start the account's session) succeeds with it, or the account is
         not written. A KV store that fails at sign-in leaves no account behind that a retry
         would find taken.
 
-        >>> async with auth.registration("ann", "correct horse", uow=uow) as user:  # doctest: +SKIP
+        >>> async with auth.registration("ann", "correct horse") as user:  # doctest: +SKIP
         ...     token, session = await sessions.start(user, "password")
         """
         # The hash before the transaction: no write lock is held while argon2 runs.
         name, shown, hashed = await self._new_account(username, password, display_name)
-        async with uow() as tx:
+        async with self.uow() as tx:
             yield await self._create(tx.accounts, name, shown, hashed)
 
     async def _new_account(
@@ -263,6 +273,5 @@ class AuthService:
             raise Forbidden(
                 "this Telegram account is not linked to an account here", code="not_linked"
             )
-        user = await self.accounts.create_user(display_name=display_name_of(profile))
-        await self.accounts.link_telegram(user.id, profile, chat_id=chat_id)
-        return user
+        async with self.uow() as tx:
+            return await new_telegram_account(tx.accounts, profile, chat_id=chat_id)

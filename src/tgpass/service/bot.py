@@ -15,11 +15,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from tgpass.domain.accounts import TelegramProfile, User, display_name_of
+from tgpass.domain.accounts import TelegramProfile, User
 from tgpass.domain.delivery import Button, NewMessage, OutgoingMessage
 from tgpass.errors import Conflict, InvalidInput, TelegramError
 from tgpass.verify import is_valid_payload
 
+from .auth import new_telegram_account
 from .linking import CodeUnusable, Kept, Linked, LinkingService, NeedsConsent
 from .metrics import Metrics
 from .ports import Messenger
@@ -331,7 +332,4 @@ class BotService:
         user = await self._linked_user(turn, message)
         if user is not None or not self.telegram_signup:
             return user
-        accounts = turn.tx.accounts
-        made = await accounts.create_user(display_name=display_name_of(message.sender))
-        await accounts.link_telegram(made.id, message.sender, chat_id=message.chat_id)
-        return made
+        return await new_telegram_account(turn.tx.accounts, message.sender, chat_id=message.chat_id)

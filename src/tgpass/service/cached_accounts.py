@@ -48,8 +48,7 @@ class CachedAccountStore(AccountStore):
         try:
             return await done
         finally:
-            self._generation += 1
-            self._cache.clear()
+            self.invalidate()
 
     async def create_user(self, **fields: Any) -> User:
         created: User = await self._write(self.store.create_user(**fields))

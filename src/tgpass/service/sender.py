@@ -94,14 +94,7 @@ class Sender:
     ) -> int:
         """Claim due rows (or just ``ids``), send them, record the outcomes; how many. With
         ``max_wait``, a row the flood limits would hold longer is left to the worker."""
-        async with self.uow() as tx:
-            items = await tx.outbox.claim(
-                owner=self.owner,
-                now=self.clock(),
-                lease=self.config.lease,
-                limit=limit or self.config.batch,
-                ids=ids,
-            )
+        items = await self._claim(limit or self.config.batch, ids)
         if not items:
             await self.flush()
             return 0
@@ -109,8 +102,7 @@ class Sender:
 
         async def one(item: OutboxItem) -> None:
             async with gate:
-                done = await self.deliver(item, max_wait=max_wait)
-                self._settled.append((item, done))  # (after the await: flush swaps the list)
+                await self._deliver_and_keep(item, max_wait)
 
         await asyncio.gather(*(one(item) for item in items))
         await self.flush()
@@ -130,8 +122,7 @@ class Sender:
                 item = await queue.get()
                 in_flight += 1
                 try:
-                    done = await self.deliver(item)
-                    self._settled.append((item, done))
+                    await self._deliver_and_keep(item, None)
                 finally:
                     in_flight -= 1
 
@@ -155,13 +146,7 @@ class Sender:
                     await asyncio.sleep(0.01)  # enough claimed, here or by other workers
                     continue
                 try:
-                    async with self.uow() as tx:
-                        items = await tx.outbox.claim(
-                            owner=self.owner,
-                            now=self.clock(),
-                            lease=self.config.lease,
-                            limit=self.config.batch,
-                        )
+                    items = await self._claim(self.config.batch)
                 except Exception:
                     log.exception("could not claim from the outbox; retrying")
                     items = []
@@ -178,6 +163,16 @@ class Sender:
             await asyncio.gather(*workers, flushing, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.flush()  # record what was sent before stopping
+
+    async def _claim(self, limit: int, ids: Sequence[int] = ()) -> list[OutboxItem]:
+        async with self.uow() as tx:
+            return await tx.outbox.claim(
+                owner=self.owner, now=self.clock(), lease=self.config.lease, limit=limit, ids=ids
+            )
+
+    async def _deliver_and_keep(self, item: OutboxItem, max_wait: float | None) -> None:
+        done = await self.deliver(item, max_wait=max_wait)
+        self._settled.append((item, done))  # after the await: flush swaps the list meanwhile
 
     # -- one message ------------------------------------------------------------------------
 

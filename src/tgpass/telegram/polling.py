@@ -19,7 +19,7 @@ from telegram.warnings import PTBUserWarning
 
 from tgpass.service.bot import BotService
 
-from .updates import ALLOWED_UPDATES, UnreadableUpdate, read_update, update_id_of
+from .updates import ALLOWED_UPDATES, hand_over, update_id_of
 
 log = logging.getLogger("tgpass.polling")
 
@@ -47,19 +47,9 @@ class Poller:
             update_id = update_id_of(data)
             if update_id is None:
                 continue
-            await self._one(update_id, data)
+            await hand_over(self.service, update_id, data, json.dumps(data, ensure_ascii=False))
             self.offset = update_id + 1  # confirmed once handled or kept as a dead letter
         return len(updates) if isinstance(updates, list) else 0
-
-    async def _one(self, update_id: int, data: Any) -> None:
-        raw = json.dumps(data, ensure_ascii=False)
-        try:
-            event = read_update(data)
-        except UnreadableUpdate as unreadable:
-            await self.service.record_failure(update_id, unreadable, raw)
-            return
-        if event is not None:
-            await self.service.handle(event, raw=raw)
 
     async def run(self) -> None:
         """Poll until cancelled, backing off on network trouble."""

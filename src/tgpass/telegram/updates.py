@@ -13,7 +13,7 @@ from telegram import Update
 
 from tgpass.domain.accounts import TelegramProfile, checked_profile, storable
 from tgpass.errors import InvalidInput
-from tgpass.service.bot import BlockChange, ButtonPress, Event, Message
+from tgpass.service.bot import BlockChange, BotService, ButtonPress, Event, Message
 
 INT64 = range(-(2**63), 2**63)
 
@@ -148,3 +148,15 @@ def read_update(data: Any) -> Event | None:
         raise
     except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as error:
         raise UnreadableUpdate(f"{type(error).__name__}: {error}") from None
+
+
+async def hand_over(service: BotService, update_id: int, data: Any, raw: str) -> None:
+    """Read one update and hand it to the bot; an unreadable one becomes a dead letter.
+    Raises only when even that cannot be recorded (the store is away)."""
+    try:
+        event = read_update(data)
+    except UnreadableUpdate as unreadable:
+        await service.record_failure(update_id, unreadable, raw)
+        return
+    if event is not None:
+        await service.handle(event, raw=raw)

@@ -11,13 +11,12 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from tgpass.bootstrap import Services
-from tgpass.domain.delivery import checked_message
 from tgpass.errors import Forbidden
 from tgpass.service.notifications import Audience
 
 from . import pages
 from .deps import Principal, optional_principal, principal, services
-from .notify_api import BroadcastOut, StatusOut
+from .notify_api import BroadcastOut, NotificationIn, StatusOut
 from .schemas import Text
 
 STAFF = "staff"
@@ -35,9 +34,7 @@ async def staff(request: Request) -> Principal:
 Staff = Annotated[Principal, Depends(staff)]
 
 
-class ComposeIn(BaseModel):
-    text: Text = Field(min_length=1, max_length=4096)
-    parse_mode: str | None = None
+class ComposeIn(NotificationIn):
     roles: list[Text] | None = None
     min_karma: int | None = Field(None, ge=-(2**62), le=2**62)
 
@@ -67,7 +64,7 @@ async def admin_page(request: Request) -> Response:
 
 @router.post("/api/admin/broadcasts", status_code=202)
 async def compose(body: ComposeIn, _: Staff, svc: Svc) -> BroadcastOut:
-    message = checked_message(body.text, parse_mode=body.parse_mode)
+    message = body.message()
     audience = Audience(roles=tuple(body.roles) if body.roles else None, min_karma=body.min_karma)
     accepted = await svc.notifications.broadcast(message, audience)
     return BroadcastOut(id=accepted.id, recipients=accepted.recipients)

@@ -69,7 +69,7 @@ async def _signed_in(response: Response, svc: Services, user: User, source: str)
 async def register(body: Register, response: Response, svc: Svc) -> SignedIn:
     """A new account, signed in: the account is written only if its session starts."""
     name, password, shown = body.username, body.password, body.display_name
-    async with svc.auth.registration(name, password, shown, uow=svc.uow) as user:
+    async with svc.auth.registration(name, password, shown) as user:
         token, session = await svc.sessions.start(user, "password")
     deps.set_session_cookie(response, svc, token)
     return SignedIn(user=UserOut.of(user), source="password", csrf_token=session.csrf_token)

@@ -116,9 +116,7 @@ async def register_form(
     try:
         deps.check_form_csrf(request, csrf_token)
         # the account is written only if its session starts
-        async with svc.auth.registration(
-            username, password, display_name or None, uow=svc.uow
-        ) as user:
+        async with svc.auth.registration(username, password, display_name or None) as user:
             token, _ = await svc.sessions.start(user, "password")
     except TgpassError as error:
         return await _form_page(request, "register.html", status_of(error), error=error.message)

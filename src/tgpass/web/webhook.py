@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from tgpass.telegram.updates import UnreadableUpdate, read_update, update_id_of
+from tgpass.telegram.updates import hand_over, update_id_of
 
 from .deps import services_of
 
@@ -46,20 +46,8 @@ async def webhook(request: Request) -> JSONResponse:
     update_id = update_id_of(data)
     if update_id is None:
         return _refused(400, "invalid_input", "not a Telegram update")
-    raw = body.decode("utf-8", "replace")
     try:
-        event = read_update(data)
-    except UnreadableUpdate as unreadable:
-        try:
-            await svc.bot.record_failure(update_id, unreadable, raw)
-        except Exception:
-            log.exception("could not record unreadable update %s", update_id)
-            return _refused(503, "unavailable", "try again later")
-        return JSONResponse(OK)
-    if event is None:
-        return JSONResponse(OK)
-    try:
-        await svc.bot.handle(event, raw=raw)
+        await hand_over(svc.bot, update_id, data, body.decode("utf-8", "replace"))
     except Exception:
         log.exception("could not record update %s", update_id)
         return _refused(503, "unavailable", "try again later")
