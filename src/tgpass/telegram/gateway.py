@@ -137,6 +137,7 @@ class PtbMessenger(Messenger):
         return self._username
 
     async def close(self) -> None:
-        if self._started:
-            await self.bot.shutdown()
-            self._started = False
+        # Whoever initialised the Bot (this messenger or the poller), its connections close
+        # here; PTB does nothing for a Bot never initialised.
+        await self.bot.shutdown()
+        self._started = False

@@ -33,6 +33,7 @@ class Poller:
 
     async def poll_once(self, timeout: int | None = None) -> int:
         """One getUpdates round; returns how many updates it read."""
+        await self.bot.initialize()  # (once: PTB returns at once when it already is)
         wait = self.timeout if timeout is None else timeout
         kwargs: dict[str, Any] = {"timeout": wait, "allowed_updates": ALLOWED_UPDATES}
         if self.offset is not None:
@@ -52,12 +53,15 @@ class Poller:
         return len(updates) if isinstance(updates, list) else 0
 
     async def run(self) -> None:
-        """Poll until cancelled, backing off on network trouble."""
-        await self.bot.initialize()
-        await self.bot.delete_webhook()
+        """Poll until cancelled, backing off on network trouble (at start too: Telegram may
+        be failing or flood-limiting the very first calls)."""
         delay = 1.0
+        ready = False
         while True:
             try:
+                if not ready:
+                    await self.bot.delete_webhook()
+                    ready = True
                 await self.poll_once()
                 delay = 1.0
             except RetryAfter as flood:
