@@ -179,10 +179,13 @@ gated_members = Table(
     Column("telegram_id", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),  # member | administrator | creator | ...
     Column("updated_at", Float, nullable=False),
+    # The site account the bot admitted this Telegram account for, if it did.
+    Column("user_id", BigInteger, nullable=True),
     PrimaryKeyConstraint("chat_id", "telegram_id"),
 )
 
-# Personal invite links: only a hash of the URL. Used and revoked ones stay, as history.
+# Personal invite links, looked up by a hash of the URL; the URL is kept to revoke the link.
+# Used and revoked ones stay, as history.
 gated_invites = Table(
     "gated_invites",
     metadata,
@@ -191,6 +194,7 @@ gated_invites = Table(
     ),
     Column("name", String(32), nullable=False),  # Telegram's limit for a link's name
     Column("link_hash", String(64), nullable=False, unique=True),
+    Column("invite_link", String(255), nullable=True),
     Column("user_id", BigInteger, nullable=False, index=True),
     Column("telegram_id", BigInteger, nullable=False),
     Column("expires_at", Float, nullable=False),
@@ -211,5 +215,15 @@ gating_audit = Table(
     Column("telegram_id", BigInteger, nullable=True),
     Column("user_id", BigInteger, nullable=True, index=True),
     Column("reason", String(512), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Change events (karma, role, link, rule) the reconciler has yet to act on: written in the
+# transaction that made the change, deleted once a pass has seen them.
+gating_requests = Table(
+    "gating_requests",
+    metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("reason", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
 )

@@ -1,0 +1,40 @@
+"""Gating at work: invite links kept so they can be revoked, who a member was admitted for,
+and the change events the reconciler has yet to act on.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("gated_invites") as invites:
+        invites.add_column(sa.Column("invite_link", sa.String(255), nullable=True))
+    with op.batch_alter_table("gated_members") as members:
+        members.add_column(sa.Column("user_id", sa.BigInteger(), nullable=True))
+    op.create_table(
+        "gating_requests",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("reason", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("gating_requests")
+    with op.batch_alter_table("gated_members") as members:
+        members.drop_column("user_id")
+    with op.batch_alter_table("gated_invites") as invites:
+        invites.drop_column("invite_link")
