@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tgpass.domain.gating import (
+    PRESENT,
     Approve,
     Chat,
     ChatRule,
@@ -157,6 +158,20 @@ def test_an_unmanaged_chat_reports_strangers_and_still_removes_the_unqualified()
     assert result.reports == (Report(777, None, "not linked to a site account"),)
 
 
+def test_an_account_admitted_for_someone_who_moved_on_is_removed_even_if_unmanaged() -> None:
+    chat = replace(GATED, managed=False)
+    # user 3 was admitted as 10_003, then relinked to 20_003; user 4 was deleted
+    members = [Member(10_003, "member", 3), Member(10_004, "member", 4), Member(777, "member")]
+    result = plan(chat, RULE, [person(3, telegram_id=20_003)], members, [], NOW)
+    moved_on = "no longer the Telegram account of the site account it joined for"
+    assert result.changes == (
+        Remove(10_003, 3, moved_on),
+        Remove(10_004, 4, moved_on),
+        Invite(3, 20_003),
+    )
+    assert result.reports == (Report(777, None, "not linked to a site account"),)
+
+
 def test_someone_the_admins_banned_is_reported_not_invited() -> None:
     result = plan(
         GATED, RULE, [person(1)], [Member(10_001, "kicked")], [invitation(1, 10_001)], NOW
@@ -188,7 +203,7 @@ def test_invites_of_members_and_of_unknown_accounts_are_revoked() -> None:
     result = plan(GATED, RULE, [person(1)], [Member(10_001, "member")], invites, NOW)
     assert result.changes == (
         RevokeInvite("inv-1", 1, 10_001, "already in the chat"),
-        RevokeInvite("inv-9", 9, 10_009, "no such account"),
+        RevokeInvite("inv-9", 9, 10_009, "not linked"),
     )
 
 
@@ -242,7 +257,13 @@ def worlds(draw: st.DrawFn) -> tuple[list[Person], list[Member], list[Invitation
     # members: some of the people's Telegram ids, and strangers
     candidates = [1000 + n for n in range(count)] + [5000 + n for n in range(5)]
     chosen = draw(st.lists(st.sampled_from(candidates), unique=True)) if candidates else []
-    members = [Member(t, draw(st.sampled_from(STATUSES))) for t in chosen]
+    # some admitted by the bot for an account (maybe one that has since moved on)
+    members = [
+        Member(t, status, draw(st.sampled_from([None, None, t - 1000, t - 999])))
+        if (status := draw(st.sampled_from(STATUSES))) in PRESENT
+        else Member(t, status)
+        for t in chosen
+    ]
     invites = []
     for k in range(draw(st.integers(0, 6))):
         holder = draw(st.integers(0, count + 2))  # some of no known account
@@ -257,19 +278,19 @@ def applied(
     result: Plan, members: list[Member], invites: list[Invitation], *, join: bool = False
 ) -> tuple[list[Member], list[Invitation]]:
     """The world after the plan's changes (and, with ``join``, after every invitee joined)."""
-    status = {m.telegram_id: m.status for m in members}
+    now = {m.telegram_id: m for m in members}
     kept = {i.name: i for i in invites}
     for change in result.changes:
         if isinstance(change, Remove):
-            status[change.telegram_id] = "left"  # ban, then unban
+            now[change.telegram_id] = Member(change.telegram_id, "left")  # ban, then unban
         elif isinstance(change, RevokeInvite):
             del kept[change.name]
         elif join:
-            status[change.telegram_id] = "member"
+            now[change.telegram_id] = Member(change.telegram_id, "member", change.user_id)
         else:
             name = f"new-{change.user_id}"
             kept[name] = Invitation(name, change.user_id, change.telegram_id, NOW + 300, name)
-    return [Member(t, s) for t, s in status.items()], list(kept.values())
+    return list(now.values()), list(kept.values())
 
 
 @settings(max_examples=150)
@@ -313,7 +334,7 @@ def test_removals_are_exactly_the_unqualified_present(
             continue
         p = owner.get(m.telegram_id)
         if p is None:
-            if chat.managed:
+            if chat.managed or m.user_id is not None:  # admitted for someone who moved on
                 expected.add(m.telegram_id)
         elif not (p.role == "staff" and not p.deleted) and eligibility(p, rule) != Eligible():
             expected.add(m.telegram_id)

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from tgpass.domain.gating import Chat, ChatRule, Invitation, Member
+from tgpass.domain.gating import Chat, ChatRule, Invitation, JoinRequest, Member
 from tgpass.errors import Conflict, NotFound
 from tgpass.service.uow import UnitOfWorkFactory
 
@@ -19,7 +19,8 @@ SUPER = Chat(-100_4001, "Web masters", "supergroup", RIGHTS)
 
 
 def invite(n: int, *, telegram_id: int | None = None, expires: float = 600) -> Invitation:
-    return Invitation(f"gate-{n}", n, telegram_id or BIG + n, NOW + expires, f"{n:064x}")
+    link = f"https://t.me/+gate{n:012x}"
+    return Invitation(f"gate-{n}", n, telegram_id or BIG + n, NOW + expires, link)
 
 
 async def test_chats_are_upserted_and_listed_by_id(uow: UnitOfWorkFactory) -> None:
@@ -78,6 +79,79 @@ async def test_members_keep_their_latest_status(uow: UnitOfWorkFactory) -> None:
         assert await tx.chats.members(-1) == []
 
 
+async def test_who_a_member_was_admitted_for_stays_until_they_leave(
+    uow: UnitOfWorkFactory,
+) -> None:
+    chat = SUPER.chat_id
+    async with uow() as tx:
+        await tx.chats.upsert_chat(SUPER)
+        await tx.chats.record_member(chat, BIG + 1, "member", now=NOW, user_id=7)
+        await tx.chats.record_member(chat, BIG + 1, "restricted", now=NOW + 1)  # kept
+        await tx.chats.record_member(chat, BIG + 2, "member", now=NOW, user_id=8)
+        await tx.chats.record_member(chat, BIG + 2, "left", now=NOW + 1)  # forgotten
+        await tx.chats.record_member(chat, BIG + 2, "member", now=NOW + 2)
+    async with uow() as tx:
+        assert await tx.chats.members(chat) == [
+            Member(BIG + 1, "restricted", 7),
+            Member(BIG + 2, "member", None),
+        ]
+
+
+def join(telegram_id: int, at: float, *, chat: int = SUPER.chat_id) -> JoinRequest:
+    return JoinRequest(chat, telegram_id, telegram_id, at, query_id=f"q{at}", invite_link="l")
+
+
+async def test_join_requests_wait_until_answered_and_a_newer_one_replaces_the_old(
+    uow: UnitOfWorkFactory,
+) -> None:
+    chat = SUPER.chat_id
+    async with uow() as tx:
+        await tx.chats.upsert_chat(SUPER)
+        await tx.chats.add_join_request(join(BIG + 2, NOW + 1))
+        await tx.chats.add_join_request(join(BIG + 1, NOW))
+        with pytest.raises(NotFound):
+            await tx.chats.add_join_request(join(BIG + 3, NOW, chat=-5))
+    async with uow() as tx:
+        assert await tx.chats.due_join_requests(now=NOW, limit=10) == [join(BIG + 1, NOW)]
+        due = await tx.chats.due_join_requests(now=NOW + 5, limit=10)
+        assert due == [join(BIG + 1, NOW), join(BIG + 2, NOW + 1)]
+        assert await tx.chats.due_join_requests(now=NOW + 5, limit=1) == due[:1]
+        # answering failed: later, one attempt more
+        await tx.chats.postpone_join_request(chat, BIG + 1, at=NOW, until=NOW + 60)
+        # a newer request from the same account replaces the waiting one
+        await tx.chats.add_join_request(join(BIG + 2, NOW + 2))
+    async with uow() as tx:
+        assert await tx.chats.due_join_requests(now=NOW + 5, limit=10) == [join(BIG + 2, NOW + 2)]
+        retried = JoinRequest(chat, BIG + 1, BIG + 1, NOW, "q1800000000.0", "l", attempts=1)
+        later = await tx.chats.due_join_requests(now=NOW + 60, limit=10)
+        assert later == [retried, join(BIG + 2, NOW + 2)]
+        # the answer to the replaced request does not forget the newer one
+        assert not await tx.chats.answered_join_request(chat, BIG + 2, at=NOW + 1)
+        assert await tx.chats.answered_join_request(chat, BIG + 2, at=NOW + 2)
+        assert await tx.chats.answered_join_request(chat, BIG + 1, at=NOW)
+    async with uow() as tx:
+        assert await tx.chats.due_join_requests(now=NOW + 999, limit=10) == []
+
+
+async def test_reconcile_requests_are_forgotten_up_to_the_pass_that_saw_them(
+    uow: UnitOfWorkFactory,
+) -> None:
+    async with uow() as tx:
+        assert await tx.chats.last_reconcile_request() == 0
+        first = await tx.chats.request_reconcile("karma", now=NOW)
+        second = await tx.chats.request_reconcile("link", now=NOW)
+        assert second > first
+        assert await tx.chats.last_reconcile_request() == second
+    async with uow() as tx:
+        await tx.chats.reconciled(first)
+        assert await tx.chats.last_reconcile_request() == second
+        third = await tx.chats.request_reconcile("rule", now=NOW)
+        await tx.chats.reconciled(second)
+        assert await tx.chats.last_reconcile_request() == third
+        await tx.chats.reconciled(third)
+        assert await tx.chats.last_reconcile_request() == 0
+
+
 async def test_invites_are_live_until_used_revoked_or_expired(uow: UnitOfWorkFactory) -> None:
     chat = SUPER.chat_id
     async with uow() as tx:
@@ -129,7 +203,7 @@ async def test_an_invite_name_or_link_is_not_reused(uow: UnitOfWorkFactory) -> N
             await tx.chats.add_invite(chat, Invitation("gate-1", 2, 2, NOW + 1, "x"), now=NOW)
         with pytest.raises(Conflict):
             await tx.chats.add_invite(
-                chat, Invitation("other", 2, 2, NOW + 1, invite(1).link_hash), now=NOW
+                chat, Invitation("other", 2, 2, NOW + 1, invite(1).link), now=NOW
             )
         # the transaction carries on after a clash
         await tx.chats.add_invite(chat, invite(3), now=NOW)

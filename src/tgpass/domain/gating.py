@@ -7,6 +7,8 @@ difference; once its changes are applied, planning again finds nothing to change
 
     eligible, linked, absent, no live invite   ─▶ Invite
     member, no longer eligible (not staff)     ─▶ Remove      (ban, then unban)
+    member admitted for an account that no longer has that Telegram account
+                                               ─▶ Remove      (unlinked, relinked, deleted)
     member, linked to no account               ─▶ Remove if the chat is managed, else Report
     live invite, holder no longer eligible     ─▶ RevokeInvite
     chat admins and the creator                ─▶ never touched
@@ -17,6 +19,7 @@ Telegram account is linked and its person is eligible now, whichever link it cam
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -66,10 +69,12 @@ class Chat:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A Telegram account's status in a chat."""
+    """A Telegram account's status in a chat; ``user_id``: the site account the bot admitted
+    it for, while it stays."""
 
     telegram_id: int
     status: MemberStatus
+    user_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +92,42 @@ class Person:
         return self.role == STAFF_ROLE and not self.deleted
 
 
+def link_hash(invite_link: str) -> str:
+    """How an invite link is looked up (a join request names the link it came through)."""
+    return hashlib.sha256(invite_link.encode()).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Invitation:
-    """A personal join-request invite link. Only a hash of its URL is ever kept."""
+    """A personal join-request invite link, made for one person's Telegram account."""
 
     name: str
     user_id: int
     telegram_id: int
     expires_at: float
-    link_hash: str
+    link: str
+
+    @property
+    def link_hash(self) -> str:
+        return link_hash(self.link)
 
     def live(self, now: float) -> bool:
         return self.expires_at > now
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequest:
+    """Someone asked to join a chat. ``query_id``: the chat made the bot its guard, so it
+    answers the query (within seconds) rather than the request. ``user_chat_id`` may be
+    written to for a few minutes even if they never started the bot."""
+
+    chat_id: int
+    telegram_id: int
+    user_chat_id: int
+    at: float
+    query_id: str | None = None
+    invite_link: str | None = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,10 +277,15 @@ def plan(
 
     removes: list[Remove] = []
     reports: list[Report] = []
+    admitted = {m.telegram_id: m.user_id for m in members if m.user_id is not None}
     for telegram_id, state in status.items():
         if state not in PRESENT or state in CHAT_ADMINS:
             continue
         owner = by_telegram.get(telegram_id)
+        if owner is None and telegram_id in admitted:
+            reason = "no longer the Telegram account of the site account it joined for"
+            removes.append(Remove(telegram_id, admitted[telegram_id], reason))
+            continue
         if owner is None:
             if chat.managed:
                 removes.append(Remove(telegram_id, None, "not linked to a site account"))
@@ -308,7 +342,7 @@ def _invite_problem(
 ) -> str | None:
     """Why a live invite should go, or None to keep it."""
     if person is None:
-        return "no such account"
+        return "not linked"
     verdict = eligibility(person, rule)
     if isinstance(verdict, NotEligible):
         return verdict.reason

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Self
 
 from tgpass.domain.delivery import NewMessage, OutboxItem, Settlement, State
+from tgpass.domain.gating import Chat, ChatRule, Invitation, JoinRequest, Member, MemberStatus
 
 from .ports import AccountStore
 
@@ -212,11 +213,6 @@ class UnitOfWork(ABC):
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
-# Gated chats. Kept in one block after the unit of work: the names below are only used in
-# annotations, which ``from __future__ import annotations`` leaves unevaluated.
-from tgpass.domain.gating import Chat, ChatRule, Invitation, Member, MemberStatus  # noqa: E402
-
-
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One thing gating did or decided, and why."""
@@ -232,7 +228,8 @@ class AuditEntry:
 
 class ChatStore(ABC):
     """Gated chats: the chats, their rules, who is in them, the personal invite links sent
-    (only a hash of each URL is kept), and an audit trail. Rules, members and invites belong
+    (looked up by a hash of the URL), join requests waiting for an answer, change events
+    waiting for the reconciler, and an audit trail. Rules, members and invites belong
     to a known chat: for an unknown one, writing them raises NotFound."""
 
     @abstractmethod
@@ -255,9 +252,16 @@ class ChatStore(ABC):
 
     @abstractmethod
     async def record_member(
-        self, chat_id: int, telegram_id: int, status: MemberStatus, *, now: float
+        self,
+        chat_id: int,
+        telegram_id: int,
+        status: MemberStatus,
+        *,
+        now: float,
+        user_id: int | None = None,
     ) -> None:
-        """The Telegram account's latest status in the chat."""
+        """The Telegram account's latest status in the chat. ``user_id``: the site account
+        the bot admitted it for; kept while it stays, forgotten when it leaves."""
 
     @abstractmethod
     async def members(self, chat_id: int) -> list[Member]:
@@ -287,6 +291,39 @@ class ChatStore(ABC):
         """A group became a supergroup: move its record, rule, members, invites and audit
         trail to the new id. What the new id already holds is kept over the old's. False
         when the old chat was unknown (its audit trail moves all the same)."""
+
+    @abstractmethod
+    async def add_join_request(self, request: JoinRequest) -> None:
+        """A join request waiting for an answer; a newer one from the same account in the
+        same chat replaces it. NotFound for an unknown chat."""
+
+    @abstractmethod
+    async def due_join_requests(self, *, now: float, limit: int) -> list[JoinRequest]:
+        """Unanswered requests whose time has come, oldest first."""
+
+    @abstractmethod
+    async def answered_join_request(self, chat_id: int, telegram_id: int, *, at: float) -> bool:
+        """The request made at ``at`` has been answered (or can no longer be): forget it.
+        False when a newer one took its place."""
+
+    @abstractmethod
+    async def postpone_join_request(
+        self, chat_id: int, telegram_id: int, *, at: float, until: float
+    ) -> None:
+        """Answering failed for now: try again at ``until``; one more attempt counted."""
+
+    @abstractmethod
+    async def request_reconcile(self, reason: str, *, now: float) -> int:
+        """Something gating depends on changed (karma, role, a link, a rule): the reconciler
+        must look again. Returns the request's number."""
+
+    @abstractmethod
+    async def last_reconcile_request(self) -> int:
+        """The newest request's number, 0 when none is waiting."""
+
+    @abstractmethod
+    async def reconciled(self, upto: int) -> None:
+        """A pass that began after request ``upto`` has run: forget it and those before."""
 
     @abstractmethod
     async def audit(

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tgpass.domain.gating import Chat, ChatRule, Invitation, Member, MemberStatus
+from tgpass.domain.gating import (
+    PRESENT,
+    Chat,
+    ChatRule,
+    Invitation,
+    JoinRequest,
+    Member,
+    MemberStatus,
+)
 from tgpass.errors import Conflict, NotFound
 from tgpass.service.uow import AuditEntry, ChatStore
 
@@ -42,16 +50,26 @@ class MemoryChats(ChatStore):
         return self.db.tables.chat_rules.get(chat_id)
 
     async def record_member(
-        self, chat_id: int, telegram_id: int, status: MemberStatus, *, now: float
+        self,
+        chat_id: int,
+        telegram_id: int,
+        status: MemberStatus,
+        *,
+        now: float,
+        user_id: int | None = None,
     ) -> None:
         self._known(chat_id)
-        self.db.tables.chat_members[(chat_id, telegram_id)] = status
+        members = self.db.tables.chat_members
+        if status not in PRESENT:
+            user_id = None
+        elif user_id is None:
+            held = members.get((chat_id, telegram_id))
+            user_id = held.user_id if held is not None else None
+        members[(chat_id, telegram_id)] = Member(telegram_id, status, user_id)
 
     async def members(self, chat_id: int) -> list[Member]:
         found = [
-            Member(telegram_id, status)
-            for (chat, telegram_id), status in self.db.tables.chat_members.items()
-            if chat == chat_id
+            member for (chat, _), member in self.db.tables.chat_members.items() if chat == chat_id
         ]
         return sorted(found, key=lambda m: m.telegram_id)
 
@@ -105,15 +123,57 @@ class MemoryChats(ChatStore):
         if rule is not None:
             t.chat_rules.setdefault(new_chat_id, rule)
         # Members and invites move unless the new chat holds one with the same key already.
-        for (chat, telegram_id), status in list(t.chat_members.items()):
+        for (chat, telegram_id), member in list(t.chat_members.items()):
             if chat == old_chat_id:
                 del t.chat_members[(chat, telegram_id)]
-                t.chat_members.setdefault((new_chat_id, telegram_id), status)
+                t.chat_members.setdefault((new_chat_id, telegram_id), member)
+        for (chat, telegram_id), held in list(t.join_requests.items()):
+            if chat == old_chat_id:
+                del t.join_requests[(chat, telegram_id)]
+                moved = (replace(held[0], chat_id=new_chat_id), held[1])
+                t.join_requests.setdefault((new_chat_id, telegram_id), moved)
         for (chat, name), held in list(t.chat_invites.items()):
             if chat == old_chat_id:
                 del t.chat_invites[(chat, name)]
                 t.chat_invites.setdefault((new_chat_id, name), held)
         return True
+
+    async def add_join_request(self, request: JoinRequest) -> None:
+        self._known(request.chat_id)
+        key = (request.chat_id, request.telegram_id)
+        self.db.tables.join_requests[key] = (request, request.at)
+
+    async def due_join_requests(self, *, now: float, limit: int) -> list[JoinRequest]:
+        due = [r for r, next_at in self.db.tables.join_requests.values() if next_at <= now]
+        return sorted(due, key=lambda r: (r.at, r.chat_id, r.telegram_id))[:limit]
+
+    async def answered_join_request(self, chat_id: int, telegram_id: int, *, at: float) -> bool:
+        held = self.db.tables.join_requests.get((chat_id, telegram_id))
+        if held is None or held[0].at != at:
+            return False
+        del self.db.tables.join_requests[(chat_id, telegram_id)]
+        return True
+
+    async def postpone_join_request(
+        self, chat_id: int, telegram_id: int, *, at: float, until: float
+    ) -> None:
+        held = self.db.tables.join_requests.get((chat_id, telegram_id))
+        if held is not None and held[0].at == at:
+            request = replace(held[0], attempts=held[0].attempts + 1)
+            self.db.tables.join_requests[(chat_id, telegram_id)] = (request, until)
+
+    async def request_reconcile(self, reason: str, *, now: float) -> int:
+        t = self.db.tables
+        t.last_reconcile_request += 1
+        t.reconcile_requests[t.last_reconcile_request] = reason
+        return t.last_reconcile_request
+
+    async def last_reconcile_request(self) -> int:
+        return max(self.db.tables.reconcile_requests, default=0)
+
+    async def reconciled(self, upto: int) -> None:
+        for number in [n for n in self.db.tables.reconcile_requests if n <= upto]:
+            del self.db.tables.reconcile_requests[number]
 
     async def audit(
         self,

@@ -10,7 +10,7 @@ from typing import Any
 
 from tgpass.domain.accounts import TelegramLink, User
 from tgpass.domain.delivery import OutboxItem
-from tgpass.domain.gating import Chat, ChatRule, Invitation, MemberStatus
+from tgpass.domain.gating import Chat, ChatRule, Invitation, JoinRequest, Member
 from tgpass.service.uow import AuditEntry, Consent, FailedUpdate, Notification, StoredAnswer
 
 
@@ -26,10 +26,14 @@ class Tables:
     answers: dict[str, StoredAnswer] = field(default_factory=dict)
     chats: dict[int, Chat] = field(default_factory=dict)
     chat_rules: dict[int, ChatRule] = field(default_factory=dict)
-    chat_members: dict[tuple[int, int], MemberStatus] = field(default_factory=dict)
+    chat_members: dict[tuple[int, int], Member] = field(default_factory=dict)
     # by (chat id, name): the invite, its state (live | used | revoked)
     chat_invites: dict[tuple[int, str], tuple[Invitation, str]] = field(default_factory=dict)
     chat_audit: dict[int, AuditEntry] = field(default_factory=dict)
+    # by (chat id, Telegram id): the request and when to try answering it
+    join_requests: dict[tuple[int, int], tuple[JoinRequest, float]] = field(default_factory=dict)
+    reconcile_requests: dict[int, str] = field(default_factory=dict)
+    last_reconcile_request: int = 0
     last_user_id: int = 0
     last_outbox_id: int = 0
     last_audit_id: int = 0
@@ -54,6 +58,8 @@ _DICTS = (
     "chat_members",
     "chat_invites",
     "chat_audit",
+    "join_requests",
+    "reconcile_requests",
 )
 
 

@@ -9,16 +9,32 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tgpass.domain.gating import Chat, ChatRule, Invitation, Member, MemberStatus
+from tgpass.domain.gating import (
+    PRESENT,
+    Chat,
+    ChatRule,
+    Invitation,
+    JoinRequest,
+    Member,
+    MemberStatus,
+)
 from tgpass.errors import Conflict, NotFound
 from tgpass.service.uow import AuditEntry, ChatStore
 
-from .tables import gated_chat_rules, gated_chats, gated_invites, gated_members, gating_audit
+from .tables import (
+    gated_chat_rules,
+    gated_chats,
+    gated_invites,
+    gated_join_requests,
+    gated_members,
+    gating_audit,
+    gating_requests,
+)
 
 MAX_REASON = 500
 
@@ -39,7 +55,19 @@ def _chat(row: Any) -> Chat:
 
 
 def _invite(row: Any) -> Invitation:
-    return Invitation(row.name, row.user_id, row.telegram_id, row.expires_at, row.link_hash)
+    return Invitation(row.name, row.user_id, row.telegram_id, row.expires_at, row.invite_link)
+
+
+def _join_request(row: Any) -> JoinRequest:
+    return JoinRequest(
+        chat_id=row.chat_id,
+        telegram_id=row.telegram_id,
+        user_chat_id=row.user_chat_id,
+        at=row.at,
+        query_id=row.query_id,
+        invite_link=row.invite_link,
+        attempts=row.attempts,
+    )
 
 
 class SqlChats(ChatStore):
@@ -103,26 +131,40 @@ class SqlChats(ChatStore):
         return ChatRule(min_karma=row.min_karma, roles=roles)
 
     async def record_member(
-        self, chat_id: int, telegram_id: int, status: MemberStatus, *, now: float
+        self,
+        chat_id: int,
+        telegram_id: int,
+        status: MemberStatus,
+        *,
+        now: float,
+        user_id: int | None = None,
     ) -> None:
         await self._known(chat_id)
+        present = status in PRESENT
         statement = self._upsert(gated_members).values(
-            chat_id=chat_id, telegram_id=telegram_id, status=status, updated_at=now
+            chat_id=chat_id,
+            telegram_id=telegram_id,
+            status=status,
+            updated_at=now,
+            user_id=user_id if present else None,
         )
+        changes: dict[str, Any] = {"status": status, "updated_at": now}
+        if user_id is not None or not present:  # else: who they were admitted for stays
+            changes["user_id"] = user_id if present else None
         await self.db.execute(
             statement.on_conflict_do_update(
                 index_elements=[gated_members.c.chat_id, gated_members.c.telegram_id],
-                set_={"status": status, "updated_at": now},
+                set_=changes,
             )
         )
 
     async def members(self, chat_id: int) -> list[Member]:
         rows = await self.db.execute(
-            select(gated_members.c.telegram_id, gated_members.c.status)
+            select(gated_members.c.telegram_id, gated_members.c.status, gated_members.c.user_id)
             .where(gated_members.c.chat_id == chat_id)
             .order_by(gated_members.c.telegram_id)
         )
-        return [Member(telegram_id, status) for telegram_id, status in rows]
+        return [Member(telegram_id, status, user_id) for telegram_id, status, user_id in rows]
 
     async def add_invite(self, chat_id: int, invite: Invitation, *, now: float) -> None:
         await self._known(chat_id)
@@ -133,6 +175,7 @@ class SqlChats(ChatStore):
                         chat_id=chat_id,
                         name=invite.name,
                         link_hash=invite.link_hash,
+                        invite_link=invite.link,
                         user_id=invite.user_id,
                         telegram_id=invite.telegram_id,
                         expires_at=invite.expires_at,
@@ -212,6 +255,7 @@ class SqlChats(ChatStore):
         for table, key in (
             (gated_members, gated_members.c.telegram_id),
             (gated_invites, gated_invites.c.name),
+            (gated_join_requests, gated_join_requests.c.telegram_id),
         ):
             taken = select(key).where(table.c.chat_id == new_chat_id)
             await db.execute(delete(table).where(table.c.chat_id == old_chat_id, key.in_(taken)))
@@ -221,6 +265,76 @@ class SqlChats(ChatStore):
         # What is left of the old chat (a rule the new one overrode) goes with it.
         await db.execute(delete(gated_chats).where(gated_chats.c.chat_id == old_chat_id))
         return True
+
+    async def add_join_request(self, request: JoinRequest) -> None:
+        await self._known(request.chat_id)
+        values = {
+            "user_chat_id": request.user_chat_id,
+            "at": request.at,
+            "query_id": request.query_id,
+            "invite_link": request.invite_link,
+            "attempts": request.attempts,
+            "next_at": request.at,
+        }
+        statement = self._upsert(gated_join_requests).values(
+            chat_id=request.chat_id, telegram_id=request.telegram_id, **values
+        )
+        await self.db.execute(
+            statement.on_conflict_do_update(
+                index_elements=[gated_join_requests.c.chat_id, gated_join_requests.c.telegram_id],
+                set_=values,
+            )
+        )
+
+    async def due_join_requests(self, *, now: float, limit: int) -> list[JoinRequest]:
+        rows = await self.db.execute(
+            select(gated_join_requests)
+            .where(gated_join_requests.c.next_at <= now)
+            .order_by(
+                gated_join_requests.c.at,
+                gated_join_requests.c.chat_id,
+                gated_join_requests.c.telegram_id,
+            )
+            .limit(limit)
+        )
+        return [_join_request(row) for row in rows]
+
+    def _join_request_at(self, chat_id: int, telegram_id: int, at: float) -> Any:
+        return (
+            gated_join_requests.c.chat_id == chat_id,
+            gated_join_requests.c.telegram_id == telegram_id,
+            gated_join_requests.c.at == at,
+        )
+
+    async def answered_join_request(self, chat_id: int, telegram_id: int, *, at: float) -> bool:
+        done = await self.db.execute(
+            delete(gated_join_requests).where(*self._join_request_at(chat_id, telegram_id, at))
+        )
+        return bool(done.rowcount)
+
+    async def postpone_join_request(
+        self, chat_id: int, telegram_id: int, *, at: float, until: float
+    ) -> None:
+        await self.db.execute(
+            update(gated_join_requests)
+            .where(*self._join_request_at(chat_id, telegram_id, at))
+            .values(next_at=until, attempts=gated_join_requests.c.attempts + 1)
+        )
+
+    async def request_reconcile(self, reason: str, *, now: float) -> int:
+        done = await self.db.execute(
+            insert(gating_requests)
+            .values(reason=reason[:64], created_at=now)
+            .returning(gating_requests.c.id)
+        )
+        return int(done.scalar_one())
+
+    async def last_reconcile_request(self) -> int:
+        found = await self.db.execute(select(func.max(gating_requests.c.id)))
+        return int(found.scalar() or 0)
+
+    async def reconciled(self, upto: int) -> None:
+        await self.db.execute(delete(gating_requests).where(gating_requests.c.id <= upto))
 
     async def audit(
         self,

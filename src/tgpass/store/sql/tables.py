@@ -218,6 +218,24 @@ gating_audit = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# Join requests the bot has yet to answer (retried when Telegram fails).
+gated_join_requests = Table(
+    "gated_join_requests",
+    metadata,
+    Column(
+        "chat_id", BigInteger, ForeignKey("gated_chats.chat_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("telegram_id", BigInteger, nullable=False),
+    Column("user_chat_id", BigInteger, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("query_id", String(64), nullable=True),
+    Column("invite_link", String(255), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", Float, nullable=False),
+    PrimaryKeyConstraint("chat_id", "telegram_id"),
+    Index("gated_join_requests_due", "next_at"),
+)
+
 # Change events (karma, role, link, rule) the reconciler has yet to act on: written in the
 # transaction that made the change, deleted once a pass has seen them.
 gating_requests = Table(

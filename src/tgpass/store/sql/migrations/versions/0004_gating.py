@@ -1,5 +1,5 @@
 """Gating at work: invite links kept so they can be revoked, who a member was admitted for,
-and the change events the reconciler has yet to act on.
+join requests waiting for an answer, and the change events the reconciler has yet to act on.
 
 Revision ID: 0004
 Revises: 0003
@@ -20,6 +20,24 @@ def upgrade() -> None:
     with op.batch_alter_table("gated_members") as members:
         members.add_column(sa.Column("user_id", sa.BigInteger(), nullable=True))
     op.create_table(
+        "gated_join_requests",
+        sa.Column(
+            "chat_id",
+            sa.BigInteger(),
+            sa.ForeignKey("gated_chats.chat_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("telegram_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("at", sa.Float(), nullable=False),
+        sa.Column("query_id", sa.String(64), nullable=True),
+        sa.Column("invite_link", sa.String(255), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("chat_id", "telegram_id"),
+    )
+    op.create_index("gated_join_requests_due", "gated_join_requests", ["next_at"])
+    op.create_table(
         "gating_requests",
         sa.Column(
             "id",
@@ -34,6 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("gating_requests")
+    op.drop_table("gated_join_requests")
     with op.batch_alter_table("gated_members") as members:
         members.drop_column("user_id")
     with op.batch_alter_table("gated_invites") as invites:
