@@ -1,6 +1,7 @@
 """The sandbox server: Telegram's Bot API at ``/bot<token>/<method>``, the users' side under
-``/sandbox/api/`` (OpenAPI at ``/openapi.json``), the phone page at ``/`` and drop-in
-``telegram-widget.js`` and ``telegram-web-app.js``."""
+``/sandbox/api/`` (OpenAPI at ``/openapi.json``), the phone page at ``/``, drop-in
+``telegram-widget.js`` and ``telegram-web-app.js``, and Telegram Login's OpenID Connect
+provider under ``/oauth`` (the issuer)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from . import botapi, pages
+from . import botapi, oidc_http, pages
 from .control import control_api, install_error_handlers
 from .errors import BotApiError, bad_request
 from .faults import FaultInjector
 from .mini_app import SandboxSigner
+from .oidc import OidcProvider
 from .params import Params
 from .users import UserActions
 from .webhooks import WebhookDelivery
@@ -31,10 +33,19 @@ class SandboxState:
     """One simulated Telegram and what serves it: signer, faults, webhooks, long-poll wake-ups."""
 
     def __init__(
-        self, world: World, *, signer: SandboxSigner | None = None, seed: int | None = None
+        self,
+        world: World,
+        *,
+        signer: SandboxSigner | None = None,
+        seed: int | None = None,
+        oidc_issuer: str | None = None,
     ) -> None:
         self.world = world
         self.signer = signer or SandboxSigner()
+        self.oidc = OidcProvider(world)
+        # the OpenID Connect issuer, e.g. http://127.0.0.1:8081/oauth; left out, each request
+        # names it after the address it came to
+        self.oidc_issuer = oidc_issuer
         self.users = UserActions(world, self.signer)
         self.faults = FaultInjector(world.clock, seed)
         self.changed = asyncio.Condition()
@@ -62,9 +73,10 @@ class SandboxState:
                     self.changed.wait_for(lambda: bool(bot.updates) or self.closing), timeout
                 )
 
-    def info(self) -> Json:
+    def info(self, oidc_issuer: str | None = None) -> Json:
         return {
             "public_key": self.signer.public_key_hex,
+            "oidc_issuer": self.oidc_issuer or oidc_issuer,
             "limits": asdict(self.world.flood.limits),
             "bots": [bot.as_user() for bot in self.world.bots.values()],
         }
@@ -146,4 +158,5 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(control_api(state))
     app.include_router(pages.router(state))
+    app.include_router(oidc_http.router(state))
     return app

@@ -4,7 +4,8 @@ set limits and faults. Tests, the phone page and the demo all go through it."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -14,12 +15,17 @@ from . import join_requests, membership, migration
 from .errors import BotApiError
 from .faults import EVERY_BOT, Faults
 from .limits import FloodLimits
+from .oidc import AuthorizeError, check_redirect_uris
+from .oidc_http import issuer_for
+from .oidc_keys import ALGORITHMS, DEFAULT_OVERLAP
+from .world import Bot, SigningKey
 
 if TYPE_CHECKING:
     from .app import SandboxState
 
 Json = dict[str, Any]
 T = TypeVar("T")
+Algorithm = Literal["RS256", "ES256", "EdDSA", "ES256K"]
 
 
 class NewAccount(BaseModel):
@@ -40,6 +46,10 @@ class NewBot(BaseModel):
     web_app_url: str | None = None
     join_request_queries: bool = False  # may be a chat's guard bot (Bot API 10.1)
     id: int | None = Field(None, gt=0)
+    oidc_redirect_uris: list[str] = Field(
+        default_factory=list, description="Telegram Login's allowed redirect URLs"
+    )
+    oidc_algorithm: Algorithm = Field("RS256", description="how its ID tokens are signed")
 
 
 class NewChat(BaseModel):
@@ -141,6 +151,35 @@ class FaultSettings(BaseModel):
     webhook_failure_rate: float = Field(0.0, ge=0, le=1)
 
 
+class OidcClient(BaseModel):
+    """A bot's Telegram Login settings (BotFather's Web Login): what is given is replaced."""
+
+    redirect_uris: list[str] | None = Field(None, description="allowed redirect URLs, exact")
+    algorithm: Algorithm | None = Field(None, description="how its ID tokens are signed")
+
+
+class OidcRotation(BaseModel):
+    """New signing keys: for ``algorithm``, or every algorithm when left out. The keys they
+    replace stay in the JWKS for ``overlap_seconds`` (0: removed at once)."""
+
+    algorithm: Algorithm | None = None
+    overlap_seconds: float = Field(default=DEFAULT_OVERLAP, ge=0, le=30 * 86400)
+
+
+class OidcAnswer(BaseModel):
+    """Which login request the user answers: ``request_id`` (the phone's ``?oidc=``), or the
+    ``authorize_url`` the site sent the browser to, checked as the authorization endpoint
+    checks it."""
+
+    request_id: str | None = None
+    authorize_url: str | None = None
+
+
+class OidcApproval(OidcAnswer):
+    share_phone_number: bool = Field(False, description="if the site asked for ``phone``")
+    write_allowed: bool = Field(True, description="if the site asked for telegram:bot_access")
+
+
 class GuardBot(BaseModel):
     bot_id: int | None  # None: no guard bot; requests go to every administrator bot
 
@@ -184,8 +223,8 @@ def control_api(state: SandboxState) -> APIRouter:
         return {**asdict(account), "is_bot": False}
 
     @api.get("/info")
-    async def info() -> Json:
-        return state.info()
+    async def info(request: Request) -> Json:
+        return state.info(issuer_for(state, request))
 
     @api.post("/users", status_code=201)
     async def create_user(body: NewAccount) -> Json:
@@ -202,12 +241,103 @@ def control_api(state: SandboxState) -> APIRouter:
 
     @api.post("/bots", status_code=201)
     async def create_bot(body: NewBot) -> Json:
-        bot = world.add_bot(**body.model_dump())
-        return {**bot.as_user(), "token": bot.token, "web_app_url": bot.web_app_url}
+        details = body.model_dump()
+        details["oidc_redirect_uris"] = check_redirect_uris(body.oidc_redirect_uris)
+        bot = world.add_bot(**details)
+        return {
+            **bot.as_user(),
+            "token": bot.token,
+            "web_app_url": bot.web_app_url,
+            "oidc_client_secret": bot.oidc_client_secret,
+            "oidc_redirect_uris": bot.oidc_redirect_uris,
+            "oidc_algorithm": bot.oidc_algorithm,
+        }
 
     @api.get("/bots")
     async def list_bots() -> list[Json]:
         return [{**b.as_user(), "web_app_url": b.web_app_url} for b in world.bots.values()]
+
+    def bot_by_id(bot_id: int) -> Bot:
+        if bot_id not in world.bots:
+            raise KeyError(f"no bot {bot_id}")
+        return world.bots[bot_id]
+
+    @api.get("/bots/{bot_id}/oidc")
+    async def bot_oidc(bot_id: int) -> Json:
+        """The bot as a Telegram Login client: ``{"client_id", "client_secret",
+        "redirect_uris", "algorithm"}``."""
+        return state.oidc.client(bot_by_id(bot_id))
+
+    @api.put("/bots/{bot_id}/oidc")
+    async def set_bot_oidc(bot_id: int, body: OidcClient) -> Json:
+        return state.oidc.configure(
+            bot_by_id(bot_id), redirect_uris=body.redirect_uris, algorithm=body.algorithm
+        )
+
+    def key_json(key: SigningKey) -> Json:
+        return {
+            "kid": key.kid,
+            "alg": key.alg,
+            "created_at": key.created_at,
+            "retire_at": key.retire_at,
+            "current": key.retire_at is None,
+        }
+
+    @api.get("/oidc/keys")
+    async def oidc_keys() -> list[Json]:
+        """The published ID token keys: the current one of each algorithm and those rotated
+        out, until their ``retire_at``."""
+        return [key_json(k) for k in state.oidc.keys.published()]
+
+    @api.post("/oidc/rotate")
+    async def rotate_oidc_keys(body: OidcRotation | None = None) -> Json:
+        """New current keys; ``{"rotated": [new kids], "keys": [published keys]}``."""
+        body = body or OidcRotation()
+        algorithms = [body.algorithm] if body.algorithm else list(ALGORITHMS)
+        made = state.oidc.keys.rotate(algorithms, body.overlap_seconds)
+        published = [key_json(k) for k in state.oidc.keys.published()]
+        return {"rotated": [k.kid for k in made], "keys": published}
+
+    @api.get("/oidc/requests/{request_id}")
+    async def oidc_request(request_id: str) -> Json:
+        """A login request waiting for the user: the bot, the site, the scopes asked for."""
+        return state.oidc.describe(state.oidc.pending(request_id))
+
+    def login_request(body: OidcAnswer) -> str | Json:
+        """The request's id, or the redirect that refuses the authorize URL."""
+        if (body.request_id is None) == (body.authorize_url is None):
+            raise ValueError("give request_id or authorize_url")
+        if body.request_id is not None:
+            return body.request_id
+        params = parse_qs(urlsplit(body.authorize_url or "").query, keep_blank_values=True)
+        try:
+            return state.oidc.begin(params).id
+        except AuthorizeError as refused:
+            return {"kind": "url", "url": refused.location}
+
+    @api.post("/users/{user_id}/oidc/approve")
+    async def approve_oidc_login(user_id: int, body: OidcApproval) -> Json:
+        """The user logs in: ``{"kind": "url", "url": <redirect_uri>?code=...&state=...}``."""
+        world.account(user_id)
+        request_id = login_request(body)
+        if not isinstance(request_id, str):
+            return request_id
+        url = state.oidc.approve(
+            user_id,
+            request_id,
+            share_phone_number=body.share_phone_number,
+            write_allowed=body.write_allowed,
+        )
+        return {"kind": "url", "url": url}
+
+    @api.post("/users/{user_id}/oidc/decline")
+    async def decline_oidc_login(user_id: int, body: OidcAnswer) -> Json:
+        """The user declines: ``{"kind": "url", "url": <redirect_uri>?error=access_denied...}``."""
+        world.account(user_id)
+        request_id = login_request(body)
+        if not isinstance(request_id, str):
+            return request_id
+        return {"kind": "url", "url": state.oidc.decline(user_id, request_id)}
 
     @api.post("/chats", status_code=201)
     async def create_chat(body: NewChat) -> Json:

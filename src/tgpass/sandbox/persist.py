@@ -1,4 +1,6 @@
-"""Save a world to JSON and load it again (``tgpass sandbox --state FILE``)."""
+"""Save a world to JSON and load it again (``tgpass sandbox --state FILE``), with what Telegram
+Login needs to go on as before: the bots' client secrets and redirect URLs, the ID token
+signing keys (private: the file is a secret) and the key that derives ``sub``."""
 
 from __future__ import annotations
 
@@ -10,7 +12,18 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .world import Account, Bot, Chat, Dialog, InviteLink, JoinRequest, Member, Webhook, World
+from .world import (
+    Account,
+    Bot,
+    Chat,
+    Dialog,
+    InviteLink,
+    JoinRequest,
+    Member,
+    SigningKey,
+    Webhook,
+    World,
+)
 
 FORMAT = 1
 
@@ -39,6 +52,10 @@ def dump(world: World) -> dict[str, Any]:
         "bots": [bot(b) for b in world.bots.values()],
         "chats": [chat(c) for c in world.chats.values()],
         "dialogs": [asdict(d) for d in world.dialogs.values()],
+        "oidc": {
+            "subject_key": world.oidc_subject_key,
+            "keys": [asdict(k) for k in world.oidc_keys],
+        },
     }
 
 
@@ -70,6 +87,9 @@ def load(data: dict[str, Any], clock: Callable[[], float] | None = None) -> Worl
     for raw in data["dialogs"]:
         dialog = Dialog(**raw)
         world.dialogs[(dialog.bot_id, dialog.user_id)] = dialog
+    if "oidc" in data:  # files saved before Telegram Login start with fresh keys
+        world.oidc_subject_key = data["oidc"]["subject_key"]
+        world.oidc_keys = [SigningKey(**k) for k in data["oidc"]["keys"]]
     return world
 
 

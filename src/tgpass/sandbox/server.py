@@ -14,6 +14,7 @@ import uvicorn
 
 from .app import SandboxState, create_app
 from .observe import Observer
+from .oidc_http import PREFIX as OIDC_PREFIX
 from .world import World
 
 Json = dict[str, Any]
@@ -113,7 +114,9 @@ class Sandbox:
         self.world = world or World()
         if on_emit is not None:  # called with every update queued and every answer given
             self.world.observers.add(on_emit)
-        self.state = SandboxState(self.world)
+        port = port or free_port()
+        issuer = f"http://{host}:{port}{OIDC_PREFIX}"
+        self.state = SandboxState(self.world, oidc_issuer=issuer)
         self.app = create_app(self.state)
         self.server = LoopbackServer(self.app, host=host, port=port)
         self.users: SandboxUsers | None = None
@@ -125,6 +128,12 @@ class Sandbox:
     @property
     def bot_api_base(self) -> str:
         return f"{self.url}/bot"
+
+    @property
+    def oidc_issuer(self) -> str:
+        """Telegram Login's OpenID Connect issuer here (``https://oauth.telegram.org`` in
+        production): discovery at ``<issuer>/.well-known/openid-configuration``."""
+        return f"{self.url}{OIDC_PREFIX}"
 
     async def __aenter__(self) -> Sandbox:
         await self.server.start()

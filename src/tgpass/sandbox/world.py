@@ -51,6 +51,18 @@ class Account:
 
 
 @dataclass
+class SigningKey:
+    """One of the keys ID tokens are signed with: a private JWK, published in the JWKS while
+    it is current and, after a rotation, until ``retire_at``."""
+
+    kid: str
+    alg: str
+    jwk: Json
+    created_at: float
+    retire_at: float | None = None
+
+
+@dataclass
 class Webhook:
     url: str
     secret_token: str | None = None
@@ -75,6 +87,11 @@ class Bot:
     menu_button: Json = field(default_factory=lambda: {"type": "default"})
     # Bot API 10.1: a bot assigned to process a chat's join requests answers them by query
     join_request_queries: bool = False
+    # Telegram Login over OpenID Connect (BotFather's Web Login settings): the client id is
+    # the bot's id; the secret, the allowed redirect URLs and the ID token algorithm are here
+    oidc_client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    oidc_redirect_uris: list[str] = field(default_factory=list)
+    oidc_algorithm: str = "RS256"
 
     def as_user(self) -> Json:
         return {
@@ -189,6 +206,9 @@ class Dialog:
     next_message_id: int = 1
     # set when a join request lets the bot write first, until then + 5 minutes
     may_write_until: int = 0
+    # the user let the bot write first when logging in (telegram:bot_access, acceptUrlAuth's
+    # write_allowed)
+    write_allowed: bool = False
     reply_keyboard: Json | None = None  # the bot's current reply keyboard, shown to the user
     pending_start: str | None = None  # a deep link's payload, sent when the user presses Start
     # what the user received from the bot, with the exact time (control API: /received)
@@ -216,6 +236,10 @@ class World:
         self.callback_queries: dict[str, tuple[int, int]] = {}  # id -> (bot_id, user_id)
         self.callback_answers: dict[str, Json] = {}
         self.flood = FloodControl(FloodLimits(), clock)
+        # OpenID Connect: the ID token signing keys, newest last, and the key that derives
+        # each user's ``sub`` for each bot
+        self.oidc_keys: list[SigningKey] = []
+        self.oidc_subject_key = secrets.token_hex(32)
 
     def now(self) -> int:
         return int(self.clock())
@@ -455,7 +479,9 @@ class World:
             return chat
         if chat_id in self.accounts:
             dialog = self.dialogs.get((bot.id, chat_id))
-            if dialog is None or not (dialog.started or dialog.may_write_until >= self.now()):
+            if dialog is None or not (
+                dialog.started or dialog.write_allowed or dialog.may_write_until >= self.now()
+            ):
                 raise forbidden("bot can't initiate conversation with a user")
             if dialog.blocked:
                 raise forbidden("bot was blocked by the user")
