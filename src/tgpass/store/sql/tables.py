@@ -245,3 +245,119 @@ gating_requests = Table(
     Column("reason", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
 )
+
+# The OpenID provider. Codes and tokens are kept as SHA-256 hashes; a grant is what one code
+# started, and revoking it revokes every token made from it (tgpass.service.oidc_provider_store).
+oidc_clients = Table(
+    "oidc_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("secret_hash", String(64), nullable=True),  # none: a public client
+    Column("redirect_uris", Text, nullable=False),  # JSON lists
+    Column("post_logout_redirect_uris", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("id_token_alg", String(8), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+oidc_keys = Table(
+    "oidc_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("alg", String(8), nullable=False),
+    Column("private_jwk", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("retired_at", Float, nullable=True),
+    Column("drop_after", Float, nullable=True),
+)
+
+oidc_grants = Table(
+    "oidc_grants",
+    metadata,
+    Column("grant_id", String(32), primary_key=True),
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("oidc_clients.client_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("user_id", _id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+oidc_codes = Table(
+    "oidc_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column(
+        "grant_id",
+        String(32),
+        ForeignKey("oidc_grants.grant_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("client_id", String(64), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("nonce", String(255), nullable=True),
+    Column("code_challenge", String(128), nullable=True),
+    Column("code_challenge_method", String(8), nullable=True),
+    Column("auth_time", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+    Index("oidc_codes_nonce", "client_id", "nonce"),
+    Index("oidc_codes_expiry", "expires_at"),
+)
+
+oidc_tokens = Table(
+    "oidc_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),  # access | refresh
+    Column(
+        "grant_id",
+        String(32),
+        ForeignKey("oidc_grants.grant_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("client_id", String(64), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("issued_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+    Column("revoked_at", Float, nullable=True),
+    Index("oidc_tokens_grant", "grant_id"),
+    Index("oidc_tokens_expiry", "expires_at"),
+)
+
+oidc_consents = Table(
+    "oidc_consents",
+    metadata,
+    Column("user_id", _id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("oidc_clients.client_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("scopes", Text, nullable=False),  # a JSON list
+    Column("granted_at", Float, nullable=False),
+    PrimaryKeyConstraint("user_id", "client_id"),
+)
+
+# The OpenID subject of an account: random, kept for ever (never the row id or Telegram id).
+oidc_subjects = Table(
+    "oidc_subjects",
+    metadata,
+    Column(
+        "user_id",
+        _id(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("subject", String(64), unique=True, nullable=False),
+)
