@@ -69,6 +69,8 @@ class MemoryOidcStore(OidcStore):
         async with self._lock:
             if code.code_hash in self.codes or code.grant_id in self.grants:
                 raise Conflict("that code or grant exists")
+            if code.client_id not in self.clients:
+                raise Conflict("no such client")
             self.grants[code.grant_id] = None
             self.codes[code.code_hash] = code
 
@@ -133,6 +135,8 @@ class MemoryOidcStore(OidcStore):
         self, user_id: int, client_id: str, scopes: frozenset[str], *, now: float
     ) -> None:
         async with self._lock:
+            if client_id not in self.clients:
+                raise Conflict("no such client")
             key = (user_id, client_id)
             self.consents[key] = self.consents.get(key, frozenset()) | scopes
 

@@ -340,19 +340,22 @@ class SqlOidcStore(OidcStore):
         self, user_id: int, client_id: str, scopes: frozenset[str], *, now: float
     ) -> None:
         key = (oidc_consents.c.user_id == user_id, oidc_consents.c.client_id == client_id)
-        async with self._db.write() as db:
-            await db.execute(
-                self._dialect_insert(oidc_consents)
-                .values(user_id=user_id, client_id=client_id, scopes="[]", granted_at=now)
-                .on_conflict_do_nothing()
-            )
-            held = (
-                await db.execute(select(oidc_consents.c.scopes).where(*key).with_for_update())
-            ).scalar_one()
-            merged = sorted(set(json.loads(held)) | scopes)
-            await db.execute(
-                update(oidc_consents).where(*key).values(scopes=json.dumps(merged), granted_at=now)
-            )
+        try:
+            async with self._db.write() as db:
+                await db.execute(
+                    self._dialect_insert(oidc_consents)
+                    .values(user_id=user_id, client_id=client_id, scopes="[]", granted_at=now)
+                    .on_conflict_do_nothing()
+                )
+                held = (
+                    await db.execute(select(oidc_consents.c.scopes).where(*key).with_for_update())
+                ).scalar_one()
+                merged = json.dumps(sorted(set(json.loads(held)) | scopes))
+                await db.execute(
+                    update(oidc_consents).where(*key).values(scopes=merged, granted_at=now)
+                )
+        except IntegrityError:
+            raise Conflict("no such client or user") from None
 
     async def subject(self, user_id: int, *, new: str) -> str:
         async with self._db.write() as db:

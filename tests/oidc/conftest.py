@@ -1,0 +1,196 @@
+"""The OpenID provider composed as the service will compose it: the real services (SQLite and
+an in-memory KV, a recording Telegram), the app as ``create_app`` makes it, the provider's
+router and store added. ``Site.serve()`` puts it on a loopback port for clients that speak
+real HTTP; ``Site.browser()`` is a user agent with its own cookies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from html import unescape
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import uvicorn
+
+from tests.service.fakes import RecordingTelegram
+from tgpass.bootstrap import Services, build
+from tgpass.sandbox.server import free_port
+from tgpass.service.oidc_provider import Lifetimes, OidcProvider
+from tgpass.service.oidc_provider_claims import ChatsOf, no_chats
+from tgpass.settings import Settings
+from tgpass.store.sql.oidc import SqlOidcStore
+from tgpass.verify import sign_login_widget
+from tgpass.web.app import create_app
+from tgpass.web.oidc_provider import router
+
+TOKEN = "123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr"
+API_KEY = "site-api-key-for-tests"
+SITE_AUTH = {"Authorization": f"Bearer {API_KEY}"}
+CALLBACK = "http://127.0.0.1:9/callback"  # the relying party's: nothing listens, nothing needs to
+_FORM = re.compile(r'<form method="post" action="([^"]+)">')
+_CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+class Clock:
+    """Now, plus whatever a test adds."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@dataclass
+class Site:
+    services: Services
+    provider: OidcProvider
+    app: Any
+    issuer: str
+    port: int
+    clock: Clock
+    _server: uvicorn.Server | None = field(default=None, repr=False)
+
+    @contextlib.asynccontextmanager
+    async def browser(self) -> AsyncIterator[Browser]:
+        """A user agent: over real HTTP once served, else straight into the app."""
+        transport = None if self._server else httpx.ASGITransport(app=self.app)
+        async with httpx.AsyncClient(base_url=self.issuer, transport=transport) as client:
+            yield Browser(self, client)
+
+    def client(self, **options: Any) -> httpx.AsyncClient:
+        transport = None if self._server else httpx.ASGITransport(app=self.app)
+        return httpx.AsyncClient(base_url=self.issuer, transport=transport, **options)
+
+    async def serve(self) -> None:
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            lifespan="off",
+            log_config=None,  # records go to the root logger, where caplog sees them
+            log_level="info",
+            access_log=True,
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                await self._task
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            await self._task
+
+    async def add_client(self, **options: Any) -> tuple[str, str | None]:
+        options.setdefault("redirect_uris", [CALLBACK])
+        made = await self.provider.register_client(options.pop("name", "Forum"), **options)
+        return made.client.client_id, made.secret
+
+
+@dataclass
+class Browser:
+    site: Site
+    http: httpx.AsyncClient
+    user: dict[str, Any] = field(default_factory=dict)
+
+    async def register(self, username: str = "ann", password: str = "correct horse") -> None:
+        answer = await self.http.post(
+            "/api/auth/register",
+            json={"username": username, "password": password, "display_name": "Ann Lee"},
+        )
+        assert answer.status_code == 201, answer.text
+        self.user = answer.json()["user"]
+
+    async def sign_in_with_telegram(self, telegram_id: int = 5_000_000_001) -> None:
+        fields = sign_login_widget(
+            {
+                "id": telegram_id,
+                "first_name": "Зоя",
+                "last_name": "Ivanova",
+                "username": "zoya",
+                "photo_url": "https://t.me/i/userpic/320/zoya.jpg",
+            },
+            TOKEN,
+            auth_date=int(time.time()),
+        )
+        answer = await self.http.post("/api/auth/telegram/widget", json=fields)
+        assert answer.status_code == 200, answer.text
+        self.user = answer.json()["user"]
+
+    async def authorize(self, url: str, *, decision: str | None = "allow") -> httpx.Response:
+        """Open an authorization URL; on the consent page, answer ``decision`` (None: stay
+        there). The last answer: a redirect, the consent page, or an error page."""
+        answer = await self.http.get(url)
+        if answer.status_code == 200 and decision is not None and "consent-allow" in answer.text:
+            action = unescape(_FORM.findall(answer.text)[-1])
+            csrf = _CSRF.findall(answer.text)[-1]
+            answer = await self.http.post(action, data={"csrf_token": csrf, "decision": decision})
+        return answer
+
+    async def code_for(self, url: str) -> dict[str, str]:
+        """Authorize and return what came back to the client (code, state or error)."""
+        answer = await self.authorize(url)
+        assert answer.status_code in {302, 303}, answer.text
+        location = answer.headers["location"]
+        assert location.startswith(CALLBACK), location
+        return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+async def make_site(
+    tmp_path: Path, *, chats_of: ChatsOf = no_chats, lifetimes: Lifetimes | None = None
+) -> Site:
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    settings = Settings.from_mapping(
+        {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'tgpass.sqlite3'}",
+            "kv_url": "memory://",
+            "bot_token": TOKEN,
+            "bot_username": "example_site_bot",
+            "public_url": issuer,
+            "secret_key": "test-secret-key",
+            "api_keys": API_KEY,
+            "site_name": "Example",
+            "worker": False,
+        }
+    )
+    services = await build(settings, telegram=RecordingTelegram())
+    clock = Clock()
+    provider = OidcProvider(
+        SqlOidcStore(services.engine),
+        services.accounts,
+        issuer=issuer,
+        chats_of=chats_of,
+        lifetimes=lifetimes,
+        clock=clock,
+    )
+    app = create_app(services)
+    app.include_router(router(provider))
+    return Site(services, provider, app, issuer, port, clock)
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    found = await make_site(tmp_path)
+    try:
+        yield found
+    finally:
+        await found.stop()
+        await found.services.close()
+
+
+@pytest.fixture
+async def served(site: Site) -> Site:
+    await site.serve()
+    return site
