@@ -259,6 +259,71 @@ class SandboxUsers:
             dict[str, str], await self._call("POST", f"/users/{user_id}/widget_login", body)
         )
 
+    # Telegram Login (OpenID Connect at ``Sandbox.oidc_issuer``)
+
+    async def bot_oidc(self, bot_id: int) -> Json:
+        """The bot as a client: ``{"client_id", "client_secret", "redirect_uris",
+        "algorithm"}``."""
+        return cast(Json, await self._call("GET", f"/bots/{bot_id}/oidc"))
+
+    async def set_bot_oidc(
+        self,
+        bot_id: int,
+        *,
+        redirect_uris: list[str] | None = None,
+        algorithm: str | None = None,
+    ) -> Json:
+        """Replace the bot's allowed redirect URLs and/or its ID token algorithm (RS256,
+        ES256, EdDSA, ES256K)."""
+        body = {"redirect_uris": redirect_uris, "algorithm": algorithm}
+        return cast(Json, await self._call("PUT", f"/bots/{bot_id}/oidc", body))
+
+    async def oidc_keys(self) -> list[Json]:
+        """The published signing keys: ``{"kid", "alg", "created_at", "retire_at",
+        "current"}``."""
+        return cast(list[Json], await self._call("GET", "/oidc/keys"))
+
+    async def rotate_oidc_keys(
+        self, algorithm: str | None = None, *, overlap_seconds: float | None = None
+    ) -> Json:
+        """New signing keys (for ``algorithm``, or all); the old ones stay published for
+        ``overlap_seconds`` (an hour unless told). ``{"rotated": [kids], "keys": [...]}``."""
+        body: Json = {"algorithm": algorithm}
+        if overlap_seconds is not None:
+            body["overlap_seconds"] = overlap_seconds
+        return cast(Json, await self._call("POST", "/oidc/rotate", body))
+
+    async def oidc_login_request(self, request_id: str) -> Json:
+        """A login request waiting on the phone: bot, site ``origin``, ``scopes``."""
+        return cast(Json, await self._call("GET", f"/oidc/requests/{request_id}"))
+
+    async def approve_oidc_login(
+        self,
+        user_id: int,
+        *,
+        request_id: str | None = None,
+        authorize_url: str | None = None,
+        share_phone_number: bool = False,
+        write_allowed: bool = True,
+    ) -> Json:
+        """The user logs in to the site that sent the browser to ``authorize_url`` (or that
+        made the waiting ``request_id``): ``{"kind": "url", "url": <redirect_uri with code
+        and state>}``, or with ``error`` if the site's request was refused."""
+        body = {
+            "request_id": request_id,
+            "authorize_url": authorize_url,
+            "share_phone_number": share_phone_number,
+            "write_allowed": write_allowed,
+        }
+        return cast(Json, await self._call("POST", f"/users/{user_id}/oidc/approve", body))
+
+    async def decline_oidc_login(
+        self, user_id: int, *, request_id: str | None = None, authorize_url: str | None = None
+    ) -> Json:
+        """The user declines: ``{"kind": "url", "url": <redirect_uri>?error=access_denied}``."""
+        body = {"request_id": request_id, "authorize_url": authorize_url}
+        return cast(Json, await self._call("POST", f"/users/{user_id}/oidc/decline", body))
+
     # reading
 
     async def list_users(self) -> list[Json]:
