@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 import time
 from collections.abc import AsyncIterator
@@ -14,17 +15,20 @@ from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
 import uvicorn
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from tests.service.fakes import RecordingTelegram
 from tgpass.bootstrap import Services, build
 from tgpass.sandbox.server import free_port
 from tgpass.service.oidc_provider import Lifetimes, OidcProvider
 from tgpass.service.oidc_provider_claims import ChatsOf, no_chats
+from tgpass.service.oidc_provider_keys import ALGORITHMS, new_key
+from tgpass.service.oidc_provider_store import SigningKey
 from tgpass.settings import Settings
 from tgpass.store.sql.oidc import SqlOidcStore
 from tgpass.verify import sign_login_widget
@@ -147,6 +151,13 @@ class Browser:
         return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
+@functools.cache
+def seed_keys() -> tuple[SigningKey, ...]:
+    """Signing keys made once per run: an RSA key takes a tenth of a second to make."""
+    made = time.time()
+    return tuple(new_key(alg, made) for alg in ALGORITHMS)
+
+
 async def make_site(
     tmp_path: Path, *, chats_of: ChatsOf = no_chats, lifetimes: Lifetimes | None = None
 ) -> Site:
@@ -175,6 +186,7 @@ async def make_site(
         lifetimes=lifetimes,
         clock=clock,
     )
+    await provider.store.add_keys(seed_keys())
     app = create_app(services)
     app.include_router(router(provider))
     return Site(services, provider, app, issuer, port, clock)
@@ -194,3 +206,60 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
 async def served(site: Site) -> Site:
     await site.serve()
     return site
+
+
+def auth_url(
+    client_id: str,
+    *,
+    scope: str = "openid",
+    redirect_uri: str = CALLBACK,
+    verifier: str | None = None,
+    **extra: str,
+) -> str:
+    """An authorization request (with a PKCE S256 challenge for ``verifier``)."""
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": "st-1",
+        **extra,
+    }
+    if verifier is not None:
+        params["code_challenge"] = create_s256_code_challenge(verifier)
+        params["code_challenge_method"] = "S256"
+    return f"/oidc/authorize?{urlencode(params)}"
+
+
+async def exchange(
+    http: httpx.AsyncClient,
+    client_id: str,
+    secret: str | None,
+    code: str,
+    *,
+    verifier: str | None = None,
+    redirect_uri: str = CALLBACK,
+) -> httpx.Response:
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return await _token(http, client_id, secret, data)
+
+
+async def refresh(
+    http: httpx.AsyncClient, client_id: str, secret: str | None, refresh_token: str
+) -> httpx.Response:
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return await _token(http, client_id, secret, data)
+
+
+async def _token(
+    http: httpx.AsyncClient, client_id: str, secret: str | None, data: dict[str, str]
+) -> httpx.Response:
+    if secret is None:
+        return await http.post("/oidc/token", data={**data, "client_id": client_id})
+    return await http.post("/oidc/token", data=data, auth=(client_id, secret))
+
+
+async def userinfo(http: httpx.AsyncClient, access_token: str) -> httpx.Response:
+    return await http.get("/oidc/userinfo", headers={"Authorization": f"Bearer {access_token}"})
