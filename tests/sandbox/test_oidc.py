@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import json
 import secrets
@@ -355,6 +356,58 @@ async def test_httpx_oauth_client_logs_in_with_client_secret_post(site: Site) ->
     assert "phone_number" not in claims
 
 
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256"])  # pyoidc knows no EdDSA, ES256K
+async def test_pyoidc_client_discovers_logs_in_and_verifies(site: Site, algorithm: str) -> None:
+    """pyoidc checks the metadata (the issuer it was given), then the ID token: signature
+    against the JWKS, iss, aud, nonce. It runs synchronously: in a thread."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from oic.oic import Client
+        from oic.oic.message import AuthorizationResponse, RegistrationResponse
+        from oic.utils.authn.client import CLIENT_AUTHN_METHOD
+
+    await site.users.set_bot_oidc(site.bot["id"], algorithm=algorithm)
+    client = Client(client_authn_method=CLIENT_AUTHN_METHOD)
+    await asyncio.to_thread(client.provider_config, site.issuer)
+    client.store_registration_info(
+        RegistrationResponse(
+            client_id=site.client_id, client_secret=site.secret, redirect_uris=[REDIRECT]
+        )
+    )
+    challenge, verifier = client.add_code_challenge()
+    request = client.construct_AuthorizationRequest(
+        request_args={
+            "response_type": "code",
+            "scope": ["openid", "profile"],
+            "redirect_uri": REDIRECT,
+            "state": "st-2",
+            "nonce": "n-2",
+            **challenge,
+        }
+    )
+    url = request.request(client.authorization_endpoint)
+    approved = await site.users.approve_oidc_login(site.user["id"], authorize_url=url)
+    response = client.parse_response(
+        AuthorizationResponse, info=urlsplit(approved["url"]).query, sformat="urlencoded"
+    )
+    token = await asyncio.to_thread(
+        client.do_access_token_request,
+        state="st-2",
+        request_args={
+            "code": response["code"],
+            "code_verifier": verifier,
+            "redirect_uri": REDIRECT,
+        },
+        authn_method="client_secret_basic",
+    )
+    claims = token["id_token"]
+    assert claims["iss"] == site.issuer
+    assert claims["aud"] == [site.client_id]
+    assert claims["nonce"] == "n-2"
+    assert claims["id"] == site.user["id"]
+    assert claims.jws_header["alg"] == algorithm
+
+
 async def test_sub_is_stable_for_a_bot_and_differs_between_bots(site: Site) -> None:
     first = (await site.log_in())["claims"]["sub"]
     again = (await site.log_in())["claims"]["sub"]
@@ -651,6 +704,22 @@ async def test_grant_types_and_bodies_the_token_endpoint_refuses(site: Site) -> 
     assert (await site.http.get(token)).status_code == 405
 
 
+async def test_browsers_may_read_the_metadata_but_not_trade_codes(site: Site) -> None:
+    origin = {"Origin": "https://site.test"}
+    meta = await site.http.get(f"{site.issuer}/.well-known/openid-configuration", headers=origin)
+    assert meta.headers["access-control-allow-origin"] == "*"
+    preflight = await site.http.options(
+        f"{site.issuer}/token",
+        headers={**origin, "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    posted = await site.http.post(
+        f"{site.issuer}/token", data={"grant_type": "authorization_code"}, headers=origin
+    )
+    assert posted.status_code == 401
+    assert "access-control-allow-origin" not in posted.headers
+
+
 # -- algorithms and keys ----------------------------------------------------------------
 
 
@@ -809,9 +878,32 @@ NAMES = [
 fields = st.lists(st.tuples(st.sampled_from(NAMES), st.text(max_size=30)), max_size=8)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@functools.cache
+def fuzz_target() -> tuple[FastAPI, list[tuple[str, str]], list[tuple[str, str]]]:
+    """One sandbox for every example (what they leave behind is more junk to meet), and the
+    valid start of an authorization request and of a token request."""
+    world = World()
+    bot = world.add_bot("fuzz_bot", oidc_redirect_uris=[REDIRECT])
+    authorize = [
+        ("client_id", str(bot.id)),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("code_challenge", s256("v" * 43)),
+        ("code_challenge_method", "S256"),
+    ]
+    token = [
+        ("grant_type", "authorization_code"),
+        ("client_id", str(bot.id)),
+        ("client_secret", bot.oidc_client_secret),
+    ]
+    return create_app(SandboxState(world)), authorize, token
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     pairs=fields,
+    valid_start=st.booleans(),
     endpoint=st.sampled_from(["auth", "token"]),
     authorization=st.none()
     | st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30).map(
@@ -819,12 +911,11 @@ fields = st.lists(st.tuples(st.sampled_from(NAMES), st.text(max_size=30)), max_s
     ),
 )
 async def test_junk_never_answers_500(
-    pairs: list[tuple[str, str]], endpoint: str, authorization: str | None
+    pairs: list[tuple[str, str]], valid_start: bool, endpoint: str, authorization: str | None
 ) -> None:
-    world = World()
-    bot = world.add_bot("fuzz_bot", oidc_redirect_uris=[REDIRECT])
-    pairs = [(k, str(bot.id) if k == "client_id" and not v else v) for k, v in pairs]
-    app = create_app(SandboxState(world))
+    app, authorize, token = fuzz_target()
+    if valid_start:
+        pairs = (authorize if endpoint == "auth" else token) + pairs
     headers = {"Authorization": authorization} if authorization else {}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"

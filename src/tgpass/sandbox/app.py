@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from . import botapi, oidc_http, pages
 from .control import control_api, install_error_handlers
@@ -121,6 +122,17 @@ async def _get_updates(state: SandboxState, bot: Bot, p: Params) -> list[Json]:
     return updates
 
 
+class _CorsButTokenEndpoint(CORSMiddleware):
+    """CORS for every path but Telegram Login's token endpoint: a page cannot trade a code
+    (it would hold the client secret); the site's server does."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == oidc_http.TOKEN_PATH:
+            await self.app(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(state: SandboxState | None = None) -> FastAPI:
     state = state or SandboxState(World())
     app = FastAPI(
@@ -131,7 +143,7 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
     app.state.sandbox = state
     # The widget script runs on the site's origin and asks the sandbox to sign.
     app.add_middleware(
-        CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]
+        _CorsButTokenEndpoint, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]
     )
 
     @app.api_route("/bot{token}/{method}", methods=["GET", "POST"], include_in_schema=False)

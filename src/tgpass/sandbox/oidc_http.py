@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .app import SandboxState
 
 PREFIX = "/oauth"
+TOKEN_PATH = f"{PREFIX}/token"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -71,7 +72,7 @@ def router(state: SandboxState) -> APIRouter:
         phone = request.url_for("phone").include_query_params(oidc=login.id)
         return RedirectResponse(str(phone), status_code=302)
 
-    @oauth.post("/token")
+    @oauth.post(TOKEN_PATH.removeprefix(PREFIX))
     async def token(request: Request) -> JSONResponse:
         try:
             if not request.headers.get("content-type", "").startswith(
