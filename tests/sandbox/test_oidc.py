@@ -179,9 +179,9 @@ class Site:
 
     async def log_in(self, scope: str = "openid profile", **answer: Any) -> Json:
         attempt = self.attempt(scope)
-        answer_ = await self.trade(await self.code(attempt, **answer), attempt.verifier)
-        assert answer_.status_code == 200, answer_.text
-        tokens: Json = answer_.json()
+        traded = await self.trade(await self.code(attempt, **answer), attempt.verifier)
+        assert traded.status_code == 200, traded.text
+        tokens: Json = traded.json()
         return {**tokens, "claims": await self.verify(tokens["id_token"], attempt.nonce)}
 
 
