@@ -159,10 +159,14 @@ def seed_keys() -> tuple[SigningKey, ...]:
 
 
 async def make_site(
-    tmp_path: Path, *, chats_of: ChatsOf = no_chats, lifetimes: Lifetimes | None = None
+    tmp_path: Path,
+    *,
+    chats_of: ChatsOf = no_chats,
+    lifetimes: Lifetimes | None = None,
+    issuer: str | None = None,
 ) -> Site:
     port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
+    issuer = issuer or f"http://127.0.0.1:{port}"
     settings = Settings.from_mapping(
         {
             "database_url": f"sqlite+aiosqlite:///{tmp_path / 'tgpass.sqlite3'}",

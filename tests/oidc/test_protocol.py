@@ -542,3 +542,25 @@ async def test_an_access_token_without_openid_gets_no_userinfo(site: Site) -> No
         answer = await userinfo(http, tokens["access_token"])
     assert answer.status_code == 403
     assert 'error="insufficient_scope"' in answer.headers["www-authenticate"]
+
+
+async def test_a_site_not_served_over_https_says_so(tmp_path: Path) -> None:
+    site = await make_site(tmp_path, issuer="http://forum.example")
+    try:
+        client_id, secret = await site.add_client()
+        async with site.browser() as browser:
+            await browser.sign_in_with_telegram()
+            page = await browser.authorize(auth_url(client_id))
+            assert page.status_code == 400
+            assert "insecure_transport" in page.text
+        async with site.client() as http:
+            token = await exchange(http, client_id, secret, "code")
+            assert token.status_code == 400
+            assert token.json()["error"] == "insecure_transport"
+            revoke = await http.post("/oidc/revoke", data={"token": "x"})
+            assert revoke.json()["error"] == "insecure_transport"
+            logout = await http.get("/oidc/logout")
+            assert logout.status_code == 400
+            assert (await http.get("/.well-known/openid-configuration")).status_code == 200
+    finally:
+        await site.services.close()

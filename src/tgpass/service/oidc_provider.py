@@ -221,7 +221,9 @@ class OidcProvider:
             return _refused(checked)
         if who is None:  # (prompt=none was answered login_required already)
             return SignInFirst(drop_login=True)
-        stale = checked.max_age is not None and self.clock() - who.auth_time > checked.max_age
+        # in whole seconds, as the ID token's auth_time says it (max_age=0 is no loop)
+        elapsed = int(self.clock()) - int(who.auth_time)
+        stale = checked.max_age is not None and elapsed > checked.max_age
         if decision is None and (stale or "login" in checked.prompts):
             if "none" in checked.prompts:
                 return _refused(self.protocol.refuse(checked, "login_required"))

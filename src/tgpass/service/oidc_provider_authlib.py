@@ -604,8 +604,8 @@ class Protocol:
     async def check_authorization(
         self, request: ProtocolRequest, user: User | None
     ) -> CheckedAuthorization | Failure:
-        oauth = _Request(request)
         try:
+            oauth = _Request(request)
             grant = await _in_thread(self._server.get_consent_grant, oauth, user)
         except OAuth2Error as error:
             return _failure(error)
@@ -654,19 +654,25 @@ class Protocol:
         return Failure(str(body.get("error", "server_error")), "", None, response.status)
 
     async def token(self, request: ProtocolRequest) -> ProtocolResponse:
-        return await _in_thread(self._server.create_token_response, _Request(request))
+        try:
+            oauth = _Request(request)
+        except OAuth2Error as error:  # not over https (or to a loopback address)
+            return self._server.handle_error_response(None, error)  # type: ignore[no-any-return]
+        return await _in_thread(self._server.create_token_response, oauth)
 
     async def revoke(self, request: ProtocolRequest) -> ProtocolResponse:
-        return await _in_thread(
-            self._server.create_endpoint_response, "revocation", _Request(request)
-        )
+        try:
+            oauth = _Request(request)
+        except OAuth2Error as error:
+            return self._server.handle_error_response(None, error)  # type: ignore[no-any-return]
+        return await _in_thread(self._server.create_endpoint_response, "revocation", oauth)
 
     async def check_logout(
         self, request: ProtocolRequest, *, confirmed: bool
     ) -> CheckedLogout | Failure:
-        oauth = _Request(request)
-        oauth.confirmed = confirmed
         try:
+            oauth = _Request(request)
+            oauth.confirmed = confirmed
             found = await _in_thread(self._server.validate_endpoint_request, "end_session", oauth)
         except OAuth2Error as error:
             return Failure(str(error.error), str(error.description or ""))
