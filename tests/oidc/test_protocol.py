@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -348,7 +348,7 @@ async def test_a_visitor_signs_in_first_and_comes_back(site: Site) -> None:
         assert answer.status_code == 303
         login = urlsplit(answer.headers["location"])
         assert login.path == "/login"
-        back = unquote(parse_qs(login.query)["next"][0])
+        back = parse_qs(login.query)["next"][0]
         assert back.startswith("/oidc/authorize?")
         assert parse_qs(urlsplit(back).query)["prompt"] == ["consent"]  # login is answered
         assert parse_qs(urlsplit(back).query)["scope"] == ["openid site"]

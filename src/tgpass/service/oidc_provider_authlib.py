@@ -41,7 +41,7 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import anyio.from_thread
@@ -275,7 +275,7 @@ class _Token(TokenMixin):  # type: ignore[misc]
 # -- what the Authlib parts ask of the provider ----------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Backend:
     """The provider's stores and rules, as Authlib's hooks reach them (from a worker thread:
     ``wait`` runs a coroutine on the event loop and returns its result)."""
@@ -287,7 +287,6 @@ class Backend:
     lifetimes: Lifetimes
     clock: Callable[[], float]
     claims: Callable[[User, str], Coroutine[Any, Any, dict[str, Any]]]
-    _clients: dict[str, OidcClient] = field(default_factory=dict)
 
     @staticmethod
     def wait(function: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
