@@ -10,7 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .service.auth import AuthService
 from .service.bot import BotService
+from .service.bot_gating import GatingFeature
+from .service.bot_linking import LinkingFeature
 from .service.cached_accounts import CachedAccountStore
+from .service.events import AccountEvents
+from .service.gating import GatingConfig, GatingService
 from .service.linking import LinkingService
 from .service.metrics import Metrics
 from .service.notifications import NotificationService
@@ -20,7 +24,7 @@ from .service.ports import AccountStore, KeyValueStore, Messenger
 from .service.sender import Sender, SenderConfig
 from .service.sessions import SessionService
 from .service.site import SiteService
-from .service.texts import SiteUrls, Texts
+from .service.texts import COMMANDS, SiteUrls, Texts
 from .service.uow import UnitOfWork, UnitOfWorkFactory
 from .service.worker import Loop, Worker
 from .settings import Settings
@@ -50,6 +54,7 @@ class Services:
     bot: BotService
     site: SiteService
     notifications: NotificationService
+    gating: GatingService
 
     async def close(self) -> None:
         await self.telegram.close()
@@ -99,12 +104,14 @@ async def build(
         )
     sender = Sender(uow, telegram, pacer, metrics, sender_config(settings))
     sessions = SessionService(kv, cached, secret_key=settings.secret_key, ttl=settings.session_ttl)
+    events = AccountEvents()
     auth = AuthService(
         uow,
         cached,
         kv,
         verifier,
         Passwords(),
+        events,
         telegram_signup=settings.telegram_signup,
         login_attempts=settings.login_attempts,
         login_window=settings.login_window,
@@ -118,6 +125,7 @@ async def build(
         link_ttl=settings.link_ttl,
         login_link_ttl=settings.login_link_ttl,
         bot_username=telegram.bot_username,
+        events=events,
         link_base=settings.telegram_link_base,
     )
     site_url = settings.public_url.rstrip("/")
@@ -125,15 +133,29 @@ async def build(
         settings.site_name,
         SiteUrls(account=f"{site_url}/account", bot_login=f"{site_url}/auth/bot"),
     )
+    gating = GatingService(
+        uow,
+        telegram,
+        sender,
+        pacer,
+        kv,
+        texts,
+        config=GatingConfig(interval=settings.reconcile_interval, bot_rate=settings.bot_rate),
+    )
+    events.subscribe(gating.account_changed)
+    features = [
+        LinkingFeature(linking, events, telegram_signup=settings.telegram_signup),
+        GatingFeature(gating),
+    ]
     bot = BotService(
         uow,
-        linking,
         telegram,
         sender,
         metrics,
+        features,
         texts=texts,
         bot_id=bot_id_from_token(settings.bot_token),
-        telegram_signup=settings.telegram_signup,
+        menu=COMMANDS,
     )
     notifications = NotificationService(uow, cached, deadline=settings.send_deadline)
     return Services(
@@ -151,17 +173,20 @@ async def build(
         auth=auth,
         linking=linking,
         bot=bot,
-        site=SiteService(cached, linking),
+        site=SiteService(uow, linking, events),
         notifications=notifications,
+        gating=gating,
     )
 
 
 def make_worker(services: Services, *, outbox: bool = True, polling: bool = False) -> Worker:
-    """The background loops of one process: the outbox sender and, when the bot reads
-    updates by long polling rather than webhook, the poller."""
+    """The background loops of one process: the outbox sender, the gating reconciler and
+    join-request answers, and, when the bot reads updates by long polling rather than
+    webhook, the poller."""
     loops: dict[str, Loop] = {"commands": services.bot.set_commands}  # once, retried
     if outbox:
         loops["outbox"] = services.sender.run
+        loops["gating"] = services.gating.run
     if polling:
         from .telegram.gateway import PtbMessenger
         from .telegram.polling import Poller

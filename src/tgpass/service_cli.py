@@ -47,21 +47,25 @@ def migrate() -> None:
 
 
 def webhook(action: str) -> dict[str, Any]:
+    from .bootstrap import build
     from .telegram.gateway import make_bot
-    from .telegram.updates import ALLOWED_UPDATES
+    from .telegram.updates import allowed_updates
 
     settings = Settings.from_env()
     if not settings.bot_token:
         raise SystemExit("tgpass webhook: set TGPASS_BOT_TOKEN")
 
     async def run() -> dict[str, Any]:
+        services = await build(settings, migrate_schema=False)  # what the bot's features take
+        wanted = allowed_updates(services.bot.event_types)
+        await services.close()
         async with make_bot(settings.bot_token, settings.bot_api_url) as bot:
             if action == "set":
                 if not settings.webhook_secret:
                     raise SystemExit("tgpass webhook set: set TGPASS_WEBHOOK_SECRET first")
                 url = f"{settings.public_url.rstrip('/')}/telegram/webhook"
                 await bot.set_webhook(
-                    url, secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES
+                    url, secret_token=settings.webhook_secret, allowed_updates=wanted
                 )
             elif action == "delete":
                 await bot.delete_webhook()

@@ -76,6 +76,9 @@ class Settings:
     """Seconds a worker holds a message it is sending; a dead worker's rows are reclaimed after."""
     send_concurrency: int = 64
     """Messages a worker process sends at once."""
+    # -- gated chats ----------------------------------------------------------------------------
+    reconcile_interval: float = 3600.0
+    """Seconds between scheduled reconciler passes (a change event runs one at once)."""
 
     @property
     def secure_cookies(self) -> bool:

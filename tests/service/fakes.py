@@ -16,6 +16,7 @@ class RecordingTelegram(Messenger):
         self.answered: list[str] = []
         self.blocked: set[int] = set()
         self.commands: list[tuple[str, str]] = []
+        self.admin: list[tuple[str, int, object]] = []
 
     async def send(self, chat_id: int, message: OutgoingMessage, *, paid: bool = False) -> int:
         if chat_id in self.blocked:
@@ -31,6 +32,25 @@ class RecordingTelegram(Messenger):
 
     async def bot_username(self) -> str:
         return self.username
+
+    # gated chats: what was asked, in order
+    async def create_invite(self, chat_id: int, *, name: str, expire_date: int) -> str:
+        self.admin.append(("invite", chat_id, name))
+        return f"https://t.me/+{name}"
+
+    async def revoke_invite(self, chat_id: int, invite_link: str) -> None:
+        self.admin.append(("revoke", chat_id, invite_link))
+
+    async def answer_join_request(
+        self, chat_id: int, telegram_id: int, *, approve: bool, query_id: str | None
+    ) -> None:
+        self.admin.append(("approve" if approve else "decline", chat_id, telegram_id))
+
+    async def ban_member(self, chat_id: int, telegram_id: int) -> None:
+        self.admin.append(("ban", chat_id, telegram_id))
+
+    async def unban_member(self, chat_id: int, telegram_id: int) -> None:
+        self.admin.append(("unban", chat_id, telegram_id))
 
     def texts_to(self, chat_id: int) -> list[str]:
         return [message.text for chat, message in self.sent if chat == chat_id]

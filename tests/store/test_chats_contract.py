@@ -97,6 +97,26 @@ async def test_who_a_member_was_admitted_for_stays_until_they_leave(
         ]
 
 
+async def test_an_owed_unban_is_kept_until_the_member_is_no_longer_banned(
+    uow: UnitOfWorkFactory,
+) -> None:
+    chat = SUPER.chat_id
+    async with uow() as tx:
+        await tx.chats.upsert_chat(SUPER)
+        await tx.chats.upsert_chat(Chat(-100_2, "B", "supergroup"))
+        await tx.chats.record_member(chat, BIG + 1, "member", now=NOW, user_id=1)
+        await tx.chats.owe_unban(chat, BIG + 1, now=NOW)
+        await tx.chats.owe_unban(-100_2, BIG + 2, now=NOW)  # never seen there: now banned
+        with pytest.raises(NotFound):
+            await tx.chats.owe_unban(-5, BIG, now=NOW)
+    async with uow() as tx:
+        assert await tx.chats.owed_unbans() == [(chat, BIG + 1), (-100_2, BIG + 2)]
+        assert await tx.chats.members(-100_2) == [Member(BIG + 2, "kicked")]
+        await tx.chats.record_member(chat, BIG + 1, "kicked", now=NOW + 1)  # still owed
+        await tx.chats.record_member(-100_2, BIG + 2, "left", now=NOW + 1)  # unbanned
+        assert await tx.chats.owed_unbans() == [(chat, BIG + 1)]
+
+
 def join(telegram_id: int, at: float, *, chat: int = SUPER.chat_id) -> JoinRequest:
     return JoinRequest(chat, telegram_id, telegram_id, at, query_id=f"q{at}", invite_link="l")
 

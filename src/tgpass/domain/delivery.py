@@ -37,25 +37,29 @@ MAX_ERROR = 500
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """An inline keyboard button: exactly one of the targets."""
+    """A keyboard button: exactly one of the targets. ``request_chat`` (a request id) makes
+    it a reply-keyboard button asking the user to pick a group for the bot to administer;
+    the others are inline."""
 
     text: str
     url: str | None = None
     callback_data: str | None = None
     login_url: str | None = None
     web_app_url: str | None = None
+    request_chat: int | None = None
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str | int]:
         return {k: v for k, v in _button_fields(self).items() if v is not None}
 
 
-def _button_fields(button: Button) -> dict[str, str | None]:
+def _button_fields(button: Button) -> dict[str, str | int | None]:
     return {
         "text": button.text,
         "url": button.url,
         "callback_data": button.callback_data,
         "login_url": button.login_url,
         "web_app_url": button.web_app_url,
+        "request_chat": button.request_chat,
     }
 
 

@@ -283,8 +283,8 @@ def plan(
             continue
         owner = by_telegram.get(telegram_id)
         if owner is None and telegram_id in admitted:
-            reason = "no longer the Telegram account of the site account it joined for"
-            removes.append(Remove(telegram_id, admitted[telegram_id], reason))
+            moved_on = "no longer the Telegram account of the site account it joined for"
+            removes.append(Remove(telegram_id, admitted[telegram_id], moved_on))
             continue
         if owner is None:
             if chat.managed:

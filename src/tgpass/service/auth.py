@@ -31,9 +31,10 @@ from tgpass.errors import (
 from tgpass.verify import InitData, TelegramLogin, Verifier
 
 from .cache import TtlCache
+from .events import AccountChanged, AccountEvents
 from .passwords import Passwords
 from .ports import AccountStore, KeyValueStore
-from .uow import UnitOfWorkFactory
+from .uow import UnitOfWork, UnitOfWorkFactory
 
 FAILURE_MEMORY = 86400
 """Seconds the failures of an account and client are remembered (a success forgets them)."""
@@ -116,12 +117,13 @@ class SignInThrottle:
 
 
 async def new_telegram_account(
-    accounts: AccountStore, profile: TelegramProfile, *, chat_id: int | None = None
+    tx: UnitOfWork, events: AccountEvents, profile: TelegramProfile, *, chat_id: int | None = None
 ) -> User:
-    """An account for a Telegram user signing in for the first time, linked to them. Give it
-    a unit of work's accounts: the account and its link are written together."""
-    user = await accounts.create_user(display_name=display_name_of(profile))
-    await accounts.link_telegram(user.id, profile, chat_id=chat_id)
+    """An account for a Telegram user signing in for the first time, linked to them: the
+    account, its link and what follows from them are written together."""
+    user = await tx.accounts.create_user(display_name=display_name_of(profile))
+    await tx.accounts.link_telegram(user.id, profile, chat_id=chat_id)
+    await events.publish(tx, AccountChanged(user.id, "signup"))
     return user
 
 
@@ -133,6 +135,7 @@ class AuthService:
         kv: KeyValueStore,
         verifier: Verifier,
         passwords: Passwords,
+        events: AccountEvents,
         *,
         telegram_signup: bool,
         login_attempts: int,
@@ -145,6 +148,7 @@ class AuthService:
         self.kv = kv
         self.verifier = verifier
         self.passwords = passwords
+        self.events = events
         self.telegram_signup = telegram_signup
         self.login_attempts = login_attempts
         self.login_window = login_window
@@ -274,4 +278,4 @@ class AuthService:
                 "this Telegram account is not linked to an account here", code="not_linked"
             )
         async with self.uow() as tx:
-            return await new_telegram_account(tx.accounts, profile, chat_id=chat_id)
+            return await new_telegram_account(tx, self.events, profile, chat_id=chat_id)

@@ -1,5 +1,5 @@
-"""The bot's side of tgpass: linking by ``/start <code>``, ``/login`` links, restricted
-commands, contacts, relink consent.
+"""The bot: updates dispatched by event type to the features that registered for them
+(linking and sign-in in ``bot_linking``, gated chats in ``bot_gating``).
 
 Each update is handled in one unit of work: the record that it was handled, what it changed
 and the replies it queued commit together, so a failure changes nothing and a redelivery is
@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from tgpass.domain.accounts import TelegramProfile, User
+from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import Button, NewMessage, OutgoingMessage
+from tgpass.domain.gating import JoinRequest, MemberStatus
 from tgpass.errors import Conflict, InvalidInput, TelegramError
-from tgpass.verify import is_valid_payload
 
-from .auth import new_telegram_account
-from .linking import CodeUnusable, Kept, Linked, LinkingService, NeedsConsent
 from .metrics import Metrics
 from .ports import Messenger
 from .sender import Sender
-from .texts import COMMANDS, Texts, texts_for
+from .texts import Texts, texts_for
 from .uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("tgpass.bot")
@@ -63,7 +62,66 @@ class BlockChange:
     blocked: bool
 
 
-Event = Message | ButtonPress | BlockChange
+@dataclass(frozen=True, slots=True)
+class BotStatusChange:
+    """The bot's own status or rights changed in a group, supergroup or channel."""
+
+    update_id: int
+    chat_id: int
+    title: str
+    chat_type: str
+    status: str
+    rights: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChange:
+    """Someone's status changed in a chat the bot administers."""
+
+    update_id: int
+    chat_id: int
+    telegram_id: int
+    status: MemberStatus
+    by_self: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequested:
+    update_id: int
+    request: JoinRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ChatShared:
+    """The user picked a chat with the bot's ``request_chat`` button."""
+
+    update_id: int
+    chat_id: int  # the private chat it was shared in
+    sender: TelegramProfile
+    request_id: int
+    shared_chat_id: int
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMigrated:
+    """A group the bot is in became a supergroup."""
+
+    update_id: int
+    old_chat_id: int
+    new_chat_id: int
+
+
+Event = (
+    Message
+    | ButtonPress
+    | BlockChange
+    | BotStatusChange
+    | MemberChange
+    | JoinRequested
+    | ChatShared
+    | GroupMigrated
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,40 +141,64 @@ class Turn:
         self.replies.append(NewMessage(chat_id, OutgoingMessage(text, "HTML", buttons)))
 
 
+Handler = Callable[[Turn, Any], Awaitable[None]]
+Command = Callable[[Turn, Message, str], Awaitable[None]]
+
+
+class Feature:
+    """Part of the bot: the events it takes (one feature per event type) and the commands it
+    answers in private chats."""
+
+    def handlers(self) -> dict[type, Handler]:
+        return {}
+
+    def commands(self) -> dict[str, Command]:
+        return {}
+
+
 class BotService:
     def __init__(
         self,
         uow: UnitOfWorkFactory,
-        linking: LinkingService,
         messenger: Messenger,
         sender: Sender,
         metrics: Metrics,
+        features: Sequence[Feature],
         *,
         texts: Texts,
         bot_id: int,
-        telegram_signup: bool,
+        menu: Sequence[tuple[str, str]] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.uow = uow
-        self.linking = linking
         self.messenger = messenger
         self.sender = sender
         self.metrics = metrics
         self.texts = texts
         self.bot_id = bot_id
-        self.telegram_signup = telegram_signup
+        self.menu = tuple(menu)
         self.clock = clock
-        self._commands: dict[str, Callable[[Turn, Message, str], Awaitable[None]]] = {
-            "/start": self._start,
-            "/login": self._login,
-            "/me": self._me,
-            "/unlink": self._unlink,
-            "/help": self._help,
-        }
+        self._routes: dict[type, Handler] = {}
+        self._commands: dict[str, Command] = {}
+        for feature in features:
+            for kind, handler in feature.handlers().items():
+                if kind in self._routes:
+                    raise ValueError(f"two features handle {kind.__name__}")
+                self._routes[kind] = handler
+            for name, command in feature.commands().items():
+                if name in self._commands:
+                    raise ValueError(f"two features answer {name}")
+                self._commands[name] = command
+        self._fallback = self._commands.get("/help")
+
+    @property
+    def event_types(self) -> frozenset[type]:
+        """What the bot takes: the updates to ask Telegram for follow from it."""
+        return frozenset(self._routes) | ({Message} if self._commands else set())
 
     async def set_commands(self) -> None:
         """The bot's command menu in Telegram's clients."""
-        await self.messenger.set_commands(COMMANDS)
+        await self.messenger.set_commands(self.menu)
 
     async def handle(self, event: Event, *, raw: str | None = None) -> Handled:
         """Handle an update once, whichever process receives it. Never raises for what the
@@ -160,7 +242,9 @@ class BotService:
                 async with self.uow() as tx:
                     if not await tx.updates.claim(self.bot_id, event.update_id, now=self.clock()):
                         return None
-                    turn = Turn(tx, self.texts)
+                    sender = getattr(event, "sender", None)
+                    language = sender.language_code if sender is not None else None
+                    turn = Turn(tx, texts_for(self.texts, language))
                     await self._dispatch(turn, event)
                     now = self.clock()
                     ids = await tx.outbox.add(turn.replies, now=now, deadline=now + REPLY_DEADLINE)
@@ -175,13 +259,16 @@ class BotService:
 
     async def _dispatch(self, turn: Turn, event: Event) -> None:
         if isinstance(event, Message):
-            turn.texts = texts_for(self.texts, event.sender.language_code)
-            await self._message(turn, event)
-        elif isinstance(event, ButtonPress):
-            turn.texts = texts_for(self.texts, event.sender.language_code)
-            await self._button(turn, event)
-        else:
-            await turn.tx.accounts.update_telegram(event.telegram_id, bot_blocked=event.blocked)
+            text = (event.text or "").strip()
+            if text.startswith("/") and event.contact_user_id is None:
+                name, _, argument = text.partition(" ")
+                command = self._commands.get(name.split("@", 1)[0].lower(), self._fallback)
+                if command is not None:
+                    await command(turn, event, argument.strip())
+                return
+        handler = self._routes.get(type(event))
+        if handler is not None:
+            await handler(turn, event)
 
     async def _send_now(self, ids: list[int]) -> None:
         """The replies, sent in this request when Telegram lets us; else the worker will."""
@@ -195,141 +282,3 @@ class BotService:
             await self.messenger.answer_callback(callback_query_id)
         except TelegramError as error:  # the spinner stops on its own; nothing is lost
             log.warning("answerCallbackQuery failed: %s", error)
-
-    # -- messages -------------------------------------------------------------------------------
-
-    async def _message(self, turn: Turn, message: Message) -> None:
-        if message.contact_user_id is not None:
-            await self._contact(turn, message)
-            return
-        text = (message.text or "").strip()
-        if not text.startswith("/"):
-            turn.say(message.chat_id, turn.texts.chatter())
-            return
-        command, _, argument = text.partition(" ")
-        handler = self._commands.get(command.split("@", 1)[0].lower(), self._help)
-        await handler(turn, message, argument.strip())
-
-    async def _start(self, turn: Turn, message: Message, payload: str) -> None:
-        if payload == "login":
-            await self._login(turn, message, "")
-        elif payload:
-            await self._redeem(turn, message, payload)
-        else:
-            user = await self._linked_user(turn, message)
-            first = message.sender.first_name
-            turn.say(
-                message.chat_id,
-                turn.texts.how_to_link(first)
-                if user is None
-                else turn.texts.greeting(first, user.display_name),
-            )
-
-    async def _redeem(self, turn: Turn, message: Message, code: str) -> None:
-        outcome = (
-            await self.linking.redeem(turn.tx, code, message.sender, message.chat_id)
-            if is_valid_payload(code)
-            else CodeUnusable()
-        )
-        texts = turn.texts
-        if isinstance(outcome, Linked):
-            name = outcome.user.display_name
-            turn.say(message.chat_id, texts.linked(message.sender.first_name, name))
-        elif isinstance(outcome, NeedsConsent):
-            turn.say(
-                message.chat_id,
-                texts.ask_consent(outcome.current_user.display_name, outcome.new_user.display_name),
-                buttons=(
-                    (
-                        Button(texts.consent_yes, callback_data=f"move:{outcome.token}"),
-                        Button(texts.consent_no, callback_data=f"keep:{outcome.token}"),
-                    ),
-                ),
-            )
-        else:
-            turn.say(message.chat_id, texts.code_unusable())
-
-    async def _login(self, turn: Turn, message: Message, _: str) -> None:
-        user = await self._account_of(turn, message)
-        if user is None:
-            turn.say(message.chat_id, turn.texts.how_to_link(message.sender.first_name))
-            return
-        code = await self.linking.offer_login(user.id)
-        turn.say(
-            message.chat_id,
-            turn.texts.login_offer(self.linking.login_link_ttl // 60),
-            buttons=((Button(turn.texts.sign_in_button, url=turn.texts.urls.login_link(code)),),),
-        )
-
-    async def _me(self, turn: Turn, message: Message, _: str) -> None:
-        user = await self._linked_user(turn, message)
-        if user is None:
-            turn.say(message.chat_id, turn.texts.for_linked_only(message.sender.first_name))
-            return
-        link = await turn.tx.accounts.telegram_link(user_id=user.id)
-        phone = link.phone_number if link else None
-        turn.say(message.chat_id, turn.texts.me(user.display_name, user.role, user.karma, phone))
-
-    async def _unlink(self, turn: Turn, message: Message, _: str) -> None:
-        removed = await turn.tx.accounts.unlink_telegram(telegram_id=message.sender.telegram_id)
-        turn.say(message.chat_id, turn.texts.unlinked if removed else turn.texts.not_linked)
-
-    async def _help(self, turn: Turn, message: Message, _: str) -> None:
-        turn.say(message.chat_id, turn.texts.help())
-
-    async def _contact(self, turn: Turn, message: Message) -> None:
-        if message.contact_user_id != message.sender.telegram_id:
-            turn.say(message.chat_id, turn.texts.share_own_contact)
-            return
-        if await self._linked_user(turn, message) is None:
-            turn.say(message.chat_id, turn.texts.how_to_link(message.sender.first_name))
-            return
-        await turn.tx.accounts.update_telegram(
-            message.sender.telegram_id, phone_number=message.contact_phone
-        )
-        turn.say(message.chat_id, turn.texts.phone_saved)
-
-    # -- buttons --------------------------------------------------------------------------------
-
-    async def _button(self, turn: Turn, press: ButtonPress) -> None:
-        action, _, token = press.data.partition(":")
-        if action not in {"move", "keep"} or not token:
-            return
-        outcome = await self.linking.consent(turn.tx, token, press.sender, accept=action == "move")
-        if press.chat_id is None:
-            return
-        if isinstance(outcome, Linked):
-            turn.say(press.chat_id, turn.texts.moved(outcome.user.display_name))
-        elif isinstance(outcome, Kept | CodeUnusable):
-            turn.say(press.chat_id, turn.texts.nothing_changed)
-
-    # -- helpers --------------------------------------------------------------------------------
-
-    async def _linked_user(self, turn: Turn, message: Message) -> User | None:
-        accounts = turn.tx.accounts
-        user = await accounts.find_user(telegram_id=message.sender.telegram_id)
-        if user is None:
-            return None
-        # They wrote to the bot: their chat is open, and their name may have changed.
-        link = await accounts.telegram_link(telegram_id=message.sender.telegram_id)
-        current = link is not None and (
-            # an update's sender carries no photo: compare what it does carry
-            link.profile == replace(message.sender, photo_url=link.profile.photo_url)
-            and link.chat_id == message.chat_id
-            and not link.bot_blocked
-        )
-        if not current:
-            await accounts.update_telegram(
-                message.sender.telegram_id,
-                profile=message.sender,
-                chat_id=message.chat_id,
-                bot_blocked=False,
-            )
-        return user
-
-    async def _account_of(self, turn: Turn, message: Message) -> User | None:
-        """The sender's account, made on first contact when Telegram sign-up is on."""
-        user = await self._linked_user(turn, message)
-        if user is not None or not self.telegram_signup:
-            return user
-        return await new_telegram_account(turn.tx.accounts, message.sender, chat_id=message.chat_id)

@@ -19,6 +19,7 @@ from tgpass.domain.codes import code_key
 from tgpass.errors import NotFound
 from tgpass.verify import new_link_code, start_link
 
+from .events import AccountChanged, AccountEvents
 from .ports import AccountStore, AlreadyLinked, KeyValueStore
 from .uow import Consent, UnitOfWork, UnitOfWorkFactory
 
@@ -72,9 +73,11 @@ class LinkingService:
         link_ttl: int,
         login_link_ttl: int,
         bot_username: Callable[[], Awaitable[str]],
+        events: AccountEvents,
         link_base: str = "https://t.me",
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.events = events
         self.uow = uow
         self.accounts = accounts
         self.kv = kv
@@ -128,6 +131,7 @@ class LinkingService:
                 expires_at=now + CONSENT_TTL,
             )
             return NeedsConsent(token, current, user)
+        await self.events.publish(tx, AccountChanged(user.id, "link"))
         return Linked(user, link)
 
     async def consent(
@@ -142,7 +146,11 @@ class LinkingService:
         user = await tx.accounts.get_user(consent.user_id) if accept else None
         if user is None:
             return Kept()
+        before = await tx.accounts.find_user(telegram_id=profile.telegram_id)
         link = await tx.accounts.link_telegram(user.id, profile, chat_id=consent.chat_id, move=True)
+        if before is not None:
+            await self.events.publish(tx, AccountChanged(before.id, "unlink"))
+        await self.events.publish(tx, AccountChanged(user.id, "relink"))
         return Linked(user, link)
 
     async def unlink(
@@ -150,6 +158,8 @@ class LinkingService:
     ) -> TelegramLink:
         async with self.uow() as tx:
             removed = await tx.accounts.unlink_telegram(user_id=user_id, telegram_id=telegram_id)
+            if removed is not None:
+                await self.events.publish(tx, AccountChanged(removed.user_id, "unlink"))
         if removed is None:
             raise NotFound("no Telegram account is linked", code="not_linked")
         return removed

@@ -196,5 +196,29 @@ class Messenger(ABC):
     async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
         """The bot's command menu: (command, description) pairs."""
 
+    # -- administering gated chats ---------------------------------------------------------------
+
+    @abstractmethod
+    async def create_invite(self, chat_id: int, *, name: str, expire_date: int) -> str:
+        """A new invite link that makes join requests; its URL."""
+
+    @abstractmethod
+    async def revoke_invite(self, chat_id: int, invite_link: str) -> None: ...
+
+    @abstractmethod
+    async def answer_join_request(
+        self, chat_id: int, telegram_id: int, *, approve: bool, query_id: str | None
+    ) -> None:
+        """Approve or decline; through the query when the request came as one (the bot is
+        the chat's guard bot)."""
+
+    @abstractmethod
+    async def ban_member(self, chat_id: int, telegram_id: int) -> None:
+        """Out of the chat (its messages stay)."""
+
+    @abstractmethod
+    async def unban_member(self, chat_id: int, telegram_id: int) -> None:
+        """Free to come back; nothing happens to someone who is not banned."""
+
     async def close(self) -> None:  # noqa: B027 (optional)
         """Release connections."""

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from tgpass.domain.accounts import TelegramLink, User, checked_display_name, checked_role
 from tgpass.errors import Conflict, InvalidInput, NotFound
 
+from .events import AccountChanged, AccountEvents
 from .linking import LinkingService, LinkOffer
-from .ports import AccountStore
+from .uow import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,44 +25,49 @@ def _site_id(site_user_id: str) -> str:
 
 
 class SiteService:
-    def __init__(self, accounts: AccountStore, linking: LinkingService) -> None:
-        self.accounts = accounts
+    def __init__(
+        self, uow: UnitOfWorkFactory, linking: LinkingService, events: AccountEvents
+    ) -> None:
+        self.uow = uow
         self.linking = linking
+        self.events = events
 
     async def upsert(
         self, site_user_id: str, *, display_name: str, role: str = "member", karma: int = 0
     ) -> tuple[SiteUser, bool]:
-        """Create or update the account known by the site's own id; True when created."""
+        """Create or update the account known by the site's own id; True when created. A
+        change of role or karma is an event (gated chats follow it) in the same transaction."""
         key = _site_id(site_user_id)
         name, role = checked_display_name(display_name), checked_role(role)
         if not -(2**62) <= karma <= 2**62:
             raise InvalidInput("karma is out of range", field="karma")
-        existing = await self.accounts.find_user(site_user_id=key)
-        created = existing is None
-        if existing is None:
+        for attempt in range(2):
             try:
-                user = await self.accounts.create_user(
-                    display_name=name, site_user_id=key, role=role, karma=karma
-                )
+                async with self.uow() as tx:
+                    existing = await tx.accounts.find_user(site_user_id=key)
+                    if existing is None:
+                        user = await tx.accounts.create_user(
+                            display_name=name, site_user_id=key, role=role, karma=karma
+                        )
+                    else:
+                        user = await tx.accounts.update_user(
+                            existing.id, display_name=name, role=role, karma=karma
+                        )
+                    if existing is None or (existing.role, existing.karma) != (role, karma):
+                        await self.events.publish(tx, AccountChanged(user.id, "site"))
+                    link = await tx.accounts.telegram_link(user_id=user.id)
+                return SiteUser(user, link), existing is None
             except Conflict:  # created by a concurrent call: update it instead
-                created = False
-                found = await self.accounts.find_user(site_user_id=key)
-                if found is None:
+                if attempt == 1:
                     raise
-                user = await self.accounts.update_user(
-                    found.id, display_name=name, role=role, karma=karma
-                )
-        else:
-            user = await self.accounts.update_user(
-                existing.id, display_name=name, role=role, karma=karma
-            )
-        return SiteUser(user, await self.accounts.telegram_link(user_id=user.id)), created
+        raise AssertionError("unreachable")
 
     async def get(self, site_user_id: str) -> SiteUser:
-        user = await self.accounts.find_user(site_user_id=_site_id(site_user_id))
-        if user is None:
-            raise NotFound(f"no user {site_user_id!r}")
-        return SiteUser(user, await self.accounts.telegram_link(user_id=user.id))
+        async with self.uow() as tx:
+            user = await tx.accounts.find_user(site_user_id=_site_id(site_user_id))
+            if user is None:
+                raise NotFound(f"no user {site_user_id!r}")
+            return SiteUser(user, await tx.accounts.telegram_link(user_id=user.id))
 
     async def offer_link(self, site_user_id: str) -> LinkOffer:
         return await self.linking.offer_link((await self.get(site_user_id)).user.id)

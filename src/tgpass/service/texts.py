@@ -107,6 +107,46 @@ class Texts:
     def chatter(self) -> str:
         return "I only understand commands. " + self.help()
 
+    # -- gated chats
+
+    def invited(self, chat_title: str) -> str:
+        return (
+            f"You may now join <b>{escape(chat_title)}</b>. This link is yours alone and works "
+            "for a day: it asks to join, and the bot lets in only you."
+        )
+
+    join_button = "Ask to join"
+
+    def removed(self, chat_title: str, reason: str) -> str:
+        return (
+            f"You were removed from <b>{escape(chat_title)}</b> ({escape(reason)}). You are not "
+            "banned: once you qualify again, the bot sends you a new invite."
+        )
+
+    def join_declined(self, chat_title: str, reason: str) -> str:
+        return (
+            f"Your request to join <b>{escape(chat_title)}</b> was declined ({escape(reason)}). "
+            f"Link your Telegram account on {escape(self.urls.account)} and qualify, and the bot "
+            "sends you your own invite."
+        )
+
+    def new_chat(self) -> str:
+        return (
+            "Pick a group you own, or create one, with the button below: the bot joins it as an "
+            "administrator with the rights gating needs. Then set its rule on the admin page."
+        )
+
+    new_chat_button = "Choose a group"
+    staff_only = "This command is for the site's staff."
+
+    def chat_received(self, title: str, known: bool) -> str:
+        if known:
+            return f"✅ <b>{escape(title)}</b> is known now. Set its rule on the admin page."
+        return (
+            f"Received <b>{escape(title)}</b>; it appears on the admin page once Telegram "
+            "confirms the bot's administrator rights there."
+        )
+
     share_own_contact = "Please share your own contact, with the button."
     phone_saved = "Thanks! Your phone number is saved."
     try_again = "Something changed at the same moment. Please try again."

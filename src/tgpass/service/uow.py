@@ -261,7 +261,16 @@ class ChatStore(ABC):
         user_id: int | None = None,
     ) -> None:
         """The Telegram account's latest status in the chat. ``user_id``: the site account
-        the bot admitted it for; kept while it stays, forgotten when it leaves."""
+        the bot admitted it for; kept while it stays, forgotten when it leaves. Any status
+        but ``kicked`` settles an unban owed."""
+
+    @abstractmethod
+    async def owe_unban(self, chat_id: int, telegram_id: int, *, now: float) -> None:
+        """The bot banned this account to remove it and its unban failed: it owes one."""
+
+    @abstractmethod
+    async def owed_unbans(self) -> list[tuple[int, int]]:
+        """(chat id, Telegram id) of every unban owed, by chat then account."""
 
     @abstractmethod
     async def members(self, chat_id: int) -> list[Member]:

@@ -12,9 +12,13 @@ from typing import Any
 from telegram import (
     Bot,
     BotCommand,
+    ChatAdministratorRights,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
+    KeyboardButtonRequestChat,
     LoginUrl,
+    ReplyKeyboardMarkup,
     WebAppInfo,
 )
 from telegram import error as ptb
@@ -61,6 +65,46 @@ def _button(button: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(button.text, callback_data=button.callback_data)
 
 
+# What a gated chat's bot must be allowed (domain.gating.REQUIRED_RIGHTS), and nothing more.
+GATING_RIGHTS = ChatAdministratorRights(
+    is_anonymous=False,
+    can_manage_chat=False,
+    can_delete_messages=False,
+    can_manage_video_chats=False,
+    can_restrict_members=True,
+    can_promote_members=False,
+    can_change_info=False,
+    can_invite_users=True,
+    can_post_stories=False,
+    can_edit_stories=False,
+    can_delete_stories=False,
+)
+
+
+def _keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup:
+    if not any(b.request_chat is not None for row in rows for b in row):
+        return InlineKeyboardMarkup([[_button(b) for b in row] for row in rows])
+    # A supergroup the operator owns (or creates there), the bot made its administrator.
+    keys = [
+        [
+            KeyboardButton(
+                b.text,
+                request_chat=KeyboardButtonRequestChat(
+                    request_id=b.request_chat or 0,
+                    chat_is_channel=False,
+                    chat_is_created=True,
+                    user_administrator_rights=GATING_RIGHTS,
+                    bot_administrator_rights=GATING_RIGHTS,
+                    request_title=True,
+                ),
+            )
+            for b in row
+        ]
+        for row in rows
+    ]
+    return ReplyKeyboardMarkup(keys, resize_keyboard=True, one_time_keyboard=True)
+
+
 @asynccontextmanager
 async def typed_faults(method: str) -> AsyncIterator[None]:
     """PTB's exceptions as tgpass's Telegram error tree (most specific first: in PTB,
@@ -105,9 +149,7 @@ class PtbMessenger(Messenger):
         if message.parse_mode:
             params["parse_mode"] = message.parse_mode
         if message.buttons:
-            params["reply_markup"] = InlineKeyboardMarkup(
-                [[_button(b) for b in row] for row in message.buttons]
-            )
+            params["reply_markup"] = _keyboard(message.buttons)
         if message.disable_notification:
             params["disable_notification"] = True
         if paid:
@@ -129,6 +171,48 @@ class PtbMessenger(Messenger):
         bot = await self._ready()
         async with typed_faults("setMyCommands"):
             await bot.set_my_commands([BotCommand(c, d) for c, d in commands])
+
+    async def _call(self, method: str, params: dict[str, Any]) -> Any:
+        """A Bot API method by name, its raw result: also those newer than PTB's models."""
+        bot = await self._ready()
+        async with typed_faults(method):
+            with warnings.catch_warnings():  # PTB: "a typed method exists" — on purpose
+                warnings.simplefilter("ignore", PTBUserWarning)
+                return await bot.do_api_request(method, api_kwargs=params)
+
+    async def create_invite(self, chat_id: int, *, name: str, expire_date: int) -> str:
+        link = await self._call(
+            "createChatInviteLink",
+            {
+                "chat_id": chat_id,
+                "name": name,
+                "expire_date": expire_date,
+                "creates_join_request": True,
+            },
+        )
+        return str(link["invite_link"])
+
+    async def revoke_invite(self, chat_id: int, invite_link: str) -> None:
+        await self._call("revokeChatInviteLink", {"chat_id": chat_id, "invite_link": invite_link})
+
+    async def answer_join_request(
+        self, chat_id: int, telegram_id: int, *, approve: bool, query_id: str | None
+    ) -> None:
+        if query_id is not None:
+            result = "approve" if approve else "decline"
+            params = {"chat_join_request_query_id": query_id, "result": result}
+            await self._call("answerChatJoinRequestQuery", params)
+            return
+        method = "approveChatJoinRequest" if approve else "declineChatJoinRequest"
+        await self._call(method, {"chat_id": chat_id, "user_id": telegram_id})
+
+    async def ban_member(self, chat_id: int, telegram_id: int) -> None:
+        params = {"chat_id": chat_id, "user_id": telegram_id, "revoke_messages": False}
+        await self._call("banChatMember", params)
+
+    async def unban_member(self, chat_id: int, telegram_id: int) -> None:
+        params = {"chat_id": chat_id, "user_id": telegram_id, "only_if_banned": True}
+        await self._call("unbanChatMember", params)
 
     async def bot_username(self) -> str:
         if not self._username:

@@ -19,7 +19,7 @@ from telegram.warnings import PTBUserWarning
 
 from tgpass.service.bot import BotService
 
-from .updates import ALLOWED_UPDATES, hand_over, update_id_of
+from .updates import allowed_updates, hand_over, update_id_of
 
 log = logging.getLogger("tgpass.polling")
 
@@ -35,7 +35,10 @@ class Poller:
         """One getUpdates round; returns how many updates it read."""
         await self.bot.initialize()  # (once: PTB returns at once when it already is)
         wait = self.timeout if timeout is None else timeout
-        kwargs: dict[str, Any] = {"timeout": wait, "allowed_updates": ALLOWED_UPDATES}
+        kwargs: dict[str, Any] = {
+            "timeout": wait,
+            "allowed_updates": allowed_updates(self.service.event_types),
+        }
         if self.offset is not None:
             kwargs["offset"] = self.offset
         with warnings.catch_warnings():

@@ -7,23 +7,46 @@ event (or None for updates the service does not handle).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from telegram import Update
 
 from tgpass.domain.accounts import TelegramProfile, checked_profile, storable
+from tgpass.domain.gating import MEMBER_STATUSES, JoinRequest, MemberStatus
 from tgpass.errors import InvalidInput
-from tgpass.service.bot import BlockChange, BotService, ButtonPress, Event, Message
+from tgpass.service.bot import (
+    BlockChange,
+    BotService,
+    BotStatusChange,
+    ButtonPress,
+    ChatShared,
+    Event,
+    GroupMigrated,
+    JoinRequested,
+    MemberChange,
+    Message,
+)
 
 INT64 = range(-(2**63), 2**63)
 
-# What the service reads. chat_member must be asked for; the rest are what its events need.
+# The update each event comes in. chat_member is sent only to bots that ask for it.
 EVENT_UPDATES: dict[type, str] = {
     Message: "message",
+    ChatShared: "message",
+    GroupMigrated: "message",
     ButtonPress: "callback_query",
     BlockChange: "my_chat_member",
+    BotStatusChange: "my_chat_member",
+    MemberChange: "chat_member",
+    JoinRequested: "chat_join_request",
 }
-ALLOWED_UPDATES = [*EVENT_UPDATES.values(), "chat_member", "chat_join_request"]
+
+
+def allowed_updates(event_types: Iterable[type]) -> list[str]:
+    """The updates to ask Telegram for: those of the events the bot's features take."""
+    wanted = {EVENT_UPDATES[kind] for kind in event_types}
+    return [name for name in dict.fromkeys(EVENT_UPDATES.values()) if name in wanted]
 
 
 class UnreadableUpdate(InvalidInput):
@@ -107,6 +130,16 @@ def event_of(update: Update) -> Event | None:
     """The event the bot service handles, or None for updates it does not."""
     message = update.message
     if message is not None and message.chat.type == "private" and message.from_user is not None:
+        shared = message.chat_shared
+        if shared is not None:
+            return ChatShared(
+                update_id=update.update_id,
+                chat_id=_int(message.chat.id),
+                sender=_profile(message.from_user),
+                request_id=_int(shared.request_id),
+                shared_chat_id=_int(shared.chat_id),
+                title=_text(shared.title, "title"),
+            )
         contact = message.contact
         return Message(
             update_id=update.update_id,
@@ -115,6 +148,10 @@ def event_of(update: Update) -> Event | None:
             text=_text(message.text),
             contact_user_id=contact.user_id if contact else None,
             contact_phone=_text(contact.phone_number) if contact else None,
+        )
+    if message is not None and message.migrate_to_chat_id is not None:
+        return GroupMigrated(
+            update.update_id, _int(message.chat.id), _int(message.migrate_to_chat_id)
         )
     query = update.callback_query
     if query is not None and query.data is not None:
@@ -133,7 +170,63 @@ def event_of(update: Update) -> Event | None:
             telegram_id=change.from_user.id,
             blocked=change.new_chat_member.status == "kicked",
         )
+    if change is not None:
+        bot = change.new_chat_member
+        return BotStatusChange(
+            update_id=update.update_id,
+            chat_id=_int(change.chat.id),
+            title=_text(change.chat.title, "title") or "",
+            chat_type=str(change.chat.type),
+            status=str(bot.status),
+            rights=_rights(bot),
+        )
+    member = update.chat_member
+    if member is not None:
+        new = member.new_chat_member
+        return MemberChange(
+            update_id=update.update_id,
+            chat_id=_int(member.chat.id),
+            telegram_id=_int(new.user.id),
+            status=_status(new),
+            by_self=member.from_user.id == new.user.id,
+        )
+    request = update.chat_join_request
+    if request is not None:
+        query_id = request.api_kwargs.get("query_id")  # Bot API 10.1, newer than PTB's model
+        return JoinRequested(
+            update.update_id,
+            JoinRequest(
+                chat_id=_int(request.chat.id),
+                telegram_id=_int(request.from_user.id),
+                user_chat_id=_int(request.user_chat_id),
+                at=request.date.timestamp(),
+                query_id=_text(query_id, "query_id") if query_id is not None else None,
+                invite_link=_text(request.invite_link.invite_link, "invite_link")
+                if request.invite_link is not None
+                else None,
+            ),
+        )
     return None
+
+
+def _rights(member: Any) -> frozenset[str]:
+    """The administrator rights a chat member holds (none unless an administrator)."""
+    if member.status == "creator":
+        return frozenset({"can_invite_users", "can_restrict_members"})
+    return frozenset(
+        name
+        for name, value in member.to_dict().items()
+        if name.startswith("can_") and value is True
+    )
+
+
+def _status(member: Any) -> MemberStatus:
+    status = str(member.status)
+    if status not in MEMBER_STATUSES:
+        raise UnreadableUpdate(f"no such member status {status!r}")
+    if status == "restricted" and not getattr(member, "is_member", True):
+        return "left"  # restricted, but not in the chat
+    return status  # type: ignore[return-value]
 
 
 def read_update(data: Any) -> Event | None:

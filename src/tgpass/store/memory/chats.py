@@ -66,6 +66,17 @@ class MemoryChats(ChatStore):
             held = members.get((chat_id, telegram_id))
             user_id = held.user_id if held is not None else None
         members[(chat_id, telegram_id)] = Member(telegram_id, status, user_id)
+        if status != "kicked":
+            self.db.tables.owed_unbans.pop((chat_id, telegram_id), None)
+
+    async def owe_unban(self, chat_id: int, telegram_id: int, *, now: float) -> None:
+        self._known(chat_id)
+        if (chat_id, telegram_id) not in self.db.tables.chat_members:
+            self.db.tables.chat_members[(chat_id, telegram_id)] = Member(telegram_id, "kicked")
+        self.db.tables.owed_unbans[(chat_id, telegram_id)] = now
+
+    async def owed_unbans(self) -> list[tuple[int, int]]:
+        return sorted(self.db.tables.owed_unbans)
 
     async def members(self, chat_id: int) -> list[Member]:
         found = [
@@ -127,10 +138,13 @@ class MemoryChats(ChatStore):
             if chat == old_chat_id:
                 del t.chat_members[(chat, telegram_id)]
                 t.chat_members.setdefault((new_chat_id, telegram_id), member)
-        for (chat, telegram_id), held in list(t.join_requests.items()):
+        for chat, telegram_id in [key for key in t.owed_unbans if key[0] == old_chat_id]:
+            owed = t.owed_unbans.pop((chat, telegram_id))
+            t.owed_unbans.setdefault((new_chat_id, telegram_id), owed)
+        for (chat, telegram_id), waiting in list(t.join_requests.items()):
             if chat == old_chat_id:
                 del t.join_requests[(chat, telegram_id)]
-                moved = (replace(held[0], chat_id=new_chat_id), held[1])
+                moved = (replace(waiting[0], chat_id=new_chat_id), waiting[1])
                 t.join_requests.setdefault((new_chat_id, telegram_id), moved)
         for (chat, name), held in list(t.chat_invites.items()):
             if chat == old_chat_id:

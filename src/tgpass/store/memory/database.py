@@ -30,6 +30,7 @@ class Tables:
     # by (chat id, name): the invite, its state (live | used | revoked)
     chat_invites: dict[tuple[int, str], tuple[Invitation, str]] = field(default_factory=dict)
     chat_audit: dict[int, AuditEntry] = field(default_factory=dict)
+    owed_unbans: dict[tuple[int, int], float] = field(default_factory=dict)
     # by (chat id, Telegram id): the request and when to try answering it
     join_requests: dict[tuple[int, int], tuple[JoinRequest, float]] = field(default_factory=dict)
     reconcile_requests: dict[int, str] = field(default_factory=dict)
@@ -60,6 +61,7 @@ _DICTS = (
     "chat_audit",
     "join_requests",
     "reconcile_requests",
+    "owed_unbans",
 )
 
 

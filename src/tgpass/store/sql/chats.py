@@ -149,6 +149,8 @@ class SqlChats(ChatStore):
             user_id=user_id if present else None,
         )
         changes: dict[str, Any] = {"status": status, "updated_at": now}
+        if status != "kicked":
+            changes["owed_unban"] = False
         if user_id is not None or not present:  # else: who they were admitted for stays
             changes["user_id"] = user_id if present else None
         await self.db.execute(
@@ -157,6 +159,30 @@ class SqlChats(ChatStore):
                 set_=changes,
             )
         )
+
+    async def owe_unban(self, chat_id: int, telegram_id: int, *, now: float) -> None:
+        await self._known(chat_id)
+        statement = self._upsert(gated_members).values(
+            chat_id=chat_id,
+            telegram_id=telegram_id,
+            status="kicked",
+            updated_at=now,
+            owed_unban=True,
+        )
+        await self.db.execute(
+            statement.on_conflict_do_update(
+                index_elements=[gated_members.c.chat_id, gated_members.c.telegram_id],
+                set_={"owed_unban": True},
+            )
+        )
+
+    async def owed_unbans(self) -> list[tuple[int, int]]:
+        rows = await self.db.execute(
+            select(gated_members.c.chat_id, gated_members.c.telegram_id)
+            .where(gated_members.c.owed_unban.is_(True))
+            .order_by(gated_members.c.chat_id, gated_members.c.telegram_id)
+        )
+        return [(chat_id, telegram_id) for chat_id, telegram_id in rows]
 
     async def members(self, chat_id: int) -> list[Member]:
         rows = await self.db.execute(

@@ -181,6 +181,8 @@ gated_members = Table(
     Column("updated_at", Float, nullable=False),
     # The site account the bot admitted this Telegram account for, if it did.
     Column("user_id", BigInteger, nullable=True),
+    # Removed (banned) by the bot, whose unban has not yet gone through.
+    Column("owed_unban", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("chat_id", "telegram_id"),
 )
 

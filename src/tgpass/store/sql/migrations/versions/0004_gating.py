@@ -1,5 +1,6 @@
 """Gating at work: invite links kept so they can be revoked, who a member was admitted for,
-join requests waiting for an answer, and the change events the reconciler has yet to act on.
+members the bot banned and still owes an unban, join requests waiting for an answer, and the
+change events the reconciler has yet to act on.
 
 Revision ID: 0004
 Revises: 0003
@@ -19,6 +20,9 @@ def upgrade() -> None:
         invites.add_column(sa.Column("invite_link", sa.String(255), nullable=True))
     with op.batch_alter_table("gated_members") as members:
         members.add_column(sa.Column("user_id", sa.BigInteger(), nullable=True))
+        members.add_column(
+            sa.Column("owed_unban", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "gated_join_requests",
         sa.Column(
@@ -54,6 +58,7 @@ def downgrade() -> None:
     op.drop_table("gating_requests")
     op.drop_table("gated_join_requests")
     with op.batch_alter_table("gated_members") as members:
+        members.drop_column("owed_unban")
         members.drop_column("user_id")
     with op.batch_alter_table("gated_invites") as invites:
         invites.drop_column("invite_link")
