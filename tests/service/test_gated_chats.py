@@ -173,6 +173,19 @@ async def test_unlink_and_relink_removes_the_old_telegram_account(stack: Stack) 
     assert await club.status(old) == "left"
 
 
+async def test_a_user_deleted_on_the_site_is_removed(stack: Stack) -> None:
+    club = await Club.open(stack, ChatRule(roles=frozenset({"web-master"})))
+    ann = await club.member("ann", karma=0, role="web-master")
+    await stack.users.open_invite(ann, await club.invite_of(ann))
+    await club.settle()
+    assert await club.status(ann) == "member"
+    assert (await stack.web.delete("/api/site/users/ann", headers=SITE_KEY)).status_code == 200
+    assert (await stack.web.get("/api/site/users/ann", headers=SITE_KEY)).status_code == 404
+    await club.settle()
+    assert await club.status(ann) == "left"
+    assert (await club.audit())[-1] == "remove"
+
+
 async def test_a_chat_admin_who_does_not_qualify_stays(stack: Stack) -> None:
     club = await Club.open(stack)
     mod = await club.member("mod", karma=5)

@@ -127,3 +127,20 @@ async def test_audience_is_linked_users_matching_every_filter(accounts: AccountS
     assert pairs[0][1].profile.telegram_id == BIG + 1
     assert pairs[0][1].chat_id == 2
     assert pairs[0][1].user_id == made["b"].id
+
+
+async def test_a_deleted_account_takes_its_link_and_frees_its_ids(accounts: AccountStore) -> None:
+    gone = await accounts.create_user(display_name="Gone", site_user_id="s-1", username="gone")
+    kept = await accounts.create_user(display_name="Kept", site_user_id="s-2")
+    await accounts.link_telegram(gone.id, profile(BIG))
+    await accounts.link_telegram(kept.id, profile(BIG + 1))
+    assert await accounts.delete_user(gone.id)
+    assert not await accounts.delete_user(gone.id)
+    assert await accounts.get_user(gone.id) is None
+    assert await accounts.find_user(telegram_id=BIG) is None
+    assert await accounts.telegram_link(telegram_id=BIG) is None
+    assert await accounts.find_user(site_user_id="s-1") is None
+    # the Telegram account and the site id may be taken again; the other account is untouched
+    again = await accounts.create_user(display_name="New", site_user_id="s-1", username="gone")
+    await accounts.link_telegram(again.id, profile(BIG))
+    assert (await accounts.find_user(telegram_id=BIG + 1)) == kept

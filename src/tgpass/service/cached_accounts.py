@@ -115,6 +115,10 @@ class CachedAccountStore(AccountStore):
         )
         return link
 
+    async def delete_user(self, user_id: int) -> bool:
+        deleted: bool = await self._write(self.store.delete_user(user_id))
+        return deleted
+
     async def unlink_telegram(
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> TelegramLink | None:

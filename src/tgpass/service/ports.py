@@ -146,6 +146,11 @@ class AccountStore(ABC):
         replaced. A Telegram account linked elsewhere raises AlreadyLinked unless ``move``."""
 
     @abstractmethod
+    async def delete_user(self, user_id: int) -> bool:
+        """Forget the account and everything that is its own (its Telegram link, codes);
+        False when there was none."""
+
+    @abstractmethod
     async def unlink_telegram(
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> TelegramLink | None:

@@ -69,6 +69,16 @@ class SiteService:
                 raise NotFound(f"no user {site_user_id!r}")
             return SiteUser(user, await tx.accounts.telegram_link(user_id=user.id))
 
+    async def delete(self, site_user_id: str) -> None:
+        """Forget the account: its Telegram link goes with it, and so does its place in gated
+        chats (the reconciler removes the Telegram account it was admitted as)."""
+        async with self.uow() as tx:
+            user = await tx.accounts.find_user(site_user_id=_site_id(site_user_id))
+            if user is None:
+                raise NotFound(f"no user {site_user_id!r}")
+            await tx.accounts.delete_user(user.id)
+            await self.events.publish(tx, AccountChanged(user.id, "deleted"))
+
     async def offer_link(self, site_user_id: str) -> LinkOffer:
         return await self.linking.offer_link((await self.get(site_user_id)).user.id)
 

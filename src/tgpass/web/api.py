@@ -193,6 +193,13 @@ async def upsert_site_user(
     return _site_user(site_user_id, found)
 
 
+@site.delete("/users/{site_user_id}", responses=SITE_ERRORS)
+async def delete_site_user(site_user_id: str, svc: Svc) -> Done:
+    """Forget the user: their Telegram link goes, and gated chats let them out."""
+    await svc.site.delete(site_user_id)
+    return Done()
+
+
 @site.get("/users/{site_user_id}", responses=SITE_ERRORS)
 async def get_site_user(site_user_id: str, svc: Svc) -> SiteUserOut:
     return _site_user(site_user_id, await svc.site.get(site_user_id))

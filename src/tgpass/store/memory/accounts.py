@@ -167,6 +167,18 @@ class MemoryAccountStore(AccountStore):
             t.telegram[profile.telegram_id] = link
             return link
 
+    async def delete_user(self, user_id: int) -> bool:
+        async with self._tx():
+            t = self.db.tables
+            if t.users.pop(user_id, None) is None:
+                return False
+            for telegram_id in [k for k, link in t.telegram.items() if link.user_id == user_id]:
+                del t.telegram[telegram_id]
+            t.link_codes.pop(user_id, None)
+            for token in [k for k, held in t.consents.items() if held[0].user_id == user_id]:
+                del t.consents[token]
+            return True
+
     async def unlink_telegram(
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> TelegramLink | None:

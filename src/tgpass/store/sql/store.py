@@ -256,6 +256,11 @@ class SqlAccountStore(AccountStore):
         assert link is not None
         return link
 
+    async def delete_user(self, user_id: int) -> bool:
+        async with self._db.write() as db:  # what is the account's own goes with it (CASCADE)
+            done = await db.execute(delete(users).where(users.c.id == user_id))
+        return bool(done.rowcount)
+
     async def unlink_telegram(
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> TelegramLink | None:
