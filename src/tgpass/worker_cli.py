@@ -1,4 +1,5 @@
-"""The worker's commands: ``worker``, ``notify`` and ``outbox``. Imported only when used."""
+"""The worker's commands: ``worker``, ``notify``, ``outbox`` and ``reconcile``. Imported only
+when used."""
 
 from __future__ import annotations
 
@@ -47,6 +48,16 @@ def add_commands(commands: Any, add: Callable[..., argparse.ArgumentParser]) -> 
     outbox.add_argument("action", choices=["dead", "retry"], help="list, or queue again")
     outbox.add_argument("ids", nargs="*", type=int, help="rows to retry (default: every one)")
     outbox.set_defaults(handler=_outbox)
+
+    reconcile = add(
+        commands,
+        "reconcile",
+        "Make gated chats' members what their rules say (one pass), printing the plan.",
+    )
+    reconcile.add_argument(
+        "--dry-run", action="store_true", help="print what would change; change nothing"
+    )
+    reconcile.set_defaults(handler=_reconcile)
 
 
 def _settings() -> Settings:
@@ -145,6 +156,29 @@ def _outbox(args: argparse.Namespace) -> Any:
                 }
                 for item in await services.notifications.dead_letters()
             ]
+        finally:
+            await services.close()
+
+    return asyncio.run(run())
+
+
+def _reconcile(args: argparse.Namespace) -> Any:
+    from .bootstrap import build
+
+    async def run() -> Any:
+        services = await build(_settings())
+        try:
+            report = await services.gating.reconcile(dry_run=args.dry_run)
+            if report is None:
+                return {"busy": "another process is reconciling; try again soon"}
+            if not args.dry_run:
+                await services.sender.send_due()  # the invites and notices it queued
+            return {
+                "dry_run": args.dry_run,
+                "applied": report.applied,
+                "failed": report.failed,
+                "plans": [plan.as_dict() for plan in report.plans],
+            }
         finally:
             await services.close()
 

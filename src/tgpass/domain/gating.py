@@ -253,6 +253,30 @@ class Plan:
     def empty(self) -> bool:
         return not self.changes
 
+    def as_dict(self) -> dict[str, object]:
+        """The plan as JSON-ready data (what ``tgpass reconcile --dry-run`` prints)."""
+        return {
+            "chat_id": self.chat_id,
+            "skipped": self.skipped,
+            "changes": [_change_dict(change) for change in self.changes],
+            "reports": [
+                {"telegram_id": r.telegram_id, "user_id": r.user_id, "reason": r.reason}
+                for r in self.reports
+            ],
+        }
+
+
+def _change_dict(change: Change) -> dict[str, object]:
+    if isinstance(change, Invite):
+        return {"action": "invite", "telegram_id": change.telegram_id, "user_id": change.user_id}
+    action = "remove" if isinstance(change, Remove) else "revoke"
+    return {
+        "action": action,
+        "telegram_id": change.telegram_id,
+        "user_id": change.user_id,
+        "reason": change.reason,
+    }
+
 
 def plan(
     chat: Chat,
