@@ -529,6 +529,14 @@ async def test_bad_requests_get_typed_errors_never_a_500(site: Site) -> None:
         assert "invalid_request" in bad_query.text
         nothing = await http.get("/oidc/authorize")
         assert nothing.status_code == 400
+        # values Authlib would quote in its error description, which must be plain ASCII
+        odd = await http.get(auth_url(client_id, response_type="c\u00f6de"))
+        assert odd.status_code == 400
+        assert "response_type holds characters" in odd.text
+        quoted = await http.post(
+            "/oidc/token", data={"grant_type": 'a"b'}, auth=(client_id, secret or "")
+        )
+        assert quoted.json()["error"] == "invalid_request"
 
 
 async def test_an_access_token_without_openid_gets_no_userinfo(site: Site) -> None:

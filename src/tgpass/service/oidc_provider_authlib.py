@@ -133,6 +133,35 @@ class Failure:
     status: int = 400
 
 
+# Parameters Authlib may quote in an error description, which must be printable ASCII other
+# than a double quote and a backslash (RFC 6749 §5.2): any other value is refused first.
+_QUOTED = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "grant_type",
+        "prompt",
+        "code_challenge_method",
+        "token_type_hint",
+        "post_logout_redirect_uri",
+    }
+)
+
+
+def _quotable(text: str) -> bool:
+    return all(c in " !" or "#" <= c <= "[" or "]" <= c <= "~" for c in text)
+
+
+def _unfit(request: ProtocolRequest) -> str | None:
+    """Why the request's parameters cannot be read as OAuth parameters, if they cannot."""
+    for key, value in request.pairs():
+        if key in _QUOTED and not _quotable(value):
+            return f"{key} holds characters OAuth parameters do not"
+    return None
+
+
 def _failure(error: Any) -> Failure:
     status, _, headers = error()
     location = next((v for k, v in headers if k == "Location"), None)
@@ -603,6 +632,9 @@ class Protocol:
     async def check_authorization(
         self, request: ProtocolRequest, user: User | None
     ) -> CheckedAuthorization | Failure:
+        unfit = _unfit(request)
+        if unfit is not None:
+            return Failure("invalid_request", unfit)
         try:
             oauth = _Request(request)
             grant = await _in_thread(self._server.get_consent_grant, oauth, user)
@@ -632,6 +664,13 @@ class Protocol:
             _grant=grant,
         )
 
+    @staticmethod
+    def _request(request: ProtocolRequest) -> _Request:
+        unfit = _unfit(request)
+        if unfit is not None:
+            raise InvalidRequestError(unfit)
+        return _Request(request)
+
     def refuse(self, checked: CheckedAuthorization, error: str) -> Failure:
         """Send ``login_required`` or ``consent_required`` back to the client."""
         kind = LoginRequiredError if error == "login_required" else ConsentRequiredError
@@ -654,14 +693,14 @@ class Protocol:
 
     async def token(self, request: ProtocolRequest) -> ProtocolResponse:
         try:
-            oauth = _Request(request)
+            oauth = self._request(request)
         except OAuth2Error as error:  # not over https (or to a loopback address)
             return self._server.handle_error_response(None, error)  # type: ignore[no-any-return]
         return await _in_thread(self._server.create_token_response, oauth)
 
     async def revoke(self, request: ProtocolRequest) -> ProtocolResponse:
         try:
-            oauth = _Request(request)
+            oauth = self._request(request)
         except OAuth2Error as error:
             return self._server.handle_error_response(None, error)  # type: ignore[no-any-return]
         return await _in_thread(self._server.create_endpoint_response, "revocation", oauth)
@@ -670,7 +709,7 @@ class Protocol:
         self, request: ProtocolRequest, *, confirmed: bool
     ) -> CheckedLogout | Failure:
         try:
-            oauth = _Request(request)
+            oauth = self._request(request)
             oauth.confirmed = confirmed
             found = await _in_thread(self._server.validate_endpoint_request, "end_session", oauth)
         except OAuth2Error as error:

@@ -153,6 +153,11 @@ def _bearer_error(error: InvalidToken | InsufficientScope, sent: bool) -> JSONRe
     )
 
 
+def _check_csrf(request: Request, sent: str | None, expected: str) -> None:
+    # (compare_digest refuses non-ASCII text with a TypeError: such a token is simply wrong)
+    deps.check_form_csrf(request, sent if sent and sent.isascii() else "", expected)
+
+
 async def _session(request: Request) -> Session | None:
     return await services_of(request).sessions.resolve(request.cookies.get(deps.SESSION_COOKIE))
 
@@ -321,7 +326,7 @@ def router(provider: OidcProvider | ProviderOf) -> APIRouter:
         if session is None:
             return _sign_in(query, drop_login=True)
         try:
-            deps.check_form_csrf(request, csrf_token, session.csrf_token)
+            _check_csrf(request, csrf_token, session.csrf_token)
         except TgpassError as error:
             return await _error_page(request, error.code, error.message, status_of(error))
         url = found.issuer + PATHS.authorize + (f"?{urlencode(query)}" if query else "")
@@ -376,7 +381,7 @@ def router(provider: OidcProvider | ProviderOf) -> APIRouter:
         confirmed = request.method == "POST" and fields.get("confirm") == "yes"
         if confirmed and session is not None:
             try:
-                deps.check_form_csrf(request, fields.get("csrf_token"), session.csrf_token)
+                _check_csrf(request, fields.get("csrf_token"), session.csrf_token)
             except TgpassError as error:
                 return await _error_page(request, error.code, error.message, status_of(error))
         outcome = await found.end_session(sent, _end_user(session), confirmed=confirmed)
