@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import functools
 import re
+import shutil
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from tgpass.service.oidc_provider_claims import ChatsOf, no_chats
 from tgpass.service.oidc_provider_keys import ALGORITHMS, new_key
 from tgpass.service.oidc_provider_store import SigningKey
 from tgpass.settings import Settings
+from tgpass.store.sql import make_engine, migrate
 from tgpass.store.sql.oidc import SqlOidcStore
 from tgpass.verify import sign_login_widget
 from tgpass.web.app import create_app
@@ -158,13 +160,32 @@ def seed_keys() -> tuple[SigningKey, ...]:
     return tuple(new_key(alg, made) for alg in ALGORITHMS)
 
 
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file migrated once; each site starts from a copy."""
+    path = tmp_path_factory.mktemp("oidc-template") / "tgpass.sqlite3"
+
+    async def run() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    return path
+
+
 async def make_site(
     tmp_path: Path,
     *,
     chats_of: ChatsOf = no_chats,
     lifetimes: Lifetimes | None = None,
     issuer: str | None = None,
+    template: Path | None = None,
 ) -> Site:
+    if template is not None:
+        shutil.copyfile(template, tmp_path / "tgpass.sqlite3")
     port = free_port()
     issuer = issuer or f"http://127.0.0.1:{port}"
     settings = Settings.from_mapping(
@@ -180,7 +201,7 @@ async def make_site(
             "worker": False,
         }
     )
-    services = await build(settings, telegram=RecordingTelegram())
+    services = await build(settings, telegram=RecordingTelegram(), migrate_schema=template is None)
     clock = Clock()
     provider = OidcProvider(
         SqlOidcStore(services.engine),
@@ -200,8 +221,8 @@ async def make_site(
 
 
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
-    found = await make_site(tmp_path)
+async def site(tmp_path: Path, migrated: Path) -> AsyncIterator[Site]:
+    found = await make_site(tmp_path, template=migrated)
     try:
         yield found
     finally:
