@@ -15,6 +15,7 @@ from tgpass.bootstrap import Services, build, make_worker
 from tgpass.settings import Settings
 
 from . import admin, api, deps, errors, health, logs, metrics, notify_api, pages, webhook
+from .chats_api import router as chats_router
 from .edge import Edge
 
 
@@ -60,6 +61,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(api.site)
     app.include_router(notify_api.router)
+    app.include_router(chats_router)
     app.include_router(metrics.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
