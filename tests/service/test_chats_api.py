@@ -49,9 +49,7 @@ async def test_every_route_needs_the_site_key(stack: Stack) -> None:
     ]
     for method, path in routes:
         for headers in ({}, {"Authorization": "Bearer wrong-key"}, {"Authorization": "tma x"}):
-            answer = await stack.web.request(
-                method, path, headers=headers, json={"min_karma": 1}
-            )
+            answer = await stack.web.request(method, path, headers=headers, json={"min_karma": 1})
             assert answer.status_code == 401, (method, path, answer.text)
             assert answer.json()["error"]["code"] == "unauthorized"
     assert (await stack.services.gating.chat(chat_id)).rule is None  # nothing was set
