@@ -46,6 +46,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.http
 	$(BIN)/python -m bench.notify
 	$(BIN)/python -m bench.reconcile
+	$(BIN)/python -m bench.reconcile_apply
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
