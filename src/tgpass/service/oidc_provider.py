@@ -231,16 +231,14 @@ class OidcProvider:
         client, scopes = checked.client, frozenset(checked.scopes)
         if decision is None:
             remembered = await self.store.consented(who.user.id, client.client_id)
-            if remembered is not None and scopes <= remembered and "consent" not in checked.prompts:
-                decision = True
-            elif "none" in checked.prompts:
-                return _refused(self.protocol.refuse(checked, "consent_required"))
-            else:
+            if remembered is None or not scopes <= remembered or "consent" in checked.prompts:
+                if "none" in checked.prompts:
+                    return _refused(self.protocol.refuse(checked, "consent_required"))
                 shown = tuple((s, DESCRIPTIONS[s]) for s in checked.scopes)
                 return AskConsent(client.client_id, client.name, shown)
-        if decision:
+        elif decision:
             await self.store.add_consent(who.user.id, client.client_id, scopes, now=self.clock())
-        granted = who.user if decision else None
+        granted = None if decision is False else who.user
         found = await self.protocol.authorize(checked, granted, auth_time=who.auth_time)
         return _refused(found) if isinstance(found, Failure) else Redirect(found)
 

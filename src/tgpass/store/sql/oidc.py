@@ -358,17 +358,18 @@ class SqlOidcStore(OidcStore):
             raise Conflict("no such client or user") from None
 
     async def subject(self, user_id: int, *, new: str) -> str:
+        mine = select(oidc_subjects.c.subject).where(oidc_subjects.c.user_id == user_id)
+        async with self._db.read() as db:
+            known: str | None = (await db.execute(mine)).scalar_one_or_none()
+        if known is not None:
+            return known
         async with self._db.write() as db:
             await db.execute(
                 self._dialect_insert(oidc_subjects)
                 .values(user_id=user_id, subject=new)
                 .on_conflict_do_nothing(index_elements=[oidc_subjects.c.user_id])
             )
-            found: str = (
-                await db.execute(
-                    select(oidc_subjects.c.subject).where(oidc_subjects.c.user_id == user_id)
-                )
-            ).scalar_one()
+            found: str = (await db.execute(mine)).scalar_one()
         return found
 
     # -- housekeeping -------------------------------------------------------------------------
