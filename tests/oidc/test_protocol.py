@@ -572,3 +572,15 @@ async def test_a_site_not_served_over_https_says_so(tmp_path: Path) -> None:
             assert (await http.get("/.well-known/openid-configuration")).status_code == 200
     finally:
         await site.services.close()
+
+
+async def test_a_deleted_account_takes_its_grants_with_it(site: Site) -> None:
+    async with site.browser() as browser:
+        await browser.sign_in_with_telegram()
+        client_id, secret, tokens = await signed_in_tokens(site, browser, scope="openid site")
+    assert await site.services.accounts.delete_user(browser.user["id"])
+    async with site.client() as http:
+        assert (await userinfo(http, tokens["access_token"])).status_code == 401
+        assert (await refresh(http, client_id, secret, tokens["refresh_token"])).status_code == 400
+    store = site.provider.store
+    assert await store.consented(browser.user["id"], client_id) is None  # gone by cascade
