@@ -328,3 +328,17 @@ async def test_a_guard_bot_answers_join_request_queries(stack: Stack) -> None:
     assert await club.status(ann) == "member"
     assert club.admin_calls("answerChatJoinRequestQuery") == 1
     assert club.admin_calls("approveChatJoinRequest") == 0
+
+
+async def test_a_chat_without_a_rule_leaves_join_requests_to_its_admins(stack: Stack) -> None:
+    club = await Club.open(stack)
+    await stack.services.gating.set_rule(club.chat_id, None)
+    link = await stack.services.telegram.create_invite(
+        club.chat_id, name="owners-link", expire_date=int(time.time()) + 600
+    )
+    eve = await stack.new_tg_user("Eve")
+    await stack.users.open_invite(eve, link)
+    await club.settle()
+    assert eve in stack.sandbox.world.chat(club.chat_id).join_requests  # still theirs to answer
+    assert club.admin_calls("declineChatJoinRequest") == 0
+    assert club.admin_calls("approveChatJoinRequest") == 0

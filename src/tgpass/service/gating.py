@@ -318,17 +318,19 @@ class GatingService:
             chat = await tx.chats.get_chat(request.chat_id)
             rule = await tx.chats.get_rule(request.chat_id)
             owner = await tx.accounts.find_user(telegram_id=request.telegram_id)
-        if chat is None:  # forgotten since: nothing to answer for
+        if chat is None or rule is None or not_gateable(chat) is not None:
+            # Not gated (or not now): the request is left to the chat's administrators.
+            async with self.uow() as tx:
+                await tx.chats.answered_join_request(
+                    request.chat_id, request.telegram_id, at=request.at
+                )
             return 0
         person = (
             None
             if owner is None
             else _person(owner.id, owner.role, owner.karma, request.telegram_id)
         )
-        if rule is None:
-            verdict = decide_join(None, ChatRule(), replace(chat, paused_reason="no rule"))
-        else:
-            verdict = decide_join(person, rule, chat)
+        verdict = decide_join(person, rule, chat)
         approve = isinstance(verdict, Approve)
         await self._pace()
         try:
