@@ -1,23 +1,28 @@
-"""The operator's page (site role ``staff``): compose a broadcast and watch it go out, see
-dead letters and queue them again. Its JSON calls are session-authenticated, with CSRF."""
+"""The operator's pages (site role ``staff``): compose a broadcast and watch it go out, see
+dead letters and queue them again; gated chats, their rules and audit trails, and where a
+site user stands in each (with their karma and role, changeable here). Their JSON calls are
+session-authenticated, with CSRF."""
 
 from __future__ import annotations
 
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from tgpass.bootstrap import Services
-from tgpass.errors import Forbidden
+from tgpass.domain.accounts import User, checked_role
+from tgpass.errors import Forbidden, InvalidInput, NotFound
+from tgpass.service.events import AccountChanged
 from tgpass.service.notifications import Audience
 
-from . import pages
+from . import chats_api, pages
+from .chats_api import AuditOut, ChatId, ChatOut, Limit, RuleIn, UserChatOut
 from .deps import Principal, optional_principal, principal, services
 from .notify_api import BroadcastOut, NotificationIn, StatusOut
-from .schemas import Text
+from .schemas import TelegramOut, Text, UserOut
 
 STAFF = "staff"
 router = APIRouter(include_in_schema=False)
@@ -52,14 +57,23 @@ class DeadOut(BaseModel):
     text: str
 
 
-@router.get("/admin")
-async def admin_page(request: Request) -> Response:
+async def _staff_page(request: Request, template: str) -> Response:
     who = await optional_principal(request)
     if who is None:
         return RedirectResponse("/login", status_code=303)
     if who.user.role != STAFF:
-        return await pages.render(request, "admin.html", 403, user=who.user, forbidden=True)
-    return await pages.render(request, "admin.html", user=who.user, csrf_token=who.csrf_token or "")
+        return await pages.render(request, template, 403, user=who.user, forbidden=True)
+    return await pages.render(request, template, user=who.user, csrf_token=who.csrf_token or "")
+
+
+@router.get("/admin")
+async def admin_page(request: Request) -> Response:
+    return await _staff_page(request, "admin.html")
+
+
+@router.get("/admin/chats")
+async def chats_page(request: Request) -> Response:
+    return await _staff_page(request, "admin_chats.html")
 
 
 @router.post("/api/admin/broadcasts", status_code=202)
@@ -99,3 +113,94 @@ class RetryIn(BaseModel):
 @router.post("/api/admin/dead/retry")
 async def retry(body: RetryIn, _: Staff, svc: Svc) -> dict[str, int]:
     return {"requeued": await svc.notifications.retry(body.ids)}
+
+
+# -- gated chats -----------------------------------------------------------------------------
+
+
+@router.get("/api/admin/chats")
+async def chats(_: Staff, svc: Svc) -> list[ChatOut]:
+    return [ChatOut.of(view) for view in await svc.gating.chats()]
+
+
+@router.put("/api/admin/chats/{chat_id}/rule")
+async def put_rule(chat_id: ChatId, body: RuleIn, _: Staff, svc: Svc) -> ChatOut:
+    return await chats_api.set_rule(svc, chat_id, body)
+
+
+@router.delete("/api/admin/chats/{chat_id}/rule")
+async def delete_rule(chat_id: ChatId, _: Staff, svc: Svc) -> ChatOut:
+    return ChatOut.of(await svc.gating.set_rule(chat_id, None))
+
+
+@router.get("/api/admin/chats/{chat_id}/audit")
+async def chat_audit(chat_id: ChatId, _: Staff, svc: Svc, limit: Limit = 50) -> list[AuditOut]:
+    await svc.gating.chat(chat_id)
+    return await chats_api.audit(svc, chat_id=chat_id, limit=limit)
+
+
+class StandingIn(BaseModel):
+    role: Text = Field(max_length=32)
+    karma: int = Field(ge=-(2**62), le=2**62)
+
+
+class StaffUserOut(BaseModel):
+    user: UserOut
+    telegram: TelegramOut | None
+    chats: list[UserChatOut]
+    audit: list[AuditOut]
+
+
+UserId = Annotated[int, Path(ge=1, le=2**62)]
+Lookup = Annotated[str | None, Query(min_length=1, max_length=128)]
+
+
+async def _user_view(svc: Services, user: User) -> StaffUserOut:
+    link = await svc.accounts.telegram_link(user_id=user.id)
+    return StaffUserOut(
+        user=UserOut.of(user),
+        telegram=TelegramOut.of(link),
+        chats=await chats_api.user_chats(svc, user.id),
+        audit=await chats_api.audit(svc, user_id=user.id, limit=20),
+    )
+
+
+@router.get("/api/admin/users")
+async def find_user(
+    _: Staff, svc: Svc, site_user_id: Lookup = None, username: Lookup = None
+) -> StaffUserOut:
+    """A site account by the website's own id or by its username here."""
+    if (site_user_id is None) == (username is None):
+        raise InvalidInput("give a site_user_id or a username", field="site_user_id")
+    user = await svc.accounts.find_user(site_user_id=site_user_id, username=username)
+    if user is None:
+        raise NotFound(f"no user {site_user_id or username!r}")
+    return await _user_view(svc, user)
+
+
+@router.get("/api/admin/users/{user_id}")
+async def get_user(user_id: UserId, _: Staff, svc: Svc) -> StaffUserOut:
+    user = await svc.accounts.get_user(user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return await _user_view(svc, user)
+
+
+@router.put("/api/admin/users/{user_id}/standing")
+async def set_standing(user_id: UserId, body: StandingIn, _: Staff, svc: Svc) -> StaffUserOut:
+    """Change a user's role and karma; gated chats follow, as they do the site's updates."""
+    return await _user_view(svc, await _set_standing(svc, user_id, body.role, body.karma))
+
+
+async def _set_standing(svc: Services, user_id: int, role: str, karma: int) -> User:
+    """The change and its event in one transaction, as ``SiteService.upsert`` makes them."""
+    role = checked_role(role)
+    async with svc.uow() as tx:
+        before = await tx.accounts.get_user(user_id)
+        if before is None:
+            raise NotFound(f"no user {user_id}")
+        if (before.role, before.karma) == (role, karma):
+            return before
+        user = await tx.accounts.update_user(user_id, role=role, karma=karma)
+        await svc.site.events.publish(tx, AccountChanged(user.id, "staff"))
+    return user
