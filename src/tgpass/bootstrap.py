@@ -18,6 +18,7 @@ from .service.gating import GatingConfig, GatingService
 from .service.linking import LinkingService
 from .service.metrics import Metrics
 from .service.notifications import NotificationService
+from .service.oidc_login import OidcConfig, TelegramLogin
 from .service.pacing import Pacer
 from .service.passwords import Passwords
 from .service.ports import AccountStore, KeyValueStore, Messenger
@@ -55,12 +56,32 @@ class Services:
     site: SiteService
     notifications: NotificationService
     gating: GatingService
+    telegram_login: TelegramLogin | None
+    """Sign-in with Telegram Login (OpenID Connect); None unless its client secret is set."""
 
     async def close(self) -> None:
+        if self.telegram_login is not None:
+            await self.telegram_login.close()
         await self.telegram.close()
         await self.pacer.close()
         await self.kv.close()
         await self.accounts.close()
+
+
+def telegram_login(
+    settings: Settings, kv: KeyValueStore, auth: AuthService
+) -> TelegramLogin | None:
+    """Telegram Login, when configured: the bot is the client, the callback is the site's."""
+    if not settings.oidc_configured:
+        return None
+    config = OidcConfig(
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id or str(bot_id_from_token(settings.bot_token)),
+        client_secret=settings.oidc_client_secret,
+        redirect_uri=f"{settings.public_url.rstrip('/')}/auth/telegram/oidc/callback",
+        scopes=tuple(settings.oidc_scopes.split()),
+    )
+    return TelegramLogin(config, kv, auth, secret_key=settings.secret_key)
 
 
 def sender_config(settings: Settings) -> SenderConfig:
@@ -176,6 +197,7 @@ async def build(
         site=SiteService(uow, linking, events),
         notifications=notifications,
         gating=gating,
+        telegram_login=telegram_login(settings, kv, auth),
     )
 
 

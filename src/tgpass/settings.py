@@ -79,6 +79,22 @@ class Settings:
     # -- gated chats ----------------------------------------------------------------------------
     reconcile_interval: float = 3600.0
     """Seconds between scheduled reconciler passes (a change event runs one at once)."""
+    # -- Telegram Login (OpenID Connect) -------------------------------------------------------
+    oidc_client_id: str = ""
+    """Telegram Login's client id: the bot's id, taken from the bot token when empty."""
+    oidc_client_secret: str = field(default="", repr=False)
+    """The client secret BotFather gives for Web Login; setting it turns Telegram Login on."""
+    oidc_issuer: str = "https://oauth.telegram.org"
+    """Telegram Login's issuer: discovery at ``<issuer>/.well-known/openid-configuration``
+    (a sandbox's is ``<sandbox>/oauth``)."""
+    oidc_scopes: str = "openid profile phone telegram:bot_access"
+    """What the site asks for, space-separated; ``openid`` and ``profile`` (the Telegram id)
+    are needed."""
+
+    @property
+    def oidc_configured(self) -> bool:
+        """Telegram Login (OpenID Connect) is on: its client secret is set."""
+        return bool(self.oidc_client_secret)
 
     @property
     def secure_cookies(self) -> bool:

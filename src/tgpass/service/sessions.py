@@ -16,7 +16,7 @@ from tgpass.domain.codes import code_key
 
 from .ports import AccountStore, KeyValueStore
 
-SOURCES = frozenset({"password", "widget", "loginurl", "miniapp", "bot"})
+SOURCES = frozenset({"password", "widget", "loginurl", "miniapp", "bot", "oidc"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,19 @@ from fastapi import FastAPI
 from tgpass.bootstrap import Services, build, make_worker
 from tgpass.settings import Settings
 
-from . import admin, api, deps, errors, health, logs, metrics, notify_api, pages, webhook
+from . import (
+    admin,
+    api,
+    deps,
+    errors,
+    health,
+    logs,
+    metrics,
+    notify_api,
+    oidc_login,
+    pages,
+    webhook,
+)
 from .chats_api import router as chats_router
 from .edge import Edge
 
@@ -65,5 +77,6 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
+    app.include_router(oidc_login.router)
     app.include_router(webhook.router)
     return app

@@ -24,6 +24,7 @@ from tgpass.errors import (
     InvalidInput,
     NotFound,
     RateLimited,
+    TelegramTransient,
     TgpassError,
     Unavailable,
 )
@@ -38,6 +39,7 @@ STATUS: list[tuple[type[TgpassError], int]] = [
     (InvalidInput, 422),
     (InvalidDeepLink, 422),
     (Unavailable, 503),
+    (TelegramTransient, 502),  # Telegram (its Login's issuer, say) failed the site: a gateway
     (ConfigError, 500),
 ]
 HTTP_CODES = {

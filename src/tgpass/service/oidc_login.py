@@ -1,0 +1,422 @@
+"""Sign in with Telegram Login, Telegram's OpenID Connect provider, as its relying party
+(core.telegram.org/bots/telegram-login): the Authorization Code flow with PKCE (S256), the
+bot's id as the client id with the secret BotFather gives, and an ID token that carries the
+user (Telegram has no userinfo endpoint).
+
+Which Authlib parts, and why. Authlib's Starlette client (``starlette_client.OAuth``) keeps a
+login's ``state``, ``nonce`` and PKCE verifier in ``request.session``, a signed cookie that
+needs Starlette's SessionMiddleware. This site has no such session, and a pending login
+belongs on the server: in the KV store (shared by every process), with a TTL, taken once. The
+rest of that client is framework-free and used whole: its app class, ``StarletteOAuth2App``,
+is ``AsyncOAuth2Mixin`` + ``AsyncOpenIDMixin`` + ``BaseApp`` over
+``httpx_client.AsyncOAuth2Client``, plus the session mixin. ``TelegramLoginApp`` is that
+class without the session mixin, and it does the protocol:
+
+- ``load_server_metadata``: discovery, at ``<issuer>/.well-known/openid-configuration``;
+- ``create_authorization_url``: ``state``, ``nonce``, and the PKCE verifier with its S256
+  challenge;
+- ``fetch_access_token``: the code traded at the token endpoint with the verifier,
+  authenticated by ``client_secret_basic``;
+- ``parse_id_token``: the JWKS fetched once and cached, and fetched again, once, when a token
+  names a key it does not hold (a rotation); the signature checked by joserfc, for the
+  algorithms the issuer lists (RS256, ES256, EdDSA, ES256K); then ``CodeIDToken``'s checks of
+  ``iss``, ``aud``, ``exp``, ``iat`` (with a leeway for clocks), ``nonce``, ``azp``.
+
+What is ours: where a pending login waits (the KV store, under a keyed hash of its ``state``,
+bound to the browser that started it by a random value kept in a short-lived cookie); the
+discovery document checked (its issuer must be the one configured, its algorithms are cut to
+Telegram's); ``iss`` and ``aud`` asked for explicitly (Authlib checks ``aud`` only when told);
+and every failure mapped to the error tree. Nothing is written before every check has passed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from authlib.integrations.base_client import BaseApp, OAuthError  # type: ignore[import-untyped]
+from authlib.integrations.base_client.async_app import (  # type: ignore[import-untyped]
+    AsyncOAuth2Mixin,
+)
+from authlib.integrations.base_client.async_openid import (  # type: ignore[import-untyped]
+    AsyncOpenIDMixin,
+)
+from joserfc.errors import (
+    BadSignatureError,
+    ClaimError,
+    ExpiredTokenError,
+    InvalidKeyIdError,
+    JoseError,
+    UnsupportedAlgorithmError,
+)
+
+from tgpass.domain.accounts import TelegramProfile, User
+from tgpass.domain.codes import code_key
+from tgpass.errors import AuthError, ConfigError, Forbidden, InvalidAuthData, TelegramTransient
+
+from .auth import AuthService
+from .ports import KeyValueStore
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # Authlib would rather have httpx2
+    from authlib.integrations.httpx_client import (  # type: ignore[import-untyped]
+        AsyncOAuth2Client,
+    )
+
+ALGORITHMS = ("RS256", "ES256", "EdDSA", "ES256K")
+"""What Telegram signs ID tokens with (RS256 unless the bot chose another)."""
+PENDING_TTL = 600
+"""Seconds a login started here may take to come back (Telegram's own request lives ten)."""
+METADATA_TTL = 86400.0
+"""Seconds the discovery document is trusted before it is read again."""
+LEEWAY = 120
+"""Seconds of clock difference allowed on ``exp`` and ``iat``."""
+PHONE_SIZE = 32  # what the link's phone_number column holds
+_BROWSER = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_CLAIM_CODES = {
+    "aud": "wrong_audience",
+    "azp": "wrong_audience",
+    "iss": "wrong_issuer",
+    "nonce": "nonce_mismatch",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OidcConfig:
+    """The site as a client of Telegram Login."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str
+    """The callback, exactly as allowed in BotFather's Web Login settings."""
+    scopes: tuple[str, ...] = ("openid", "profile", "phone", "telegram:bot_access")
+    pending_ttl: int = PENDING_TTL
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not {"openid", "profile"} <= set(self.scopes):
+            raise ConfigError("Telegram Login needs the scopes openid and profile (the user's id)")
+        if not self.client_id or not self.client_secret:
+            raise ConfigError("Telegram Login needs a client id and a client secret")
+        object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
+
+
+@dataclass(frozen=True, slots=True)
+class LoginStarted:
+    """Send the browser to ``url``, and keep ``browser`` in its cookie for ``ttl`` seconds."""
+
+    url: str
+    browser: str
+    ttl: int
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramIdentity:
+    """Who the verified ID token says signed in, and what they granted."""
+
+    profile: TelegramProfile
+    subject: str
+    phone_number: str | None
+    bot_access: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInWithTelegram:
+    user: User
+    identity: TelegramIdentity
+    next_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    nonce: str
+    verifier: str
+    next_path: str
+
+
+class TelegramLoginApp(AsyncOAuth2Mixin, AsyncOpenIDMixin, BaseApp):  # type: ignore[misc]
+    """Authlib's Starlette OAuth 2 app without its session mixin (see the module's notes)."""
+
+    client_cls = AsyncOAuth2Client
+
+
+class _Kept(httpx.AsyncBaseTransport):
+    """One transport under the short-lived clients Authlib makes for each call: a client that
+    closes leaves it open (its connections are kept); ``TelegramLogin.close`` closes it."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _unreachable(step: str, message: str) -> TelegramTransient:
+    return TelegramTransient(message, method=step, code="issuer_unreachable")
+
+
+@contextmanager
+def _talking_to_issuer(step: str) -> Iterator[None]:
+    """What goes wrong between the site and the issuer is the issuer's (a 502), never ours."""
+    try:
+        yield
+    except httpx.HTTPStatusError as failed:
+        status = failed.response.status_code
+        raise _unreachable(step, f"Telegram Login answered HTTP {status} ({step})") from None
+    except httpx.HTTPError as failed:
+        raise _unreachable(
+            step, f"Telegram Login could not be reached ({step}: {type(failed).__name__})"
+        ) from None
+    except (ValueError, KeyError, TypeError, RuntimeError) as failed:
+        # a document that is not JSON, or lacks what the protocol needs
+        raise TelegramTransient(
+            f"Telegram Login answered something unusable ({step}: {failed})",
+            method=step,
+            code="issuer_error",
+        ) from None
+
+
+class TelegramLogin:
+    """The use case: ``start`` a login, ``finish`` it when the browser comes back."""
+
+    def __init__(
+        self,
+        config: OidcConfig,
+        kv: KeyValueStore,
+        auth: AuthService,
+        *,
+        secret_key: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.kv = kv
+        self.auth = auth
+        self.secret_key = secret_key
+        self.clock = clock
+        self.transport = transport or httpx.AsyncHTTPTransport(retries=1)
+        self.app = TelegramLoginApp(
+            None,
+            name="telegram",
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            server_metadata_url=f"{config.issuer}/.well-known/openid-configuration",
+            client_kwargs={
+                "scope": " ".join(config.scopes),
+                "code_challenge_method": "S256",
+                "token_endpoint_auth_method": "client_secret_basic",
+                "timeout": config.timeout,
+                "transport": _Kept(self.transport),
+            },
+        )
+
+    async def close(self) -> None:
+        await self.transport.aclose()
+
+    def _key(self, purpose: str, value: str) -> str:
+        return code_key(self.secret_key, purpose, value)
+
+    # -- the way there ------------------------------------------------------------------------
+
+    async def start(self, *, next_path: str, browser: str | None = None) -> LoginStarted:
+        """A login request: the URL of Telegram's authorization endpoint, and the browser's
+        value (``browser`` when it is one of ours, else a new one). ``next_path`` must already
+        be a checked path of this site; the browser goes there when signed in."""
+        if browser is None or not _BROWSER.fullmatch(browser):
+            browser = secrets.token_urlsafe(24)
+        await self._metadata()
+        with _talking_to_issuer("authorize"):
+            made: Mapping[str, Any] = await self.app.create_authorization_url(
+                self.config.redirect_uri
+            )
+        pending = {
+            "browser": self._key("oidc-browser", browser),
+            "nonce": made["nonce"],
+            "verifier": made["code_verifier"],
+            "next": next_path,
+        }
+        ttl = self.config.pending_ttl
+        await self.kv.set_json(self._key("oidc-login", made["state"]), pending, ttl)
+        return LoginStarted(str(made["url"]), browser, ttl)
+
+    async def _metadata(self) -> Mapping[str, Any]:
+        """Discovery, read once a day: its issuer must be ours; only Telegram's algorithms."""
+        meta: dict[str, Any] = self.app.server_metadata
+        loaded = meta.get("_loaded_at")
+        if isinstance(loaded, float) and time.time() - loaded > METADATA_TTL:
+            del meta["_loaded_at"]  # read again; the JWKS stays cached until a key is missing
+        with _talking_to_issuer("discovery"):
+            meta = await self.app.load_server_metadata()
+        if meta.get("issuer") != self.config.issuer:
+            meta.pop("_loaded_at", None)
+            raise TelegramTransient(
+                f"Telegram Login's discovery names another issuer than {self.config.issuer}",
+                method="discovery",
+                code="issuer_error",
+            )
+        listed = meta.get("id_token_signing_alg_values_supported")
+        if not isinstance(listed, list):
+            listed = ["RS256"]  # the default of OpenID Connect Discovery
+        meta["id_token_signing_alg_values_supported"] = [a for a in listed if a in ALGORITHMS]
+        return meta
+
+    # -- and back -----------------------------------------------------------------------------
+
+    async def finish(
+        self, params: Sequence[tuple[str, str]], *, browser: str | None
+    ) -> SignedInWithTelegram:
+        """The browser is back with ``code`` and ``state`` (or ``error``): trade the code,
+        verify the ID token, and sign the user in. Every failure raises (the error tree) before
+        anything is written."""
+        query = _callback_query(params)
+        pending = await self._take(query.get("state"), browser)
+        error = query.get("error")
+        if error is not None:
+            if error == "access_denied":
+                raise Forbidden("You declined the sign-in in Telegram.", code="access_denied")
+            shown = re.sub(r"[^A-Za-z0-9_.:-]", "", error)[:64] or "an error"
+            raise AuthError(f"Telegram refused the sign-in ({shown}).", code="telegram_refused")
+        code = query.get("code")
+        if not code:
+            raise AuthError("Telegram sent no code back: start again.", code="missing_code")
+        await self._metadata()
+        token = await self._trade(code, pending.verifier)
+        claims = await self._verify(token, pending.nonce)
+        identity = identity_of(claims, granted=_granted(token, self.config.scopes))
+        user = await self.auth.sign_in_oidc(
+            identity.profile, phone_number=identity.phone_number, bot_access=identity.bot_access
+        )
+        return SignedInWithTelegram(user, identity, pending.next_path)
+
+    async def _take(self, state: str | None, browser: str | None) -> _Pending:
+        """The login ``state`` stands for, once, and only in the browser that started it."""
+        if not state or len(state) > 512:
+            raise AuthError("Telegram sent no state back: start again.", code="bad_state")
+        key = self._key("oidc-login", state)
+        record = await self.kv.get_json(key)
+        if not isinstance(record, dict):
+            raise AuthError(
+                "This sign-in expired or was already used: start again.", code="bad_state"
+            )
+        mine = browser is not None and hmac.compare_digest(
+            self._key("oidc-browser", browser), str(record.get("browser", ""))
+        )
+        if not mine:
+            raise AuthError(
+                "This sign-in was started in another browser: start it again here.",
+                code="bad_state",
+            )
+        if await self.kv.pop(key) is None:  # another request took it meanwhile
+            raise AuthError("This sign-in was already used: start again.", code="bad_state")
+        return _Pending(str(record["nonce"]), str(record["verifier"]), str(record["next"]))
+
+    async def _trade(self, code: str, verifier: str) -> Mapping[str, Any]:
+        try:
+            with _talking_to_issuer("token"):
+                token: Mapping[str, Any] = await self.app.fetch_access_token(
+                    self.config.redirect_uri, code=code, code_verifier=verifier
+                )
+        except OAuthError as refused:
+            if refused.error == "invalid_grant":
+                raise AuthError(
+                    "This sign-in expired or was already used: start again.",
+                    code="invalid_grant",
+                ) from None
+            raise TelegramTransient(
+                f"Telegram Login refused the site's token request ({refused.error})",
+                method="token",
+                code="issuer_error",
+            ) from None
+        return token
+
+    async def _verify(self, token: Mapping[str, Any], nonce: str) -> Mapping[str, Any]:
+        if not isinstance(token.get("id_token"), str):
+            raise TelegramTransient(
+                "Telegram Login sent no ID token", method="token", code="issuer_error"
+            )
+        options = {
+            "iss": {"essential": True, "value": self.config.issuer},
+            "aud": {"essential": True, "value": self.config.client_id},
+            "sub": {"essential": True},
+            "exp": {"essential": True},
+            "iat": {"essential": True},
+        }
+        try:
+            with _talking_to_issuer("jwks"):
+                claims: Mapping[str, Any] = await self.app.parse_id_token(
+                    dict(token), nonce, claims_options=options, leeway=LEEWAY
+                )
+        except (InvalidKeyIdError, BadSignatureError, UnsupportedAlgorithmError):
+            raise AuthError(
+                "The ID token's signature does not verify with Telegram's keys.",
+                code="bad_signature",
+            ) from None
+        except ExpiredTokenError:
+            raise AuthError("The ID token has expired: start again.", code="expired") from None
+        except ClaimError as bad:
+            code = _CLAIM_CODES.get(bad.claim, "invalid_token")
+            raise AuthError(f"The ID token failed a check ({bad.claim}).", code=code) from None
+        except JoseError as bad:
+            raise AuthError(f"The ID token is malformed ({bad.error}).", code="malformed") from None
+        return claims
+
+
+def _callback_query(params: Sequence[tuple[str, str]]) -> dict[str, str]:
+    query: dict[str, str] = {}
+    for name, value in params:
+        if name in query and name in {"state", "code", "error"}:
+            raise AuthError(f"{name} came back more than once: start again.", code="bad_state")
+        query[name] = value
+    return query
+
+
+def _granted(token: Mapping[str, Any], asked: tuple[str, ...]) -> frozenset[str]:
+    """The scopes granted: the token response says, or they are those asked (RFC 6749 §5.1)."""
+    scope = token.get("scope")
+    return frozenset(scope.split() if isinstance(scope, str) else asked)
+
+
+def _storable_phone(phone: str) -> bool:
+    return len(phone) <= PHONE_SIZE and phone.isprintable()
+
+
+def _text(claims: Mapping[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def identity_of(claims: Mapping[str, Any], *, granted: frozenset[str]) -> TelegramIdentity:
+    """The verified claims as a Telegram user: ``id`` (the Telegram id, which ``sub`` is not),
+    ``name``, ``preferred_username``, ``picture``; ``phone_number`` when Telegram says it
+    verified it; the bot's access when ``telegram:bot_access`` was granted."""
+    telegram_id = claims.get("id")
+    if isinstance(telegram_id, bool) or not isinstance(telegram_id, int):
+        raise InvalidAuthData(
+            "missing_field", "the ID token has no Telegram id (scope profile)", field="id"
+        )
+    phone = _text(claims, "phone_number")
+    verified = claims.get("phone_number_verified") is True
+    profile = TelegramProfile(
+        telegram_id=telegram_id,
+        first_name=_text(claims, "name") or "",
+        username=_text(claims, "preferred_username"),
+        photo_url=_text(claims, "picture"),
+    )
+    return TelegramIdentity(
+        profile=profile,
+        subject=str(claims.get("sub", "")),
+        phone_number=phone if verified and phone and _storable_phone(phone) else None,
+        bot_access="telegram:bot_access" in granted,
+    )
