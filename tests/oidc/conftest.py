@@ -213,8 +213,9 @@ async def make_site(
     )
     await provider.store.add_keys(seed_keys())
     app = create_app(services)
-    wired = "oidc" in Services.__dataclass_fields__  # the app has the routes, on services.oidc
-    services.oidc = provider
+    # wired, the app has the routes already, and finds the provider on the services
+    wired = "oidc_provider" in Services.__dataclass_fields__
+    services.oidc_provider = provider
     if not wired:
         app.include_router(router(provider))
     return Site(services, provider, app, issuer, port, clock)

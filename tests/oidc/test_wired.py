@@ -1,4 +1,4 @@
-"""The provider as the service wires it (``Services.oidc``, the routes in ``create_app``,
+"""The provider as the service wires it (``Services.oidc_provider``, the routes in ``create_app``,
 ``tgpass oidc`` in the CLI, ``next`` on the login page). Each test is skipped, saying why,
 until its part of the wiring is in."""
 
@@ -19,14 +19,14 @@ from tgpass.bootstrap import Services, build
 from tgpass.settings import Settings
 from tgpass.web.app import create_app
 
-from .conftest import API_KEY, CALLBACK, SITE_AUTH, auth_url
+from .conftest import API_KEY, CALLBACK, SITE_AUTH, auth_url, exchange, userinfo
 
 SITE = "http://127.0.0.1:8000"
 
 
 def _wired() -> None:
-    if "oidc" not in Services.__dataclass_fields__:
-        pytest.skip("Services has no oidc field yet (bootstrap.py is not wired)")
+    if "oidc_provider" not in Services.__dataclass_fields__:
+        pytest.skip("Services has no oidc_provider field yet (bootstrap.py is not wired)")
 
 
 async def _services(tmp_path: Path) -> Services:
@@ -68,14 +68,14 @@ async def test_the_app_serves_the_provider_and_the_login_page_brings_users_back(
                 headers=SITE_AUTH,
             )
             assert made.status_code == 201
-            client_id = made.json()["client_id"]
+            client_id, secret = made.json()["client_id"], made.json()["client_secret"]
             registered = await web.post(
                 "/api/auth/register", json={"username": "ann", "password": "correct horse"}
             )
             assert registered.status_code == 201
             web.cookies.clear()
 
-            url = auth_url(client_id, scope="openid site")
+            url = auth_url(client_id, scope="openid site chats")
             to_login = await web.get(url)
             assert to_login.status_code == 303
             login = await web.get(to_login.headers["location"])
@@ -97,6 +97,15 @@ async def test_the_app_serves_the_provider_and_the_login_page_brings_users_back(
             consent = await web.get(back)
             assert consent.status_code == 200
             assert "consent-allow" in consent.text
+            granted = await web.post(
+                unescape(re.findall(r'<form method="post" action="([^"]+)">', consent.text)[-1]),
+                data={"csrf_token": _field(consent.text, "csrf_token"), "decision": "allow"},
+            )
+            code = parse_qs(urlsplit(granted.headers["location"]).query)["code"][0]
+            tokens = (await exchange(web, client_id, secret, code)).json()
+            claims = (await userinfo(web, tokens["access_token"])).json()
+            assert claims["roles"] == ["member"]
+            assert claims["chats"] == []  # gated chats, through the wired chats_of
             evil = await web.get("/login", params={"next": "//evil.example/x"})
             assert _field(evil.text, "next") == "/account"
     finally:

@@ -88,7 +88,7 @@ from .oidc_provider_store import (
     secret_hash,
 )
 
-log = logging.getLogger("tgpass.oidc")
+log = logging.getLogger("tgpass.oidc_provider")
 T = TypeVar("T")
 Pairs = tuple[tuple[str, str], ...]
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]

@@ -278,7 +278,7 @@ def _finder(provider: OidcProvider | ProviderOf) -> ProviderOf:
 
 def router(provider: OidcProvider | ProviderOf) -> APIRouter:
     """The provider's routes. ``provider`` is the provider, or how to find it for a request
-    (``lambda request: services_of(request).oidc``)."""
+    (``lambda request: services_of(request).oidc_provider``)."""
     provider_of = _finder(provider)
     # Authlib logs each issued token at DEBUG: never let that level through.
     logging.getLogger("authlib").setLevel(logging.INFO)
