@@ -3,21 +3,35 @@ site's ``t.me`` links point at the sandbox phone."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tgpass.cli import CannotStart
-from tgpass.demo import DEMO_BOT, DEMO_LOGIN, Demo, claimed, running_demo
+from tgpass.demo import (
+    CHAT_OWNER,
+    DEMO_BOT,
+    DEMO_LOGIN,
+    DEMO_STAFF,
+    GATED_CHATS,
+    Demo,
+    claimed,
+    running_demo,
+    self_check,
+)
+from tgpass.domain.gating import ChatRule
 from tgpass.sandbox.server import free_port
+from tgpass.verify import bot_id_from_token
 
 
 def tgpass(*argv: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -83,6 +97,9 @@ def test_check_runs_beside_a_demo_and_leaves_its_data_alone(
     assert check.returncode == 0, check.stdout + check.stderr
     assert "the link offered on the account page opens the phone: OK" in check.stdout
     assert "through the bot: OK" in check.stdout
+    assert "let into Karma 100+: OK" in check.stdout
+    assert "karma 0: removed from Karma 100+: OK" in check.stdout
+    assert f"sign in as {DEMO_STAFF[0]} / {DEMO_STAFF[1]}" in check.stdout
     assert site not in check.stdout  # its own ports
 
     ports = ("--port", str(free_port()), "--sandbox-port", str(free_port()))
@@ -183,3 +200,86 @@ async def test_a_newcomer_links_telegram_by_clicks_alone(demo: Demo) -> None:
         await back.get_by_test_id("display-name").filter(has_text="Demo User").wait_for()
         assert await back.get_by_test_id("source").inner_text() == "bot"
         await screenshot(back, "demo-site-signed-in-by-the-bot")
+
+
+# -- gated chats ----------------------------------------------------------------------------------
+
+
+async def test_the_demo_seeds_two_gated_chats_the_bot_heard_of(demo: Demo) -> None:
+    views = {view.chat.title: view for view in await demo.services.gating.chats()}
+    assert set(views) == {"Web-masters", "Karma 100+"} == set(demo.chats)
+    assert views["Web-masters"].rule == ChatRule(roles=frozenset({"web-master"}))
+    assert views["Karma 100+"].rule == ChatRule(min_karma=100)
+    bot_id = bot_id_from_token(demo.services.settings.bot_token)
+    owner = next(a.id for a in demo.world.accounts.values() if a.first_name == CHAT_OWNER)
+    for title, view in views.items():
+        assert view.rule == GATED_CHATS[title]
+        assert view.blocked is None  # gated
+        assert view.chat.type == "supergroup" and view.chat.managed
+        assert {"can_invite_users", "can_restrict_members"} <= view.chat.bot_rights
+        chat = demo.world.chat(demo.chats[title])
+        assert chat.members[owner].status == "creator"
+        assert chat.members[bot_id].status == "administrator"
+        trail = await demo.services.gating.audit_log(chat_id=demo.chats[title])
+        # known from the bot's my_chat_member update, then given its rule
+        assert [e.action for e in reversed(trail)] == ["bot", "rule"]
+        assert trail[-1].reason == "administrator: the bot can gate this chat"
+
+
+async def test_karma_up_invites_joining_works_and_karma_down_removes(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo's own walk (``--check``): link, karma 100 → invite on the phone → pressed →
+    let in → karma 0 → removed; then the role rule of Web-masters the same way."""
+    assert await self_check(demo) == 0, capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "the staff page lists Karma 100+ and Web-masters as gated: OK" in said
+    assert "karma 100: the invite to Karma 100+ arrived on the phone: OK" in said
+    assert "asked to join on the phone: let into Karma 100+: OK" in said
+    assert "karma 0: removed from Karma 100+: OK" in said
+    zoya = next(a.id for a in demo.world.accounts.values() if a.first_name == "Zoya")
+    karma_chat = demo.world.chat(demo.chats["Karma 100+"])
+    assert zoya not in karma_chat.members or karma_chat.members[zoya].status == "left"
+    trail = await demo.services.gating.audit_log(chat_id=demo.chats["Karma 100+"])
+    assert [e.action for e in reversed(trail)] == ["bot", "rule", "invite", "approve", "remove"]
+    assert trail[0].reason == "karma 0 < 100"
+
+    users = demo.sandbox.users
+    assert users is not None
+    async with httpx.AsyncClient(base_url=demo.site) as staff:
+        login = {"username": DEMO_STAFF[0], "password": DEMO_STAFF[1]}
+        signed = await staff.post("/api/auth/login", json=login)
+        staff.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+        found = await staff.get("/api/admin/users", params={"username": DEMO_LOGIN[0]})
+        user_id = found.json()["user"]["id"]
+        changed = await staff.put(
+            f"/api/admin/users/{user_id}/standing", json={"role": "web-master", "karma": 0}
+        )
+        assert changed.status_code == 200, changed.text
+        masters = demo.chats["Web-masters"]
+        invite = await eventually(lambda: invite_to(demo, zoya, "Web-masters"))
+        await users.press(zoya, DEMO_BOT, "Ask to join", invite)
+
+        async def joined() -> bool:
+            rows = (await staff.get(f"/api/admin/users/{user_id}")).json()["chats"]
+            return any(r["chat_id"] == masters and r["member"] for r in rows)
+
+        await eventually(joined)
+    assert demo.world.chat(masters).members[zoya].status == "member"
+
+
+async def invite_to(demo: Demo, telegram_id: int, title: str) -> int | None:
+    assert demo.sandbox.users is not None
+    dialog = await demo.sandbox.users.dialog(telegram_id, DEMO_BOT)
+    for message in reversed(dialog["messages"]):
+        if f"You may now join {title}" in message.get("text", ""):
+            return int(message["message_id"])
+    return None
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := await check()):
+        assert time.monotonic() < deadline, f"not within {timeout} s"
+        await asyncio.sleep(0.1)
+    return found
