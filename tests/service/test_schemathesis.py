@@ -13,6 +13,10 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+
+# Imported here, before the service's thread starts: CPython 3.11 can fail to compile a module
+# while another thread compiles one ("AST constructor recursion depth mismatch").
+import schemathesis.specs.openapi.schemas
 import uvicorn
 from hypothesis import HealthCheck, given, settings
 

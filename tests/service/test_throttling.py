@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 
 from tgpass.errors import AuthError, TooManyAttempts
 from tgpass.service.auth import AuthService
+from tgpass.service.events import AccountEvents
 from tgpass.service.passwords import Passwords
 from tgpass.store.kv.memory import MemoryStore
 
@@ -82,6 +83,7 @@ async def test_each_further_failure_doubles_the_wait(web: Served) -> None:
         MemoryStore(clock=clock),
         web.services.verifier,
         Passwords(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)),  # quick
+        AccountEvents(),
         telegram_signup=True,
         login_attempts=3,
         login_window=60,
