@@ -111,6 +111,7 @@ async def test_a_rule_is_set_changed_and_removed(stack: Stack) -> None:
     assert trail[1]["reason"] == "karma ≥ 3"
     assert trail[2]["reason"] == "role in staff, web-master; strangers reported"
     assert all(e["chat_id"] == chat_id and e["user_id"] is None for e in trail)
+    assert all(e["site_user_id"] is None and e["display_name"] is None for e in trail)
     assert [e["action"] for e in await call(stack, "GET", f"{path[:-5]}/audit?limit=2")] == [
         "rule",
         "rule",
@@ -244,9 +245,9 @@ async def test_where_a_user_stands_as_they_are_invited_join_and_are_removed(
 
     trail = await call(stack, "GET", "/api/site/users/ann/audit")
     assert [e["action"] for e in trail] == ["remove", "approve", "invite"]
-    assert {(e["user_id"], e["site_user_id"], e["telegram_id"]) for e in trail} == {
-        (ann_id, "ann", ann)
-    }
+    assert {
+        (e["user_id"], e["site_user_id"], e["display_name"], e["telegram_id"]) for e in trail
+    } == {(ann_id, "ann", "Ann", ann)}
     assert trail[0]["reason"] == "karma 20 < 100"
     assert trail[0]["at"] >= trail[1]["at"] >= trail[2]["at"]
     latest = await call(stack, "GET", "/api/site/users/ann/audit?limit=1")

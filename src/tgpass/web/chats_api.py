@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tgpass.bootstrap import Services
+from tgpass.domain.accounts import User
 from tgpass.domain.gating import PRESENT, ChatRule, Invite, Plan, Remove, missing_rights
 from tgpass.service.gating import ChatView, UserInChat
 from tgpass.service.uow import AuditEntry
@@ -118,18 +119,20 @@ class AuditOut(BaseModel):
     telegram_id: int | None
     user_id: int | None = Field(description="tgpass's id of the site account concerned.")
     site_user_id: str | None = Field(description="The site's own id of that account.")
+    display_name: str | None = Field(description="That account's name (null: no account).")
     reason: str
     at: float
 
     @classmethod
-    def of(cls, entry: AuditEntry, site_user_id: str | None = None) -> AuditOut:
+    def of(cls, entry: AuditEntry, user: User | None = None) -> AuditOut:
         return cls(
             id=entry.id,
             chat_id=entry.chat_id,
             action=entry.action,
             telegram_id=entry.telegram_id,
             user_id=entry.user_id,
-            site_user_id=site_user_id,
+            site_user_id=None if user is None else user.site_user_id,
+            display_name=None if user is None else user.display_name,
             reason=entry.reason,
             at=entry.at,
         )
@@ -240,14 +243,13 @@ async def user_chats(svc: Services, user_id: int) -> list[UserChatOut]:
 async def audit(
     svc: Services, *, chat_id: int | None = None, user_id: int | None = None, limit: int = 100
 ) -> list[AuditOut]:
-    """The trail, newest first, each entry with its account's site id when it has one."""
+    """The trail, newest first, each entry with its account's name and site id."""
     entries = await svc.gating.audit_log(chat_id=chat_id, user_id=user_id, limit=limit)
-    site_ids: dict[int, str | None] = {}
+    users: dict[int, User | None] = {}
     for entry in entries:
-        if entry.user_id is not None and entry.user_id not in site_ids:
-            user = await svc.accounts.get_user(entry.user_id)
-            site_ids[entry.user_id] = user.site_user_id if user else None
-    return [AuditOut.of(e, site_ids.get(e.user_id) if e.user_id else None) for e in entries]
+        if entry.user_id is not None and entry.user_id not in users:
+            users[entry.user_id] = await svc.accounts.get_user(entry.user_id)
+    return [AuditOut.of(e, users.get(e.user_id) if e.user_id else None) for e in entries]
 
 
 async def set_rule(svc: Services, chat_id: int, body: RuleIn) -> ChatOut:
