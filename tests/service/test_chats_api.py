@@ -4,14 +4,21 @@ and are removed, the audit trail, and the dry-run plan. Every refusal is a typed
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from tgpass.domain.gating import ChatRule
+from tgpass.domain.gating import REQUIRED_RIGHTS, Chat, ChatRule
 from tgpass.verify import bot_id_from_token
 
 from .conftest import Stack
+from .served import SITE_AUTH, served
+from .test_fuzz_endpoints import BODIES, SEGMENT
 from .test_gated_chats import ADMIN, SITE_KEY, Club
 
 
@@ -324,3 +331,75 @@ async def test_a_paused_chat_says_why(stack: Stack) -> None:
     assert chat["rule"] == {"min_karma": 100, "roles": None}
     (plan,) = await call(stack, "GET", "/api/site/chats/plan")
     assert plan["skipped"] == "paused: the bot is not an administrator"
+
+
+# -- fuzzed: the site's routes and the staff page's calls ----------------------------------------
+
+CHAT_ROUTES = [
+    ("GET", "/api/site/chats"),
+    ("GET", "/api/site/chats/plan"),
+    ("GET", "/api/site/chats/{id}"),
+    ("PUT", "/api/site/chats/{id}/rule"),
+    ("DELETE", "/api/site/chats/{id}/rule"),
+    ("GET", "/api/site/chats/{id}/audit?limit={q}"),
+    ("GET", "/api/site/users/{id}/chats"),
+    ("GET", "/api/site/users/{id}/audit?limit={q}"),
+    ("GET", "/api/admin/chats"),
+    ("PUT", "/api/admin/chats/{id}/rule"),
+    ("DELETE", "/api/admin/chats/{id}/rule"),
+    ("GET", "/api/admin/chats/{id}/audit?limit={q}"),
+    ("GET", "/api/admin/users?username={q}"),
+    ("GET", "/api/admin/users?site_user_id={q}&username={id}"),
+    ("GET", "/api/admin/users/{id}"),
+    ("PUT", "/api/admin/users/{id}/standing"),
+]
+
+
+async def test_no_chat_route_answers_500_to_anything(tmp_path: Path) -> None:
+    """Any body, id and query, as staff and with the site key, with a chat and users there."""
+    rule_ish = st.fixed_dictionaries(
+        {},
+        optional={
+            "min_karma": st.none() | st.integers() | st.text() | st.floats(allow_nan=False),
+            "roles": st.none() | st.lists(st.text(max_size=40), max_size=3) | st.text(),
+            "managed": st.none() | st.booleans() | st.integers(),
+            "karma": st.integers() | st.text(),
+            "role": st.text(max_size=40),
+        },
+    ).map(lambda v: json.dumps(v).encode())
+    known = st.sampled_from(["-100123", "1", "2", "ann", "boss"])
+    ids = known | st.integers(min_value=-(2**70), max_value=2**70).map(str) | SEGMENT
+    async with served("sqlite+memory", tmp_path) as site:
+        registered = await site.web.post(
+            "/api/auth/register", json={"username": "boss", "password": "pass-word-1"}
+        )
+        boss = registered.json()["user"]["id"]
+        await site.services.accounts.update_user(boss, role="staff")
+        await site.services.site.upsert("ann", display_name="Ann", karma=5)
+        async with site.services.uow() as tx:
+            await tx.chats.upsert_chat(
+                Chat(-100123, "Fuzzed", "supergroup", frozenset(REQUIRED_RIGHTS))
+            )
+        csrf = registered.json()["csrf_token"]
+        drawn: list[tuple[Any, ...]] = []
+
+        @settings(
+            max_examples=250,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(route=st.sampled_from(CHAT_ROUTES), body=rule_ish | BODIES, id=ids, q=ids)
+        def draw(route: Any, body: bytes, id: str, q: str) -> None:
+            drawn.append((route, body, id, q))
+
+        draw()
+        for (method, path), body, id, q in drawn:
+            url = path.replace("{id}", quote(id, safe="")).replace("{q}", quote(q, safe=""))
+            headers = {"Content-Type": "application/json", "X-CSRF-Token": csrf, **SITE_AUTH}
+            if path.startswith("/api/admin"):
+                del headers["Authorization"]
+            answer = await site.web.request(method, url, content=body, headers=headers)
+            assert answer.status_code < 500, (method, url, body, answer.text)
+            if answer.status_code >= 400:
+                assert isinstance(answer.json()["error"]["code"], str), (url, answer.text)
