@@ -461,3 +461,22 @@ async def test_a_token_without_the_telegram_id(site: Site) -> None:
     site.spy.rewrite = site.resign(lambda c: {k: v for k, v in c.items() if k != "id"})
     answer = await site.web.get(await site.approve(tg, await site.begin()))
     await site.refused(answer, 401, "missing_field", tg)
+
+
+async def test_discovery_naming_another_issuer_is_refused(tmp_path: Path) -> None:
+    clock = FrozenClock()
+    async with Sandbox(World(clock)) as sandbox:
+        elsewhere = sandbox.oidc_issuer.replace("127.0.0.1", "localhost")  # same server
+        async for site in _site(tmp_path, sandbox, clock, oidc_issuer=elsewhere):
+            answer = await site.web.get("/auth/telegram/oidc")
+            await site.refused(answer, 502, "issuer_error")
+
+
+async def test_two_tabs_log_in_side_by_side(site: Site) -> None:
+    tg = await site.tg_user()
+    first, second = await site.begin(), await site.begin("/account?tab=2")
+    back_first = await site.approve(tg, first)
+    back_second = await site.approve(tg, second)
+    assert (await site.web.get(back_second)).headers["location"] == "/account?tab=2"
+    assert (await site.web.get(back_first)).headers["location"] == "/account"
+    assert len(await site.services.accounts.audience()) == 1

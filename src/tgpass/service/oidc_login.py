@@ -32,6 +32,7 @@ and every failure mapped to the error tree. Nothing is written before every chec
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import secrets
 import time
@@ -207,6 +208,8 @@ class TelegramLogin:
         self.secret_key = secret_key
         self.clock = clock
         self.transport = transport or httpx.AsyncHTTPTransport(retries=1)
+        # Authlib logs the PKCE verifier at DEBUG: never let that level through.
+        logging.getLogger("authlib").setLevel(logging.INFO)
         self.app = TelegramLoginApp(
             None,
             name="telegram",
@@ -255,7 +258,7 @@ class TelegramLogin:
         """Discovery, read once a day: its issuer must be ours; only Telegram's algorithms."""
         meta: dict[str, Any] = self.app.server_metadata
         loaded = meta.get("_loaded_at")
-        if isinstance(loaded, float) and time.time() - loaded > METADATA_TTL:
+        if isinstance(loaded, float) and self.clock() - loaded > METADATA_TTL:
             del meta["_loaded_at"]  # read again; the JWKS stays cached until a key is missing
         with _talking_to_issuer("discovery"):
             meta = await self.app.load_server_metadata()
