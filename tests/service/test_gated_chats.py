@@ -4,6 +4,7 @@ chat admins kept; a demoted bot pauses the chat; faults survived without double 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections import Counter
@@ -342,3 +343,29 @@ async def test_a_chat_without_a_rule_leaves_join_requests_to_its_admins(stack: S
     assert eve in stack.sandbox.world.chat(club.chat_id).join_requests  # still theirs to answer
     assert club.admin_calls("declineChatJoinRequest") == 0
     assert club.admin_calls("approveChatJoinRequest") == 0
+
+
+async def test_the_worker_loop_acts_on_a_change_by_itself(stack: Stack) -> None:
+    club = await Club.open(stack)
+    ann = await club.member("ann", karma=50)
+    loops = [
+        asyncio.create_task(stack.services.gating.run()),
+        asyncio.create_task(stack.services.sender.run()),
+    ]
+    try:
+        await club.site_user("ann", karma=150)  # nothing else: the loop wakes on the change
+        for _ in range(100):
+            if any("yours alone" in m["text"] for m in await stack.bot_says(ann)):
+                break
+            await asyncio.sleep(0.05)
+        await stack.users.open_invite(ann, await club.invite_of(ann))
+        for _ in range(100):
+            await club.pump()
+            if await club.status(ann) == "member":
+                break
+            await asyncio.sleep(0.05)
+        assert await club.status(ann) == "member"
+    finally:
+        for loop in loops:
+            loop.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)

@@ -619,9 +619,11 @@ class GatingService:
                     if report is not None and report.failed:
                         await asyncio.sleep(min(30.0, self.config.interval))
                 self._wake.clear()
+                # another process's change wakes nobody here: look every few seconds
+                # (asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel)
                 with contextlib.suppress(TimeoutError):
-                    # another process's change wakes nobody here: look every few seconds
-                    await asyncio.wait_for(self._wake.wait(), timeout=5.0)
+                    async with asyncio.timeout(5.0):
+                        await self._wake.wait()
         finally:
             joins.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -635,7 +637,8 @@ class GatingService:
             except Exception:
                 log.exception("answering join requests failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._joins.wait(), timeout=1.0)
+                async with asyncio.timeout(1.0):
+                    await self._joins.wait()
 
     # -- helpers ---------------------------------------------------------------------------------
 

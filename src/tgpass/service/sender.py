@@ -155,8 +155,10 @@ class Sender:
                     queue.put_nowait(item)
                 if not items:
                     self._wake.clear()
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
+                        async with asyncio.timeout(self.config.poll_interval):
+                            await self._wake.wait()
         finally:
             for task in [*workers, flushing]:
                 task.cancel()
