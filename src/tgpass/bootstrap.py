@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .domain.gating import PRESENT
 from .service.auth import AuthService
 from .service.bot import BotService
 from .service.bot_gating import GatingFeature
@@ -19,6 +21,7 @@ from .service.linking import LinkingService
 from .service.metrics import Metrics
 from .service.notifications import NotificationService
 from .service.oidc_login import OidcConfig, TelegramLogin
+from .service.oidc_provider import Lifetimes, OidcProvider
 from .service.pacing import Pacer
 from .service.passwords import Passwords
 from .service.ports import AccountStore, KeyValueStore, Messenger
@@ -32,6 +35,7 @@ from .settings import Settings
 from .store.kv import kv_from_url
 from .store.pacing import pacer_from_url
 from .store.sql import SqlAccountStore, SqlUnitOfWork, make_engine, migrate
+from .store.sql.oidc import SqlOidcStore
 from .verify import Verifier, bot_id_from_token
 
 PAID_BROADCAST_RATE = 1000.0  # Bot API 7.11: allow_paid_broadcast raises the bot's limit
@@ -56,6 +60,7 @@ class Services:
     site: SiteService
     notifications: NotificationService
     gating: GatingService
+    oidc_provider: OidcProvider
     telegram_login: TelegramLogin | None
     """Sign-in with Telegram Login (OpenID Connect); None unless its client secret is set."""
 
@@ -179,6 +184,26 @@ async def build(
         menu=COMMANDS,
     )
     notifications = NotificationService(uow, cached, deadline=settings.send_deadline)
+
+    async def chats_of(user_id: int) -> list[dict[str, Any]]:
+        """The gated chats the account is in, for the OpenID ``chats`` claim."""
+        return [
+            {"chat_id": found.chat.chat_id, "title": found.chat.title, "status": found.status}
+            for found in await gating.user_chats(user_id)
+            if found.status in PRESENT
+        ]
+
+    oidc_provider = OidcProvider(
+        SqlOidcStore(engine),
+        cached,
+        issuer=site_url,
+        lifetimes=Lifetimes(
+            access_token=settings.oidc_provider_access_token_ttl,
+            refresh_token=settings.oidc_provider_refresh_token_ttl,
+            id_token=settings.oidc_provider_id_token_ttl,
+        ),
+        chats_of=chats_of,
+    )
     return Services(
         settings=settings,
         engine=engine,
@@ -197,6 +222,7 @@ async def build(
         site=SiteService(uow, linking, events),
         notifications=notifications,
         gating=gating,
+        oidc_provider=oidc_provider,
         telegram_login=telegram_login(settings, kv, auth),
     )
 

@@ -305,9 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_demo)
 
+    from .oidc_cli import add_commands as add_oidc_commands
     from .worker_cli import add_commands  # light: the service loads only when a command runs
 
     add_commands(commands, _add_command)
+    add_oidc_commands(commands, _add_command)
     return parser
 
 

@@ -79,6 +79,13 @@ class Settings:
     # -- gated chats ----------------------------------------------------------------------------
     reconcile_interval: float = 3600.0
     """Seconds between scheduled reconciler passes (a change event runs one at once)."""
+    # -- the OpenID Connect provider (other applications sign in here) ------------------------
+    oidc_provider_access_token_ttl: int = 3600
+    """Seconds an access token given to an application lives."""
+    oidc_provider_refresh_token_ttl: int = 30 * 86400
+    """Seconds a refresh token lives unused (each use gives a new one)."""
+    oidc_provider_id_token_ttl: int = 3600
+    """Seconds an ID token lives; a retired signing key stays published this long, plus 10 min."""
     # -- Telegram Login (OpenID Connect) -------------------------------------------------------
     oidc_client_id: str = ""
     """Telegram Login's client id: the bot's id, taken from the bot token when empty."""

@@ -24,6 +24,7 @@ from . import (
     metrics,
     notify_api,
     oidc_login,
+    oidc_provider,
     pages,
     webhook,
 )
@@ -78,5 +79,8 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(oidc_login.router)
+    app.include_router(
+        oidc_provider.router(lambda request: deps.services_of(request).oidc_provider)
+    )
     app.include_router(webhook.router)
     return app
