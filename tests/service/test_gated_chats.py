@@ -272,7 +272,7 @@ async def test_faults_are_survived_without_double_invites(stack: Stack) -> None:
         await club.settle()
     faults.clear()
     # the failed answers are tried again later (seconds to minutes): let that time pass
-    stack.services.gating.clock = lambda: time.time() + 600
+    stack.services.gating.fx.clock = lambda: time.time() + 600
     await club.settle()
     assert [await club.status(p) for p in people] == ["member"] * 6
     invites = [a for a in await club.audit() if a == "invite"]

@@ -1,0 +1,149 @@
+"""Answering join requests to gated chats, from the store: approved only when the Telegram
+account is linked and its person eligible when the answer is given, whichever link they used;
+declined (and told why) otherwise. A failed answer is tried again later, never dropped; a chat
+that is not gated now leaves its requests to its administrators."""
+
+from __future__ import annotations
+
+import logging
+
+from tgpass.domain.gating import Approve, JoinRequest, decide_join, link_hash, not_gateable
+from tgpass.errors import TelegramError, TelegramRateLimited, TelegramRefused
+
+from .gating_effects import ChatEffects, person_of
+
+log = logging.getLogger("tgpass.gating")
+
+JOIN_RETRY = (2.0, 10.0, 60.0, 300.0)  # then every 300 s
+
+
+class JoinAnswers:
+    def __init__(self, effects: ChatEffects) -> None:
+        self.fx = effects
+
+    async def answer_due(self, *, limit: int = 100) -> int:
+        """Answer the requests whose time has come; the number answered."""
+        async with self.fx.uow() as tx:
+            due = await tx.chats.due_join_requests(now=self.fx.clock(), limit=limit)
+        answered = 0
+        for request in due:
+            try:
+                answered += await self._answer(request)
+            except TelegramRateLimited as flood:
+                await self.fx.pacer.pause(flood.retry_after)
+                break
+        return answered
+
+    async def _answer(self, request: JoinRequest) -> int:
+        async with self.fx.uow() as tx:
+            chat = await tx.chats.get_chat(request.chat_id)
+            rule = await tx.chats.get_rule(request.chat_id)
+            owner = await tx.accounts.find_user(telegram_id=request.telegram_id)
+        if chat is None or rule is None or not_gateable(chat) is not None:
+            # Not gated (or not now): the request is left to the chat's administrators.
+            async with self.fx.uow() as tx:
+                await tx.chats.answered_join_request(
+                    request.chat_id, request.telegram_id, at=request.at
+                )
+            return 0
+        person = (
+            None
+            if owner is None
+            else person_of(owner.id, owner.role, owner.karma, request.telegram_id)
+        )
+        verdict = decide_join(person, rule, chat)
+        approve = isinstance(verdict, Approve)
+        await self.fx.pace()
+        try:
+            await self.fx.telegram.answer_join_request(
+                request.chat_id, request.telegram_id, approve=approve, query_id=request.query_id
+            )
+        except TelegramRateLimited:
+            raise
+        except TelegramRefused as refused:
+            # Answered elsewhere, withdrawn, or a query answered too late (Telegram then
+            # hands the request to the chat's administrators, us included, as a new update).
+            log.info("join request %s/%s: %s", request.chat_id, request.telegram_id, refused)
+            async with self.fx.uow() as tx:
+                await tx.chats.answered_join_request(
+                    request.chat_id, request.telegram_id, at=request.at
+                )
+                await self.fx.audit(
+                    tx,
+                    request.chat_id,
+                    "request-gone",
+                    telegram_id=request.telegram_id,
+                    user_id=owner.id if owner else None,
+                    reason=str(refused)[:200],
+                )
+            return 0
+        except TelegramError as trouble:
+            wait = JOIN_RETRY[min(request.attempts, len(JOIN_RETRY) - 1)]
+            log.warning(
+                "join request %s/%s: %s; again in %ss",
+                request.chat_id,
+                request.telegram_id,
+                trouble,
+                wait,
+            )
+            async with self.fx.uow() as tx:
+                await tx.chats.postpone_join_request(
+                    request.chat_id,
+                    request.telegram_id,
+                    at=request.at,
+                    until=self.fx.clock() + wait,
+                )
+            return 0
+        async with self.fx.uow() as tx:
+            await tx.chats.answered_join_request(
+                request.chat_id, request.telegram_id, at=request.at
+            )
+            if request.invite_link is not None:
+                await tx.chats.consume_invite(
+                    request.chat_id,
+                    link_hash(request.invite_link),
+                    telegram_id=request.telegram_id,
+                    now=self.fx.clock(),
+                )
+            if approve:
+                assert owner is not None
+                await tx.chats.record_member(
+                    request.chat_id,
+                    request.telegram_id,
+                    "member",
+                    now=self.fx.clock(),
+                    user_id=owner.id,
+                )
+                await self.fx.audit(
+                    tx,
+                    request.chat_id,
+                    "approve",
+                    telegram_id=request.telegram_id,
+                    user_id=owner.id,
+                    reason="linked and eligible",
+                )
+            else:
+                reason = getattr(verdict, "reason", "not eligible")
+                await self.fx.audit(
+                    tx,
+                    request.chat_id,
+                    "decline",
+                    telegram_id=request.telegram_id,
+                    user_id=owner.id if owner else None,
+                    reason=reason,
+                )
+                tx_texts = self.fx.texts
+                await self.fx.queue(
+                    tx, request.user_chat_id, tx_texts.join_declined(chat.title, reason)
+                )
+        if approve and request.invite_link is not None:
+            await self._revoke_used(request.chat_id, request.invite_link)
+        return 1
+
+    async def _revoke_used(self, chat_id: int, invite_link: str) -> None:
+        """A personal link, once used, is revoked (a leaked one would admit nobody anyway)."""
+        try:
+            await self.fx.pace()
+            await self.fx.telegram.revoke_invite(chat_id, invite_link)
+        except TelegramError as trouble:  # it expires within a day regardless
+            log.info("revoking a used invite of %s: %s", chat_id, trouble)

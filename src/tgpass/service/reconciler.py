@@ -1,0 +1,268 @@
+"""The reconciler: compares who should be in each gated chat with who is
+(``domain.gating.plan``) and applies only the difference: personal invite links sent through
+the outbox, removals (ban, then unban: an unban that fails is owed until it goes through),
+revocations. One pass at a time across processes (a lease in the shared key-value store). A
+chat Telegram refuses to let the bot administer is paused with the reason, not retried."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass, replace
+
+from tgpass.domain.delivery import Button
+from tgpass.domain.gating import (
+    Chat,
+    Invitation,
+    Invite,
+    Person,
+    Plan,
+    Remove,
+    RevokeInvite,
+    not_gateable,
+    plan,
+)
+from tgpass.errors import RecipientUnavailable, TelegramError, TelegramRateLimited, TelegramRefused
+
+from .gating_effects import ChatEffects, person_of
+from .ports import KeyValueStore
+from .uow import UnitOfWork
+
+log = logging.getLogger("tgpass.gating")
+
+INVITE_TTL = 86400.0  # a personal invite link lives a day
+LOCK_KEY = "gating:reconciler"
+LOCK_TTL = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    plans: tuple[Plan, ...]
+    applied: int
+    failed: int
+
+
+class Reconciler:
+    def __init__(self, effects: ChatEffects, kv: KeyValueStore) -> None:
+        self.fx = effects
+        self.kv = kv
+
+    async def reconcile(self, *, dry_run: bool = False) -> PassReport | None:
+        """One pass over every chat; None when another process holds the pass."""
+        if dry_run:
+            async with self.fx.uow() as tx:
+                people = await self._people(tx)
+                chats = await tx.chats.list_chats()
+                plans = [await self._plan(tx, chat, people) for chat in chats]
+            return PassReport(tuple(plans), 0, 0)
+        lease = Lease(self.kv, LOCK_KEY, LOCK_TTL)
+        if not await lease.take():
+            return None
+        try:
+            return await self._pass(lease)
+        finally:
+            await lease.release()
+
+    async def _pass(self, lease: Lease) -> PassReport:
+        async with self.fx.uow() as tx:
+            seen = await tx.chats.last_reconcile_request()
+            owed = await tx.chats.owed_unbans()
+            chats = await tx.chats.list_chats()
+            people = await self._people(tx)
+        retry = 0  # transient failures: the requests stay, the next pass tries again
+        for chat_id, telegram_id in owed:
+            retry += not await self._unban(chat_id, telegram_id)
+        plans: list[Plan] = []
+        applied = 0
+        for chat in chats:
+            async with self.fx.uow() as tx:
+                current = await tx.chats.get_chat(chat.chat_id)
+                if current is None:
+                    continue
+                chat_plan = await self._plan(tx, current, people)
+            plans.append(chat_plan)
+            for change in chat_plan.changes:
+                await lease.renew()
+                try:
+                    outcome = await self._apply(current, change)
+                except TelegramRateLimited as flood:
+                    await self.fx.pacer.pause(flood.retry_after)
+                    return PassReport(tuple(plans), applied, retry + 1)
+                applied += outcome == "done"
+                retry += outcome == "transient"
+                if outcome == "refused" and await self._paused(current.chat_id):
+                    break
+        if retry == 0:
+            async with self.fx.uow() as tx:
+                await tx.chats.reconciled(seen)
+        return PassReport(tuple(plans), applied, retry)
+
+    async def _people(self, tx: UnitOfWork) -> list[Person]:
+        audience = await tx.accounts.audience()
+        return [person_of(u.id, u.role, u.karma, link.profile.telegram_id) for u, link in audience]
+
+    async def _plan(self, tx: UnitOfWork, chat: Chat, people: list[Person]) -> Plan:
+        rule = await tx.chats.get_rule(chat.chat_id)
+        if rule is None:
+            return Plan(chat.chat_id, skipped=not_gateable(chat) or "no rule: not gated")
+        members = await tx.chats.members(chat.chat_id)
+        invites = await tx.chats.live_invites(chat.chat_id, now=self.fx.clock())
+        return plan(chat, rule, people, members, invites, self.fx.clock())
+
+    async def _apply(self, chat: Chat, change: Remove | RevokeInvite | Invite) -> str:
+        """One change, made at Telegram, then recorded: done, refused (the chat is paused
+        if the refusal means the bot cannot administer it) or transient."""
+        await self.fx.pace()
+        try:
+            if isinstance(change, Invite):
+                await self._invite(chat, change)
+            elif isinstance(change, RevokeInvite):
+                await self._revoke(chat, change)
+            else:
+                await self._remove(chat, change)
+        except TelegramRateLimited:
+            raise
+        except (RecipientUnavailable, TelegramRefused) as refused:
+            log.warning("chat %s: %s refused: %s", chat.chat_id, type(change).__name__, refused)
+            if _cannot_administer(refused):
+                await self._pause(chat.chat_id, f"Telegram refused: {refused}")
+            else:
+                async with self.fx.uow() as tx:
+                    await self.fx.audit(
+                        tx,
+                        chat.chat_id,
+                        "refused",
+                        telegram_id=change.telegram_id,
+                        user_id=change.user_id,
+                        reason=str(refused)[:200],
+                    )
+            return "refused"
+        except TelegramError as trouble:
+            log.warning("chat %s: %s failed: %s", chat.chat_id, type(change).__name__, trouble)
+            return "transient"
+        return "done"
+
+    async def _invite(self, chat: Chat, change: Invite) -> None:
+        now = self.fx.clock()
+        name = f"tgpass-{change.user_id}-{secrets.token_hex(3)}"  # Telegram: 32 characters
+        expires = int(now + INVITE_TTL)
+        link = await self.fx.telegram.create_invite(chat.chat_id, name=name, expire_date=expires)
+        async with self.fx.uow() as tx:
+            invitation = Invitation(name, change.user_id, change.telegram_id, expires, link)
+            await tx.chats.add_invite(chat.chat_id, invitation, now=now)
+            await self.fx.audit(
+                tx,
+                chat.chat_id,
+                "invite",
+                telegram_id=change.telegram_id,
+                user_id=change.user_id,
+                reason="eligible",
+            )
+            text = self.fx.texts.invited(chat.title)
+            button = Button(self.fx.texts.join_button, url=link)
+            await self.fx.queue(tx, change.telegram_id, text, buttons=((button,),))
+
+    async def _revoke(self, chat: Chat, change: RevokeInvite) -> None:
+        async with self.fx.uow() as tx:
+            live = await tx.chats.live_invites(chat.chat_id, now=self.fx.clock())
+        held = next((i for i in live if i.name == change.name), None)
+        if held is not None and held.link:
+            await self.fx.telegram.revoke_invite(chat.chat_id, held.link)
+        async with self.fx.uow() as tx:
+            await tx.chats.revoke_invite(chat.chat_id, change.name, now=self.fx.clock())
+            await self.fx.audit(
+                tx,
+                chat.chat_id,
+                "revoke",
+                telegram_id=change.telegram_id,
+                user_id=change.user_id,
+                reason=change.reason,
+            )
+
+    async def _remove(self, chat: Chat, change: Remove) -> None:
+        await self.fx.telegram.ban_member(chat.chat_id, change.telegram_id)
+        async with self.fx.uow() as tx:
+            await tx.chats.owe_unban(chat.chat_id, change.telegram_id, now=self.fx.clock())
+            await self.fx.audit(
+                tx,
+                chat.chat_id,
+                "remove",
+                telegram_id=change.telegram_id,
+                user_id=change.user_id,
+                reason=change.reason,
+            )
+            await self.fx.queue(
+                tx, change.telegram_id, self.fx.texts.removed(chat.title, change.reason)
+            )
+        await self._unban(chat.chat_id, change.telegram_id)
+
+    async def _unban(self, chat_id: int, telegram_id: int) -> bool:
+        """Settle an unban owed: the member removed is free to come back."""
+        try:
+            await self.fx.pace()
+            await self.fx.telegram.unban_member(chat_id, telegram_id)
+        except TelegramRateLimited as flood:
+            await self.fx.pacer.pause(flood.retry_after)
+            return False
+        except TelegramError as trouble:
+            log.warning("unban %s in %s owed: %s", telegram_id, chat_id, trouble)
+            return False
+        async with self.fx.uow() as tx:
+            await tx.chats.record_member(chat_id, telegram_id, "left", now=self.fx.clock())
+        return True
+
+    async def _paused(self, chat_id: int) -> bool:
+        async with self.fx.uow() as tx:
+            chat = await tx.chats.get_chat(chat_id)
+        return chat is None or chat.paused_reason is not None
+
+    async def _pause(self, chat_id: int, reason: str) -> None:
+        async with self.fx.uow() as tx:
+            chat = await tx.chats.get_chat(chat_id)
+            if chat is None or chat.paused_reason is not None:
+                return
+            await tx.chats.upsert_chat(replace(chat, paused_reason=reason[:250]))
+            await self.fx.audit(tx, chat_id, "paused", reason=reason)
+
+
+class Lease:
+    """One holder at a time across processes, for ``ttl`` seconds unless renewed: a crashed
+    holder's lease lapses on its own."""
+
+    def __init__(self, kv: KeyValueStore, key: str, ttl: float) -> None:
+        self.kv, self.key, self.ttl = kv, key, ttl
+        self.token = secrets.token_hex(8).encode()
+        self._renewed = 0.0
+
+    async def take(self) -> bool:
+        self._renewed = time.monotonic()
+        return await self.kv.add(self.key, self.token, self.ttl)
+
+    async def renew(self) -> None:
+        if time.monotonic() - self._renewed > self.ttl / 3:
+            self._renewed = time.monotonic()
+            if await self.kv.get(self.key) == self.token:
+                await self.kv.set(self.key, self.token, self.ttl)
+
+    async def release(self) -> None:
+        if await self.kv.get(self.key) == self.token:
+            await self.kv.delete(self.key)
+
+
+def _cannot_administer(refused: TelegramError) -> bool:
+    """A refusal that means the bot cannot act in the chat at all (not about one member)."""
+    if isinstance(refused, RecipientUnavailable):
+        return True  # 403: the bot was removed from the chat
+    text = str(refused).lower()
+    return any(
+        sign in text
+        for sign in (
+            "not enough rights",
+            "admin_required",
+            "chat not found",
+            "not an administrator",
+            "need administrator rights",
+            "chat_admin_required",
+        )
+    )
