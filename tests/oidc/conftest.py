@@ -1,7 +1,7 @@
-"""The OpenID provider composed as the service will compose it: the real services (SQLite and
-an in-memory KV, a recording Telegram), the app as ``create_app`` makes it, the provider's
-router and store added. ``Site.serve()`` puts it on a loopback port for clients that speak
-real HTTP; ``Site.browser()`` is a user agent with its own cookies."""
+"""The OpenID provider composed as the service composes it: the real services (SQLite and an
+in-memory KV, a recording Telegram), the app as ``create_app`` makes it, and on the services
+a provider that reads this test's clock. ``Site.serve()`` puts it on a loopback port for
+clients that speak real HTTP; ``Site.browser()`` is a user agent with its own cookies."""
 
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ from tgpass.store.sql import make_engine, migrate
 from tgpass.store.sql.oidc import SqlOidcStore
 from tgpass.verify import sign_login_widget
 from tgpass.web.app import create_app
-from tgpass.web.oidc_provider import router
 
 TOKEN = "123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr"
 API_KEY = "site-api-key-for-tests"
@@ -212,12 +211,8 @@ async def make_site(
         clock=clock,
     )
     await provider.store.add_keys(seed_keys())
+    services.oidc_provider = provider  # the app finds the provider on the services
     app = create_app(services)
-    # wired, the app has the routes already, and finds the provider on the services
-    wired = "oidc_provider" in Services.__dataclass_fields__
-    services.oidc_provider = provider
-    if not wired:
-        app.include_router(router(provider))
     return Site(services, provider, app, issuer, port, clock)
 
 

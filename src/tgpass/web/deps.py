@@ -1,5 +1,6 @@
 """Who is asking: a session cookie, a Mini App's ``Authorization: tma``, or the website's
-API key; and CSRF protection for cookie-authenticated writes."""
+API key; CSRF protection for cookie-authenticated writes; and where a sign-in may send the
+browser next (``local_path``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
@@ -19,6 +21,8 @@ SESSION_COOKIE = "tgpass_session"
 CSRF_COOKIE = "tgpass_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+DEFAULT_NEXT = "/account"
+MAX_NEXT = 2000
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -60,9 +64,32 @@ async def principal(request: Request) -> Principal:
         raise AuthError("sign in first")
     if found.via == "session" and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not found.csrf_token or not hmac.compare_digest(sent, found.csrf_token):
+        if not found.csrf_token or not same_token(sent, found.csrf_token):
             raise Forbidden("missing or wrong X-CSRF-Token", code="csrf_failed")
     return found
+
+
+def same_token(sent: str, expected: str) -> bool:
+    """In constant time, as bytes: ``compare_digest`` refuses ``str`` holding non-ASCII
+    (a header is read as Latin-1, a form as UTF-8: anything may arrive)."""
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
+def local_path(raw: str | None) -> str:
+    """``raw`` when it is a path on this site, else the account page: where a sign-in may
+    send the browser next. A path starts with one ``/`` (``//host`` is another site), holds
+    no backslash (browsers read ``/\\host`` as ``//host``), no space or control character
+    (browsers drop tabs and newlines from URLs), and is at most 2000 characters long."""
+    if not raw or len(raw) > MAX_NEXT or not raw.startswith("/") or raw.startswith("//"):
+        return DEFAULT_NEXT
+    if "\\" in raw or not raw.isprintable() or any(c.isspace() for c in raw):
+        return DEFAULT_NEXT
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc:
+        return DEFAULT_NEXT
+    return raw
 
 
 async def site_api_key(request: Request) -> None:
@@ -172,5 +199,5 @@ def set_form_token(response: Response, svc: Services, token: str) -> None:
 
 def check_form_csrf(request: Request, sent: str | None, session_token: str | None = None) -> None:
     expected = session_token or request.cookies.get(CSRF_COOKIE) or ""
-    if not expected or not sent or not hmac.compare_digest(sent, expected):
+    if not expected or not sent or not same_token(sent, expected):
         raise Forbidden("the form expired; reload the page and try again", code="csrf_failed")

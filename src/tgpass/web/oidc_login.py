@@ -9,8 +9,6 @@ serves every login the browser has under way, so two tabs do not undo each other
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -18,14 +16,13 @@ from tgpass.errors import NotFound, TgpassError
 from tgpass.service.oidc_login import TelegramLogin
 
 from . import deps
-from .deps import services_of
+from .deps import local_path, services_of
 from .errors import status_of
 from .pages import render
 
 START = "/auth/telegram/oidc"
 CALLBACK = f"{START}/callback"
 BROWSER_COOKIE = "tgpass_oidc"
-DEFAULT_NEXT = "/account"
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 router = APIRouter(include_in_schema=False)
@@ -36,19 +33,6 @@ def telegram_login(request: Request) -> TelegramLogin:
     if found is None:
         raise NotFound("Telegram Login is not set up on this site.", code="oidc_not_configured")
     return found
-
-
-def local_path(raw: str | None) -> str:
-    """``raw`` when it is a path on this site (``/...``, not ``//host`` nor ``/\\host``, which
-    browsers read as another site), else the account page."""
-    if not raw or len(raw) > 2048 or not raw.startswith("/") or raw.startswith("//"):
-        return DEFAULT_NEXT
-    if "\\" in raw or not raw.isprintable() or any(c.isspace() for c in raw):
-        return DEFAULT_NEXT
-    parts = urlsplit(raw)
-    if parts.scheme or parts.netloc:
-        return DEFAULT_NEXT
-    return raw
 
 
 async def error_page(request: Request, error: TgpassError) -> Response:

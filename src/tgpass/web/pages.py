@@ -1,11 +1,17 @@
 """The site's own pages: sign-in, account (link Telegram), the Mini App entry, and the
-targets Telegram sends users to (widget redirect, LoginUrl, the bot's sign-in links)."""
+targets Telegram sends users to (widget redirect, LoginUrl, the bot's sign-in links).
+
+Every sign-in here that ends on a redirect goes to ``next`` (a path of this site, checked by
+``deps.local_path``; else the account page): the login and register pages take it from the
+query and carry it in their forms and links, so that an application that sent the user to
+sign in (the OpenID provider's authorization request) gets them back."""
 
 from __future__ import annotations
 
 import logging
 from importlib.resources import files
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -23,6 +29,7 @@ log = logging.getLogger("tgpass.web")
 templates = Jinja2Templates(directory=str(files("tgpass.web") / "templates"))
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services)]
+Next = Annotated[str, Form(alias="next")]  # checked, not limited: one too long is not followed
 
 
 async def _bot_username(svc: Services) -> str:
@@ -56,17 +63,34 @@ async def _form_page(request: Request, name: str, status: int = 200, **context: 
     return response
 
 
-async def _login_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
-    return await _form_page(request, "login.html", status, error=error)
+def _next_of(request: Request) -> str:
+    """Where to go once signed in: the query's ``next`` when it is one path of this site."""
+    asked = request.query_params.getlist("next")
+    return deps.local_path(asked[0] if len(asked) == 1 else None)
 
 
-async def _signed_in(svc: Services, user: User, source: str) -> Response:
+async def _sign_in_page(
+    request: Request, name: str, next_path: str, *, error: str | None = None, status: int = 200
+) -> Response:
+    """The login or register page, carrying ``next`` in its form and its links."""
+    query = "" if next_path == deps.DEFAULT_NEXT else f"?{urlencode({'next': next_path})}"
+    return await _form_page(request, name, status, error=error, next=next_path, next_query=query)
+
+
+async def _login_page(
+    request: Request, next_path: str, *, error: str | None = None, status: int = 200
+) -> Response:
+    return await _sign_in_page(request, "login.html", next_path, error=error, status=status)
+
+
+async def _signed_in(svc: Services, user: User, source: str, next_path: str) -> Response:
     token, _ = await svc.sessions.start(user, source)
-    return _with_session(svc, token)
+    return _with_session(svc, token, next_path)
 
 
-def _with_session(svc: Services, token: str) -> Response:
-    response = RedirectResponse("/account", status_code=303)
+def _with_session(svc: Services, token: str, next_path: str) -> Response:
+    """Signed in, on to ``next_path`` (checked already)."""
+    response = RedirectResponse(next_path, status_code=303)
     deps.set_session_cookie(response, svc, token)
     return response
 
@@ -79,7 +103,7 @@ async def home(request: Request) -> Response:
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
-    return await _login_page(request)
+    return await _login_page(request, _next_of(request))
 
 
 @router.post("/login")
@@ -89,19 +113,21 @@ async def login_form(
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
     csrf_token: Annotated[str, Form(max_length=64)] = "",
+    next_path: Next = "",
 ) -> Response:
+    next_path = deps.local_path(next_path)
     try:
         deps.check_form_csrf(request, csrf_token)
         client = deps.client_address(request)
         user = await svc.auth.sign_in_password(username, password, client=client)
     except TgpassError as error:
-        return await _login_page(request, error=error.message, status=status_of(error))
-    return await _signed_in(svc, user, "password")
+        return await _login_page(request, next_path, error=error.message, status=status_of(error))
+    return await _signed_in(svc, user, "password", next_path)
 
 
 @router.get("/register")
 async def register_page(request: Request) -> Response:
-    return await _form_page(request, "register.html")
+    return await _sign_in_page(request, "register.html", _next_of(request))
 
 
 @router.post("/register")
@@ -112,15 +138,19 @@ async def register_form(
     password: Annotated[str, Form(max_length=256)] = "",
     display_name: Annotated[str, Form(max_length=128)] = "",
     csrf_token: Annotated[str, Form(max_length=64)] = "",
+    next_path: Next = "",
 ) -> Response:
+    next_path = deps.local_path(next_path)
     try:
         deps.check_form_csrf(request, csrf_token)
         # the account is written only if its session starts
         async with svc.auth.registration(username, password, display_name or None) as user:
             token, _ = await svc.sessions.start(user, "password")
     except TgpassError as error:
-        return await _form_page(request, "register.html", status_of(error), error=error.message)
-    return _with_session(svc, token)
+        return await _sign_in_page(
+            request, "register.html", next_path, error=error.message, status=status_of(error)
+        )
+    return _with_session(svc, token, next_path)
 
 
 @router.post("/logout")
@@ -167,22 +197,32 @@ async def mini_app(request: Request) -> Response:
 
 async def _telegram_redirect(request: Request, source: str) -> Response:
     svc = services_of(request)
+    next_path = _next_of(request)
     try:
         # The query string as sent, not a dict of it: a duplicated field must be refused.
-        user = await svc.auth.sign_in_widget(_raw_query(request))
+        user = await svc.auth.sign_in_widget(_signed_query(request))
     except TgpassError as error:
         return await _login_page(
-            request, error=f"Telegram sign-in failed: {error.message}", status=status_of(error)
+            request,
+            next_path,
+            error=f"Telegram sign-in failed: {error.message}",
+            status=status_of(error),
         )
-    return await _signed_in(svc, user, source)
+    return await _signed_in(svc, user, source, next_path)
 
 
-def _raw_query(request: Request) -> str:
+def _signed_query(request: Request) -> str:
+    """The query string as sent, less ``next``: Telegram adds its signed fields to the URL
+    the site gave (``data-auth-url``, a LoginUrl button's ``url``), whose own parameters are
+    not part of what it signs."""
     raw: bytes = request.scope.get("query_string", b"")
     try:
-        return raw.decode()
+        text = raw.decode()
     except UnicodeDecodeError:
         raise InvalidAuthData("malformed", "the query string is not valid UTF-8") from None
+    if "next=" not in text:
+        return text
+    return "&".join(pair for pair in text.split("&") if pair.partition("=")[0] != "next")
 
 
 @router.get("/auth/telegram/callback")
@@ -200,9 +240,13 @@ async def login_url(request: Request) -> Response:
 @router.get("/auth/bot")
 async def bot_link(request: Request, svc: Svc, code: str = "") -> Response:
     """The one-time sign-in link the bot sends on /login."""
+    next_path = _next_of(request)
     user = await svc.linking.redeem_login(code)
     if user is None:
         return await _login_page(
-            request, error="This sign-in link has expired or was already used.", status=401
+            request,
+            next_path,
+            error="This sign-in link has expired or was already used.",
+            status=401,
         )
-    return await _signed_in(svc, user, "bot")
+    return await _signed_in(svc, user, "bot", next_path)
