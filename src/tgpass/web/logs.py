@@ -53,9 +53,13 @@ def install() -> None:
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
             logger.addFilter(redact_secrets)
     # These log whole requests at DEBUG (update texts with link codes, sign-in URLs, SQL
-    # parameters) and request URLs at INFO (the bot token): never below these levels.
+    # parameters, response headers: a Location with a code, a Set-Cookie with a session;
+    # Authlib: issued tokens, the PKCE verifier) and request URLs at INFO (the bot token):
+    # never below these levels.
     for name, level in (
         ("httpx", logging.WARNING),
+        ("httpcore", logging.INFO),
+        ("authlib", logging.INFO),
         ("telegram", logging.INFO),
         ("aiosqlite", logging.INFO),
     ):
