@@ -204,6 +204,7 @@ async def build(
         ),
         chats_of=chats_of,
     )
+    sessions.on_end_everywhere(oidc_provider.revoke_user)
     return Services(
         settings=settings,
         engine=engine,
@@ -229,12 +230,13 @@ async def build(
 
 def make_worker(services: Services, *, outbox: bool = True, polling: bool = False) -> Worker:
     """The background loops of one process: the outbox sender, the gating reconciler and
-    join-request answers, and, when the bot reads updates by long polling rather than
-    webhook, the poller."""
+    join-request answers, the OpenID provider's hourly purge of expired codes and tokens,
+    and, when the bot reads updates by long polling rather than webhook, the poller."""
     loops: dict[str, Loop] = {"commands": services.bot.set_commands}  # once, retried
     if outbox:
         loops["outbox"] = services.sender.run
         loops["gating"] = services.gating.run
+        loops["oidc-purge"] = services.oidc_provider.purge_every
     if polling:
         from .telegram.gateway import PtbMessenger
         from .telegram.polling import Poller

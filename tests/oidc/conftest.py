@@ -108,6 +108,7 @@ class Browser:
     site: Site
     http: httpx.AsyncClient
     user: dict[str, Any] = field(default_factory=dict)
+    csrf: str = ""
 
     async def register(self, username: str = "ann", password: str = "correct horse") -> None:
         answer = await self.http.post(
@@ -115,7 +116,7 @@ class Browser:
             json={"username": username, "password": password, "display_name": "Ann Lee"},
         )
         assert answer.status_code == 201, answer.text
-        self.user = answer.json()["user"]
+        self.user, self.csrf = answer.json()["user"], answer.json()["csrf_token"]
 
     async def sign_in_with_telegram(self, telegram_id: int = 5_000_000_001) -> None:
         fields = sign_login_widget(
@@ -131,7 +132,7 @@ class Browser:
         )
         answer = await self.http.post("/api/auth/telegram/widget", json=fields)
         assert answer.status_code == 200, answer.text
-        self.user = answer.json()["user"]
+        self.user, self.csrf = answer.json()["user"], answer.json()["csrf_token"]
 
     async def authorize(self, url: str, *, decision: str | None = "allow") -> httpx.Response:
         """Open an authorization URL; on the consent page, answer ``decision`` (None: stay

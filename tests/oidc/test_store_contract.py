@@ -235,6 +235,41 @@ async def test_revoking_a_grant_revokes_its_tokens_those_issued_later_too(
     assert other.revoked_at == NOW + 7
 
 
+async def test_revoking_a_user_revokes_their_grants_and_no_one_elses(backend: Backend) -> None:
+    store = backend.store
+    await store.add_client(client())
+    await store.add_client(client("wiki"))
+    ann, bob = await backend.new_user(), await backend.new_user()
+    await store.add_code(code(ann, 1), now=NOW)
+    await store.add_code(code(ann, 2, client_id="wiki"), now=NOW)
+    await store.add_code(code(ann, 3), now=NOW)  # not yet traded
+    await store.add_code(code(bob, 4), now=NOW)
+    await store.add_tokens([token(ann, "a1", kind="access"), token(ann, "r1")])
+    await store.add_tokens([replace(token(ann, "r2", grant="grant-2"), client_id="wiki")])
+    await store.add_tokens([token(bob, "b1", kind="access", grant="grant-4")])
+    await store.revoke_user(ann, now=NOW + 5)
+    await store.add_tokens([token(ann, "a9", kind="access", grant="grant-3")])  # a race lost
+    for name in ("a1", "r1", "r2", "a9"):
+        found = await store.get_token(secret_hash(name))
+        assert found is not None
+        assert found.revoked_at == NOW + 5, name
+    assert not await store.use_refresh(secret_hash("r1"), client_id="forum", now=NOW + 6)
+    pending = await store.get_code(secret_hash("code-3"))
+    assert pending is not None
+    assert pending.revoked_at == NOW + 5
+    assert pending.used_at is None
+    others = await store.get_token(secret_hash("b1"))
+    assert others is not None
+    assert others.live(NOW + 6)
+    bobs = await store.get_code(secret_hash("code-4"))
+    assert bobs is not None
+    assert bobs.revoked_at is None
+    await store.revoke_user(ann, now=NOW + 9)  # again: nothing changes
+    found = await store.get_token(secret_hash("a1"))
+    assert found is not None
+    assert found.revoked_at == NOW + 5
+
+
 async def test_consent_grows_per_user_and_client(backend: Backend) -> None:
     store = backend.store
     await store.add_client(client())

@@ -14,6 +14,8 @@ are registered by the site (its API or the CLI).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -52,9 +54,14 @@ __all__ = [
     "SignedOut",
 ]
 
+log = logging.getLogger("tgpass.oidc_provider")
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 CODE_RETENTION = 86400
 """Seconds a used code is kept after it expired, so that a replay still revokes its grant."""
+PURGE_INTERVAL = 3600.0
+"""Seconds between the worker's purges of expired codes and tokens."""
+PURGE_TIMEOUT = 300.0
+"""Seconds one purge may take before it is given up (and the worker retries it)."""
 
 
 class InvalidToken(AuthError):
@@ -324,7 +331,27 @@ class OidcProvider:
     async def rotate_keys(self) -> Rotation:
         return await self.keys.rotate()
 
+    async def revoke_user(self, user_id: int) -> None:
+        """Revoke every grant the account gave (it signed out everywhere): the applications'
+        access and refresh tokens stop working, and a code not yet traded buys nothing. What
+        it consented to is remembered; the next sign-in gives new grants."""
+        await self.store.revoke_user(user_id, now=self.clock())
+        log.info("every grant of an account revoked")
+
     async def purge(self) -> int:
         """Forget expired tokens, and codes a day after they expired."""
         now = self.clock()
         return await self.store.purge(codes_before=now - CODE_RETENTION, tokens_before=now)
+
+    async def purge_every(
+        self, interval: float = PURGE_INTERVAL, *, timeout: float = PURGE_TIMEOUT
+    ) -> None:
+        """Purge now and every ``interval`` seconds, until cancelled: the worker's loop. A
+        purge that fails or takes longer than ``timeout`` raises, and the worker restarts
+        the loop."""
+        while True:
+            async with asyncio.timeout(timeout):
+                deleted = await self.purge()
+            if deleted:
+                log.info("purged %d expired codes, tokens and grants", deleted)
+            await asyncio.sleep(interval)

@@ -419,6 +419,8 @@ class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         record = backend.wait(backend.store.get_code, secret_hash(code))
         if record is None or record.client_id != client.record.client_id:
             return None
+        if record.revoked_at is not None:  # its grant was revoked (signed out everywhere)
+            return None
         if record.used_at is not None:
             backend.revoke_grant(record.grant_id, "an authorization code was presented again")
             return None

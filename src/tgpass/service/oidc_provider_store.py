@@ -79,6 +79,9 @@ class SigningKey:
 
 @dataclass(frozen=True, slots=True)
 class AuthorizationCode:
+    """A code the user gave a client. ``revoked_at`` is set when its grant was revoked: such
+    a code buys nothing."""
+
     code_hash: str
     grant_id: str
     client_id: str
@@ -91,6 +94,7 @@ class AuthorizationCode:
     auth_time: float
     expires_at: float
     used_at: float | None = None
+    revoked_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +161,8 @@ class OidcStore(ABC):
         """Keep the code and open its grant."""
 
     @abstractmethod
-    async def get_code(self, code_hash: str) -> AuthorizationCode | None: ...
+    async def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        """The code, its ``revoked_at`` set when its grant was revoked."""
 
     @abstractmethod
     async def use_code(self, code_hash: str, *, client_id: str, now: float) -> bool:
@@ -186,6 +191,11 @@ class OidcStore(ABC):
     @abstractmethod
     async def revoke_grant(self, grant_id: str, *, now: float) -> None:
         """Revoke every token of the grant, those issued later included."""
+
+    @abstractmethod
+    async def revoke_user(self, user_id: int, *, now: float) -> None:
+        """Revoke every grant of the user: their codes and tokens, those issued later
+        included."""
 
     # -- consent and subjects -----------------------------------------------------------------
 

@@ -1,14 +1,16 @@
 """Server-side sessions in the KV store; the cookie holds only a random token.
 
 A session remembers the user's session epoch when it began: signing out everywhere bumps the
-epoch, which ends every older session at once, on every process.
+epoch, which ends every older session at once, on every process. What else the account was
+signed in to hears of it too (``on_end_everywhere``: the OpenID provider revokes the grants
+the account gave other applications).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from tgpass.domain.accounts import User
@@ -17,6 +19,8 @@ from tgpass.domain.codes import code_key
 from .ports import AccountStore, KeyValueStore
 
 SOURCES = frozenset({"password", "widget", "loginurl", "miniapp", "bot", "oidc"})
+EndedEverywhere = Callable[[int], Awaitable[None]]
+"""Told the id of an account that signed out everywhere."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,11 @@ class SessionService:
         self.secret_key = secret_key
         self.ttl = ttl
         self.clock = clock
+        self._ended_everywhere: list[EndedEverywhere] = []
+
+    def on_end_everywhere(self, hook: EndedEverywhere) -> None:
+        """Call ``hook(user_id)`` each time an account signs out everywhere."""
+        self._ended_everywhere.append(hook)
 
     def _key(self, token: str) -> str:
         return code_key(self.secret_key, "session", token)
@@ -80,7 +89,10 @@ class SessionService:
             await self.kv.delete(self._key(token))
 
     async def end_everywhere(self, user_id: int) -> None:
+        """End every session of the account, then tell the hooks."""
         await self.accounts.bump_session_epoch(user_id)
+        for hook in self._ended_everywhere:
+            await hook(user_id)
 
 
 def _well_formed(record: dict[str, object]) -> bool:

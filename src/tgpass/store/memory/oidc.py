@@ -75,7 +75,10 @@ class MemoryOidcStore(OidcStore):
             self.codes[code.code_hash] = code
 
     async def get_code(self, code_hash: str) -> AuthorizationCode | None:
-        return self.codes.get(code_hash)
+        code = self.codes.get(code_hash)
+        if code is None:
+            return None
+        return replace(code, revoked_at=self.grants.get(code.grant_id))
 
     async def use_code(self, code_hash: str, *, client_id: str, now: float) -> bool:
         async with self._lock:
@@ -127,6 +130,15 @@ class MemoryOidcStore(OidcStore):
         async with self._lock:
             if grant_id in self.grants and self.grants[grant_id] is None:
                 self.grants[grant_id] = now
+
+    async def revoke_user(self, user_id: int, *, now: float) -> None:
+        async with self._lock:
+            held = {c.grant_id for c in self.codes.values() if c.user_id == user_id} | {
+                t.grant_id for t in self.tokens.values() if t.user_id == user_id
+            }
+            for grant_id in held:
+                if grant_id in self.grants and self.grants[grant_id] is None:
+                    self.grants[grant_id] = now
 
     async def consented(self, user_id: int, client_id: str) -> frozenset[str] | None:
         return self.consents.get((user_id, client_id))

@@ -76,6 +76,7 @@ def _code(row: Any) -> AuthorizationCode:
         auth_time=row.auth_time,
         expires_at=row.expires_at,
         used_at=row.used_at,
+        revoked_at=row.grant_revoked_at,
     )
 
 
@@ -96,6 +97,8 @@ def _token(row: Any) -> IssuedToken:
 
 _TOKEN_COLUMNS = (*oidc_tokens.c, oidc_grants.c.revoked_at.label("grant_revoked_at"))
 _TOKENS = oidc_tokens.join(oidc_grants, oidc_tokens.c.grant_id == oidc_grants.c.grant_id)
+_CODE_COLUMNS = (*oidc_codes.c, oidc_grants.c.revoked_at.label("grant_revoked_at"))
+_CODES = oidc_codes.join(oidc_grants, oidc_codes.c.grant_id == oidc_grants.c.grant_id)
 
 
 class SqlOidcStore(OidcStore):
@@ -227,7 +230,11 @@ class SqlOidcStore(OidcStore):
     async def get_code(self, code_hash: str) -> AuthorizationCode | None:
         async with self._db.read() as db:
             row = (
-                await db.execute(select(oidc_codes).where(oidc_codes.c.code_hash == code_hash))
+                await db.execute(
+                    select(*_CODE_COLUMNS)
+                    .select_from(_CODES)
+                    .where(oidc_codes.c.code_hash == code_hash)
+                )
             ).one_or_none()
         return None if row is None else _code(row)
 
@@ -321,6 +328,14 @@ class SqlOidcStore(OidcStore):
             await db.execute(
                 update(oidc_grants)
                 .where(oidc_grants.c.grant_id == grant_id, oidc_grants.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+
+    async def revoke_user(self, user_id: int, *, now: float) -> None:
+        async with self._db.write() as db:
+            await db.execute(
+                update(oidc_grants)
+                .where(oidc_grants.c.user_id == user_id, oidc_grants.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
 
