@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -307,6 +309,22 @@ async def test_the_login_page_offers_oidc_in_place_of_the_widget(site: Site) -> 
     assert query["redirect_uri"] == [CALLBACK]
     assert query["scope"] == ["openid profile phone telegram:bot_access"]
     assert query["nonce"] and query["state"]
+
+
+async def test_the_login_pages_button_carries_next(site: Site) -> None:
+    """An application sent the visitor to sign in: Telegram Login brings them back to it."""
+    back_to = "/oidc/authorize?client_id=forum&scope=openid+profile&state=s1"
+    page = (await site.web.get("/login", params={"next": back_to})).text
+    button = re.search(r'href="([^"]+)" data-testid="oidc-login"', page)
+    assert button is not None
+    href = unescape(button.group(1))
+    assert parse_qs(urlsplit(href).query)["next"] == [back_to]
+    started = await site.web.get(href)
+    back = await site.web.get(await site.approve(await site.tg_user(), started.headers["location"]))
+    assert back.status_code == 303
+    assert back.headers["location"] == back_to
+    hostile = (await site.web.get("/login", params={"next": "//evil.example"})).text
+    assert 'href="/auth/telegram/oidc" data-testid="oidc-login"' in hostile
 
 
 # -- every way it fails -----------------------------------------------------------------------
