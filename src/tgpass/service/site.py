@@ -62,6 +62,22 @@ class SiteService:
                     raise
         raise AssertionError("unreachable")
 
+    async def set_standing(self, user_id: int, *, role: str, karma: int) -> User:
+        """Role and karma of any account (one made on tgpass too, with no site id), and the
+        event gated chats follow, in one transaction."""
+        role = checked_role(role)
+        if not -(2**62) <= karma <= 2**62:
+            raise InvalidInput("karma is out of range", field="karma")
+        async with self.uow() as tx:
+            before = await tx.accounts.get_user(user_id)
+            if before is None:
+                raise NotFound(f"no user {user_id}")
+            if (before.role, before.karma) == (role, karma):
+                return before
+            user = await tx.accounts.update_user(user_id, role=role, karma=karma)
+            await self.events.publish(tx, AccountChanged(user.id, "site"))
+        return user
+
     async def get(self, site_user_id: str) -> SiteUser:
         async with self.uow() as tx:
             user = await tx.accounts.find_user(site_user_id=_site_id(site_user_id))

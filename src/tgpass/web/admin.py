@@ -13,9 +13,8 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from tgpass.bootstrap import Services
-from tgpass.domain.accounts import User, checked_role
+from tgpass.domain.accounts import User
 from tgpass.errors import Forbidden, InvalidInput, NotFound
-from tgpass.service.events import AccountChanged
 from tgpass.service.notifications import Audience
 
 from . import chats_api, pages
@@ -189,18 +188,6 @@ async def get_user(user_id: UserId, _: Staff, svc: Svc) -> StaffUserOut:
 @router.put("/api/admin/users/{user_id}/standing")
 async def set_standing(user_id: UserId, body: StandingIn, _: Staff, svc: Svc) -> StaffUserOut:
     """Change a user's role and karma; gated chats follow, as they do the site's updates."""
-    return await _user_view(svc, await _set_standing(svc, user_id, body.role, body.karma))
-
-
-async def _set_standing(svc: Services, user_id: int, role: str, karma: int) -> User:
-    """The change and its event in one transaction, as ``SiteService.upsert`` makes them."""
-    role = checked_role(role)
-    async with svc.uow() as tx:
-        before = await tx.accounts.get_user(user_id)
-        if before is None:
-            raise NotFound(f"no user {user_id}")
-        if (before.role, before.karma) == (role, karma):
-            return before
-        user = await tx.accounts.update_user(user_id, role=role, karma=karma)
-        await svc.site.events.publish(tx, AccountChanged(user.id, "staff"))
-    return user
+    return await _user_view(
+        svc, await svc.site.set_standing(user_id, role=body.role, karma=body.karma)
+    )
