@@ -202,6 +202,26 @@ async def test_a_newcomer_links_telegram_by_clicks_alone(demo: Demo) -> None:
         await screenshot(back, "demo-site-signed-in-by-the-bot")
 
 
+async def test_the_demo_signs_in_with_telegram_login_with_no_configuration(demo: Demo) -> None:
+    """Log in with Telegram (OpenID Connect) against the sandbox's provider: the login page's
+    button, the user's approval on the phone, back on the site signed in."""
+    users = demo.sandbox.users
+    assert users is not None
+    zoya = next(a.id for a in demo.world.accounts.values() if a.first_name == "Zoya")
+    async with httpx.AsyncClient(base_url=demo.site) as web:
+        login = await web.get("/login")
+        assert 'data-testid="oidc-login"' in login.text
+        started = await web.get("/auth/telegram/oidc")
+        authorize = started.headers["location"]
+        assert authorize.startswith(f"{demo.sandbox.url}/oauth/")
+        approved = await users.approve_oidc_login(zoya, authorize_url=authorize)
+        back = await web.get(approved["url"])
+        assert back.status_code == 303, back.text
+        me = await web.get("/api/me")
+    assert me.status_code == 200
+    assert me.json()["source"] == "oidc"
+
+
 # -- gated chats ----------------------------------------------------------------------------------
 
 

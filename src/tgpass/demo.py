@@ -55,7 +55,12 @@ _LOCK = ".lock"
 
 def demo_world(site: str) -> World:
     world = World()
-    bot = world.add_bot(DEMO_BOT, first_name="tgpass demo", web_app_url=f"{site}/miniapp")
+    bot = world.add_bot(
+        DEMO_BOT,
+        first_name="tgpass demo",
+        web_app_url=f"{site}/miniapp",
+        oidc_redirect_uris=[f"{site}/auth/telegram/oidc/callback"],  # Telegram Login's callback
+    )
     bot.menu_button = {"type": "web_app", "text": "Open", "web_app": {"url": f"{site}/miniapp"}}
     world.add_account("Zoya", last_name="Ivanova", username="zoya_demo", phone_number="+15550001")
     world.add_account("Ян 🚀", username="yan_demo", language_code="ru", phone_number="+15550002")
@@ -63,7 +68,9 @@ def demo_world(site: str) -> World:
     return world
 
 
-def demo_settings(site: str, sandbox: Sandbox, bot_token: str, data_dir: Path) -> Settings:
+def demo_settings(
+    site: str, sandbox: Sandbox, bot_token: str, data_dir: Path, oidc_client_secret: str
+) -> Settings:
     return Settings.from_mapping(
         {
             "database_url": f"sqlite+aiosqlite:///{data_dir / 'tgpass-demo.sqlite3'}",
@@ -76,6 +83,8 @@ def demo_settings(site: str, sandbox: Sandbox, bot_token: str, data_dir: Path) -
             "web_app_script_url": f"{sandbox.url}/js/telegram-web-app.js",
             "telegram_link_base": f"{sandbox.url}/t.me",
             "site_name": "tgpass demo",
+            "oidc_issuer": sandbox.oidc_issuer,
+            "oidc_client_secret": oidc_client_secret,
         }
     )
 
@@ -104,7 +113,9 @@ async def running_demo(*, site_port: int, sandbox_port: int, data_dir: Path) -> 
     world = demo_world(site)
     bot = next(iter(world.bots.values()))
     async with Sandbox(world, host=HOST, port=sandbox_port) as sandbox:
-        services = await build(demo_settings(site, sandbox, bot.token, data_dir))
+        services = await build(
+            demo_settings(site, sandbox, bot.token, data_dir, bot.oidc_client_secret)
+        )
         try:
             await services.auth.register(*DEMO_LOGIN, display_name="Demo User")
             staff = await services.auth.register(*DEMO_STAFF, display_name="Demo Staff")
@@ -174,7 +185,8 @@ def print_welcome(demo: Demo) -> None:
   phone:  {demo.sandbox.url}/   act as a Telegram user ({users})
 
 Try: on the site, Account → Link Telegram; click the link (it opens the phone) and press START.
-Then sign out, and sign in with the Telegram widget, or send /login to @{DEMO_BOT}.
+Then sign out, and sign in with "Log in with Telegram" (approve it on the phone), or send
+/login to @{DEMO_BOT}.
 
 Gated chats: {CHAT_OWNER} owns two supergroups with @{DEMO_BOT} as their administrator,
 "Web-masters" (role web-master) and "Karma 100+" (karma 100 or more).
