@@ -1,10 +1,12 @@
 """Two service instances over one PostgreSQL and one Redis (each with its own engine, pool,
-Redis client and bot client, as two processes have) reconciling the same chat at once: every
-eligible person is invited once, every unqualified member removed once."""
+Redis client and bot client, as two processes have), then two real processes, reconciling the
+same chat at once: every eligible person is invited once, every unqualified member removed
+once."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from tgpass.sandbox.server import Sandbox
 from tgpass.settings import Settings
 
 from .backends import backend_settings
+from .test_notify_cli import cli
 
 ADMIN = {"can_invite_users": True, "can_restrict_members": True}
 
@@ -76,3 +79,47 @@ async def test_two_services_neither_double_invite_nor_double_remove(tmp_path: Pa
         finally:
             await first.close()
             await second.close()
+
+
+async def test_two_reconciler_processes_at_once_act_once(tmp_path: Path) -> None:
+    """The same, with two real processes (`tgpass reconcile`, run twice at once, three times)."""
+    async with backend_settings("postgres+redis", tmp_path) as storage, Sandbox() as sandbox:
+        sandbox.world.flood.limits.enabled = False
+        users = sandbox.users
+        assert users is not None
+        calls: Counter[str] = Counter()
+        sandbox.world.observers.add(lambda kind, _: calls.update([kind]))
+        bot = await users.create_bot("twin_process_bot")
+        owner = int((await users.create_user("Owner"))["id"])
+        chat_id = int((await users.create_chat("Karma 100+", owner))["id"])
+        await users.add_bot_to_chat(chat_id, int(bot["id"]), ADMIN)
+        values = {**storage, "bot_token": bot["token"], "bot_api_url": sandbox.url}
+        values["secret_key"] = "shared"
+        services = await build(Settings.from_mapping(values))
+        try:
+            async with services.uow() as tx:
+                await services.gating.bot_status(
+                    tx,
+                    chat_id=chat_id,
+                    title="Karma 100+",
+                    chat_type="supergroup",
+                    status="administrator",
+                    rights=frozenset(ADMIN),
+                )
+                for n in range(8):
+                    tg = int((await users.create_user(f"P{n}"))["id"])
+                    await users.start(tg, "twin_process_bot")
+                    user = await tx.accounts.create_user(display_name=f"P{n}", karma=150)
+                    profile = TelegramProfile(telegram_id=tg, first_name=f"P{n}")
+                    await tx.accounts.link_telegram(user.id, profile, chat_id=tg)
+            await services.gating.set_rule(chat_id, ChatRule(min_karma=100))
+        finally:
+            await services.close()
+        env = {**os.environ, **{f"TGPASS_{k.upper()}": v for k, v in values.items()}}
+        answers = []
+        for _ in range(3):
+            answers += await asyncio.gather(cli(env, "reconcile"), cli(env, "reconcile"))
+        assert all(code == 0 for code, _, _ in answers), [err for _, _, err in answers]
+        applied = sum(out.get("applied", 0) for _, out, _ in answers)
+        assert applied == 8
+        assert calls["createChatInviteLink"] == 8  # each person invited once, by one process
