@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import replace
 
@@ -28,6 +29,7 @@ from tgpass.domain.gating import (
     RevokeInvite,
     decide_join,
     eligibility,
+    link_hash,
     missing_rights,
     not_gateable,
     plan,
@@ -56,6 +58,52 @@ def invitation(
     user_id: int, telegram_id: int, *, name: str = "", expires: float = 60
 ) -> Invitation:
     return Invitation(name or f"inv-{user_id}", user_id, telegram_id, NOW + expires, f"h{user_id}")
+
+
+# --- small parts
+
+
+def test_a_rule_with_an_empty_set_of_roles_is_refused_by_name() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        ChatRule(roles=frozenset())
+    assert refused.value.field == "roles"
+    assert refused.value.message == "a rule's roles name at least one role"
+
+
+def test_an_invite_is_live_until_its_expiry_and_not_at_it() -> None:
+    invite = Invitation("n", 1, 2, NOW, "https://t.me/+abc")
+    assert invite.live(NOW - 0.001)
+    assert not invite.live(NOW)
+
+
+def test_an_invite_link_is_looked_up_by_its_sha256() -> None:
+    invite = Invitation("n", 1, 2, NOW, "https://t.me/+abc")
+    assert invite.link_hash == link_hash("https://t.me/+abc")
+    assert invite.link_hash == hashlib.sha256(b"https://t.me/+abc").hexdigest()
+    assert link_hash("https://t.me/+abd") != invite.link_hash
+
+
+def test_a_plan_as_json_names_each_change_and_report() -> None:
+    chat = replace(GATED, managed=False)
+    members = [Member(10_003, "member"), Member(777, "member")]
+    invites = [invitation(4, 10_004)]
+    people = [person(3, karma=5), person(4, karma=1), person(5)]
+    result = plan(chat, RULE, people, members, invites, NOW)
+    assert result.chat_id == GATED.chat_id
+    assert result.as_dict() == {
+        "chat_id": GATED.chat_id,
+        "skipped": None,
+        "changes": [
+            {"action": "remove", "telegram_id": 10_003, "user_id": 3, "reason": "karma 5 < 100"},
+            {"action": "revoke", "telegram_id": 10_004, "user_id": 4, "reason": "karma 1 < 100"},
+            {"action": "invite", "telegram_id": 10_005, "user_id": 5},
+        ],
+        "reports": [
+            {"telegram_id": 777, "user_id": None, "reason": "not linked to a site account"}
+        ],
+    }
+    skipped = plan(replace(GATED, type="group"), RULE, people, members, invites, NOW)
+    assert skipped.as_dict()["skipped"] == "a basic group: upgrade it to a supergroup to gate it"
 
 
 # --- eligibility and its reasons
