@@ -287,6 +287,7 @@ oidc_grants = Table(
     Column("user_id", _id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
+    Index("oidc_grants_user", "user_id"),  # revoking an account's grants; deleting one
 )
 
 oidc_codes = Table(

@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("revoked_at", sa.Float(), nullable=True),
     )
+    op.create_index("oidc_grants_user", "oidc_grants", ["user_id"])
     op.create_table(
         "oidc_codes",
         sa.Column("code_hash", sa.String(64), primary_key=True),
