@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from tests.browser import browser_page, screenshot
+from tests.service.gated import ADMIN
 from tgpass.bootstrap import Services, build
 from tgpass.domain.gating import ChatRule
 from tgpass.sandbox.server import LoopbackServer, Sandbox, SandboxUsers, free_port
@@ -24,7 +25,6 @@ from tgpass.verify import bot_id_from_token
 from tgpass.web.app import create_app
 
 BOT = "gate_keeper_bot"
-ADMIN = {"can_invite_users": True, "can_restrict_members": True}
 PASSWORD = "pass-word-1"
 
 

@@ -19,8 +19,8 @@ from tgpass.sandbox.faults import Faults
 from tgpass.verify import bot_id_from_token
 
 from .conftest import API_KEY, Stack
+from .gated import ADMIN
 
-ADMIN = {"can_invite_users": True, "can_restrict_members": True}
 SITE_KEY = {"Authorization": f"Bearer {API_KEY}"}
 
 

@@ -18,9 +18,8 @@ from tgpass.sandbox.server import Sandbox
 from tgpass.settings import Settings
 
 from .backends import backend_settings
+from .gated import ADMIN, bot_made_admin
 from .test_notify_cli import cli
-
-ADMIN = {"can_invite_users": True, "can_restrict_members": True}
 
 
 async def test_two_services_neither_double_invite_nor_double_remove(tmp_path: Path) -> None:
@@ -43,14 +42,7 @@ async def test_two_services_neither_double_invite_nor_double_remove(tmp_path: Pa
             world_chat = sandbox.world.chat(chat_id)
             eligible, unqualified = [], []
             async with first.uow() as tx:
-                await first.gating.bot_status(
-                    tx,
-                    chat_id=chat_id,
-                    title="Karma 100+",
-                    chat_type="supergroup",
-                    status="administrator",
-                    rights=frozenset(ADMIN),
-                )
+                await bot_made_admin(first, tx, chat_id)
                 for n in range(20):
                     tg = int((await users.create_user(f"U{n}"))["id"])
                     await users.start(tg, "twin_bot")
@@ -98,14 +90,7 @@ async def test_two_reconciler_processes_at_once_act_once(tmp_path: Path) -> None
         services = await build(Settings.from_mapping(values))
         try:
             async with services.uow() as tx:
-                await services.gating.bot_status(
-                    tx,
-                    chat_id=chat_id,
-                    title="Karma 100+",
-                    chat_type="supergroup",
-                    status="administrator",
-                    rights=frozenset(ADMIN),
-                )
+                await bot_made_admin(services, tx, chat_id)
                 for n in range(8):
                     tg = int((await users.create_user(f"P{n}"))["id"])
                     await users.start(tg, "twin_process_bot")

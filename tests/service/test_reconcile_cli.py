@@ -12,9 +12,8 @@ from tgpass.domain.gating import ChatRule
 from tgpass.sandbox.server import Sandbox
 from tgpass.settings import Settings
 
+from .gated import ADMIN, bot_made_admin
 from .test_notify_cli import cli
-
-ADMIN = {"can_invite_users": True, "can_restrict_members": True}
 
 
 async def test_reconcile_prints_the_plan_then_applies_it(tmp_path: Path) -> None:
@@ -35,14 +34,7 @@ async def test_reconcile_prints_the_plan_then_applies_it(tmp_path: Path) -> None
         ann = int((await users.create_user("Ann"))["id"])
         await users.start(ann, "gate_cli_bot")
         async with services.uow() as tx:
-            await services.gating.bot_status(
-                tx,
-                chat_id=chat_id,
-                title="Karma 100+",
-                chat_type="supergroup",
-                status="administrator",
-                rights=frozenset(ADMIN),
-            )
+            await bot_made_admin(services, tx, chat_id)
             user = await tx.accounts.create_user(display_name="Ann", karma=150)
             profile = TelegramProfile(telegram_id=ann, first_name="Ann")
             await tx.accounts.link_telegram(user.id, profile, chat_id=ann)

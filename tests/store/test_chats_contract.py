@@ -77,6 +77,8 @@ async def test_members_keep_their_latest_status(uow: UnitOfWorkFactory) -> None:
         ]
         assert await tx.chats.members(GROUP.chat_id) == [Member(BIG + 3, "member")]
         assert await tx.chats.members(-1) == []
+        assert await tx.chats.memberships(BIG + 2) == {SUPER.chat_id: Member(BIG + 2, "left")}
+        assert await tx.chats.memberships(BIG + 9) == {}
 
 
 async def test_who_a_member_was_admitted_for_stays_until_they_leave(

@@ -206,23 +206,23 @@ class GatingService:
         return await self.chat(chat_id)
 
     async def chat(self, chat_id: int) -> ChatView:
-        for view in await self.chats():
-            if view.chat.chat_id == chat_id:
-                return view
-        raise NotFound(f"no chat {chat_id}")
+        async with self.uow() as tx:
+            chat = await tx.chats.get_chat(chat_id)
+            if chat is None:
+                raise NotFound(f"no chat {chat_id}")
+            return await self._view(tx, chat)
 
     async def chats(self) -> list[ChatView]:
-        now = self.clock()
         async with self.uow() as tx:
-            views = []
-            for chat in await tx.chats.list_chats():
-                rule = await tx.chats.get_rule(chat.chat_id)
-                members = await tx.chats.members(chat.chat_id)
-                invites = await tx.chats.live_invites(chat.chat_id, now=now)
-                blocked = not_gateable(chat) or (None if rule else "no rule: not gated")
-                present = sum(1 for m in members if m.status in PRESENT)
-                views.append(ChatView(chat, rule, blocked, present, len(invites)))
-        return views
+            return [await self._view(tx, chat) for chat in await tx.chats.list_chats()]
+
+    async def _view(self, tx: UnitOfWork, chat: Chat) -> ChatView:
+        rule = await tx.chats.get_rule(chat.chat_id)
+        members = await tx.chats.members(chat.chat_id)
+        invites = await tx.chats.live_invites(chat.chat_id, now=self.clock())
+        blocked = not_gateable(chat) or (None if rule else "no rule: not gated")
+        present = sum(1 for m in members if m.status in PRESENT)
+        return ChatView(chat, rule, blocked, present, len(invites))
 
     async def user_chats(self, user_id: int) -> list[UserInChat]:
         """For each gated chat: may the account be in it, and is it."""
@@ -237,20 +237,16 @@ class GatingService:
             removals = [
                 e for e in await tx.chats.audit_log(user_id=user_id) if e.action == "remove"
             ]
+            # one read for every chat (a chat may hold many thousands of members)
+            statuses = {} if telegram_id is None else await tx.chats.memberships(telegram_id)
             found = []
             for chat in await tx.chats.list_chats():
                 rule = await tx.chats.get_rule(chat.chat_id)
                 if rule is None:
                     continue
                 verdict = eligibility(person, rule)
-                status = None
-                if person.telegram_id is not None:
-                    mine = [
-                        m
-                        for m in await tx.chats.members(chat.chat_id)
-                        if m.telegram_id == person.telegram_id
-                    ]
-                    status = mine[0].status if mine else None
+                held = statuses.get(chat.chat_id)
+                status = held.status if held is not None else None
                 invites = await tx.chats.live_invites(chat.chat_id, now=now)
                 removed = next((e for e in removals if e.chat_id == chat.chat_id), None)
                 found.append(

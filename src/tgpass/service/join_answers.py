@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from tgpass.domain.gating import Approve, JoinRequest, decide_join, link_hash, not_gateable
+from tgpass.domain.gating import Approve, Decline, JoinRequest, decide_join, link_hash, not_gateable
 from tgpass.errors import TelegramError, TelegramRateLimited, TelegramRefused
 
 from .gating_effects import ChatEffects, person_of
@@ -52,7 +52,7 @@ class JoinAnswers:
             else person_of(owner.id, owner.role, owner.karma, request.telegram_id)
         )
         verdict = decide_join(person, rule, chat)
-        approve = isinstance(verdict, Approve)
+        approve = isinstance(verdict, Approve) and owner is not None
         await self.fx.pace()
         try:
             await self.fx.telegram.answer_join_request(
@@ -105,8 +105,7 @@ class JoinAnswers:
                     telegram_id=request.telegram_id,
                     now=self.fx.clock(),
                 )
-            if approve:
-                assert owner is not None
+            if isinstance(verdict, Approve) and owner is not None:
                 await tx.chats.record_member(
                     request.chat_id,
                     request.telegram_id,
@@ -123,7 +122,7 @@ class JoinAnswers:
                     reason="linked and eligible",
                 )
             else:
-                reason = getattr(verdict, "reason", "not eligible")
+                reason = verdict.reason if isinstance(verdict, Decline) else "not eligible"
                 await self.fx.audit(
                     tx,
                     request.chat_id,
@@ -132,10 +131,8 @@ class JoinAnswers:
                     user_id=owner.id if owner else None,
                     reason=reason,
                 )
-                tx_texts = self.fx.texts
-                await self.fx.queue(
-                    tx, request.user_chat_id, tx_texts.join_declined(chat.title, reason)
-                )
+                declined = self.fx.texts.join_declined(chat.title, reason)
+                await self.fx.queue(tx, request.user_chat_id, declined)
         if approve and request.invite_link is not None:
             await self._revoke_used(request.chat_id, request.invite_link)
         return 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from tgpass.domain.delivery import Button
 from tgpass.domain.gating import (
+    Change,
     Chat,
     Invitation,
     Invite,
@@ -91,7 +92,7 @@ class Reconciler:
                     return PassReport(tuple(plans), applied, retry + 1)
                 applied += outcome == "done"
                 retry += outcome == "transient"
-                if outcome == "refused" and await self._paused(current.chat_id):
+                if outcome == "paused":
                     break
         if retry == 0:
             async with self.fx.uow() as tx:
@@ -110,9 +111,9 @@ class Reconciler:
         invites = await tx.chats.live_invites(chat.chat_id, now=self.fx.clock())
         return plan(chat, rule, people, members, invites, self.fx.clock())
 
-    async def _apply(self, chat: Chat, change: Remove | RevokeInvite | Invite) -> str:
-        """One change, made at Telegram, then recorded: done, refused (the chat is paused
-        if the refusal means the bot cannot administer it) or transient."""
+    async def _apply(self, chat: Chat, change: Change) -> str:
+        """One change, made at Telegram, then recorded: done, refused, paused (a refusal that
+        means the bot cannot administer the chat) or transient."""
         await self.fx.pace()
         try:
             if isinstance(change, Invite):
@@ -127,16 +128,9 @@ class Reconciler:
             log.warning("chat %s: %s refused: %s", chat.chat_id, type(change).__name__, refused)
             if _cannot_administer(refused):
                 await self._pause(chat.chat_id, f"Telegram refused: {refused}")
-            else:
-                async with self.fx.uow() as tx:
-                    await self.fx.audit(
-                        tx,
-                        chat.chat_id,
-                        "refused",
-                        telegram_id=change.telegram_id,
-                        user_id=change.user_id,
-                        reason=str(refused)[:200],
-                    )
+                return "paused"
+            async with self.fx.uow() as tx:
+                await self._audit(tx, chat, "refused", change, str(refused)[:200])
             return "refused"
         except TelegramError as trouble:
             log.warning("chat %s: %s failed: %s", chat.chat_id, type(change).__name__, trouble)
@@ -151,14 +145,7 @@ class Reconciler:
         async with self.fx.uow() as tx:
             invitation = Invitation(name, change.user_id, change.telegram_id, expires, link)
             await tx.chats.add_invite(chat.chat_id, invitation, now=now)
-            await self.fx.audit(
-                tx,
-                chat.chat_id,
-                "invite",
-                telegram_id=change.telegram_id,
-                user_id=change.user_id,
-                reason="eligible",
-            )
+            await self._audit(tx, chat, "invite", change, "eligible")
             text = self.fx.texts.invited(chat.title)
             button = Button(self.fx.texts.join_button, url=link)
             await self.fx.queue(tx, change.telegram_id, text, buttons=((button,),))
@@ -171,27 +158,13 @@ class Reconciler:
             await self.fx.telegram.revoke_invite(chat.chat_id, held.link)
         async with self.fx.uow() as tx:
             await tx.chats.revoke_invite(chat.chat_id, change.name, now=self.fx.clock())
-            await self.fx.audit(
-                tx,
-                chat.chat_id,
-                "revoke",
-                telegram_id=change.telegram_id,
-                user_id=change.user_id,
-                reason=change.reason,
-            )
+            await self._audit(tx, chat, "revoke", change, change.reason)
 
     async def _remove(self, chat: Chat, change: Remove) -> None:
         await self.fx.telegram.ban_member(chat.chat_id, change.telegram_id)
         async with self.fx.uow() as tx:
             await tx.chats.owe_unban(chat.chat_id, change.telegram_id, now=self.fx.clock())
-            await self.fx.audit(
-                tx,
-                chat.chat_id,
-                "remove",
-                telegram_id=change.telegram_id,
-                user_id=change.user_id,
-                reason=change.reason,
-            )
+            await self._audit(tx, chat, "remove", change, change.reason)
             await self.fx.queue(
                 tx, change.telegram_id, self.fx.texts.removed(chat.title, change.reason)
             )
@@ -212,11 +185,6 @@ class Reconciler:
             await tx.chats.record_member(chat_id, telegram_id, "left", now=self.fx.clock())
         return True
 
-    async def _paused(self, chat_id: int) -> bool:
-        async with self.fx.uow() as tx:
-            chat = await tx.chats.get_chat(chat_id)
-        return chat is None or chat.paused_reason is not None
-
     async def _pause(self, chat_id: int, reason: str) -> None:
         async with self.fx.uow() as tx:
             chat = await tx.chats.get_chat(chat_id)
@@ -224,6 +192,18 @@ class Reconciler:
                 return
             await tx.chats.upsert_chat(replace(chat, paused_reason=reason[:250]))
             await self.fx.audit(tx, chat_id, "paused", reason=reason)
+
+    async def _audit(
+        self, tx: UnitOfWork, chat: Chat, action: str, change: Change, reason: str
+    ) -> None:
+        await self.fx.audit(
+            tx,
+            chat.chat_id,
+            action,
+            telegram_id=change.telegram_id,
+            user_id=change.user_id,
+            reason=reason,
+        )
 
 
 class Lease:
@@ -263,6 +243,5 @@ def _cannot_administer(refused: TelegramError) -> bool:
             "chat not found",
             "not an administrator",
             "need administrator rights",
-            "chat_admin_required",
         )
     )

@@ -265,6 +265,10 @@ class ChatStore(ABC):
         but ``kicked`` settles an unban owed."""
 
     @abstractmethod
+    async def memberships(self, telegram_id: int) -> dict[int, Member]:
+        """The Telegram account's recorded status in every chat, by chat id."""
+
+    @abstractmethod
     async def owe_unban(self, chat_id: int, telegram_id: int, *, now: float) -> None:
         """The bot banned this account to remove it and its unban failed: it owes one."""
 

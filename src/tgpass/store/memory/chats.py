@@ -69,6 +69,13 @@ class MemoryChats(ChatStore):
         if status != "kicked":
             self.db.tables.owed_unbans.pop((chat_id, telegram_id), None)
 
+    async def memberships(self, telegram_id: int) -> dict[int, Member]:
+        return {
+            chat: member
+            for (chat, member_id), member in self.db.tables.chat_members.items()
+            if member_id == telegram_id
+        }
+
     async def owe_unban(self, chat_id: int, telegram_id: int, *, now: float) -> None:
         self._known(chat_id)
         if (chat_id, telegram_id) not in self.db.tables.chat_members:

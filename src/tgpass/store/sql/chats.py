@@ -160,6 +160,14 @@ class SqlChats(ChatStore):
             )
         )
 
+    async def memberships(self, telegram_id: int) -> dict[int, Member]:
+        rows = await self.db.execute(
+            select(gated_members.c.chat_id, gated_members.c.status, gated_members.c.user_id).where(
+                gated_members.c.telegram_id == telegram_id
+            )
+        )
+        return {chat_id: Member(telegram_id, status, user_id) for chat_id, status, user_id in rows}
+
     async def owe_unban(self, chat_id: int, telegram_id: int, *, now: float) -> None:
         await self._known(chat_id)
         statement = self._upsert(gated_members).values(
