@@ -32,7 +32,6 @@ and every failure mapped to the error tree. Nothing is written before every chec
 from __future__ import annotations
 
 import hmac
-import logging
 import re
 import secrets
 import time
@@ -208,8 +207,6 @@ class TelegramLogin:
         self.secret_key = secret_key
         self.clock = clock
         self.transport = transport or httpx.AsyncHTTPTransport(retries=1)
-        # Authlib logs the PKCE verifier at DEBUG: never let that level through.
-        logging.getLogger("authlib").setLevel(logging.INFO)
         self.app = TelegramLoginApp(
             None,
             name="telegram",

@@ -15,7 +15,6 @@ only what happened, never a value.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -153,11 +152,6 @@ def _bearer_error(error: InvalidToken | InsufficientScope, sent: bool) -> JSONRe
     )
 
 
-def _check_csrf(request: Request, sent: str | None, expected: str) -> None:
-    # (compare_digest refuses non-ASCII text with a TypeError: such a token is simply wrong)
-    deps.check_form_csrf(request, sent if sent and sent.isascii() else "", expected)
-
-
 async def _session(request: Request) -> Session | None:
     return await services_of(request).sessions.resolve(request.cookies.get(deps.SESSION_COOKIE))
 
@@ -280,8 +274,6 @@ def router(provider: OidcProvider | ProviderOf) -> APIRouter:
     """The provider's routes. ``provider`` is the provider, or how to find it for a request
     (``lambda request: services_of(request).oidc_provider``)."""
     provider_of = _finder(provider)
-    # Authlib logs each issued token at DEBUG: never let that level through.
-    logging.getLogger("authlib").setLevel(logging.INFO)
     routes = APIRouter()
     pages = APIRouter(include_in_schema=False)
 
@@ -326,7 +318,7 @@ def router(provider: OidcProvider | ProviderOf) -> APIRouter:
         if session is None:
             return _sign_in(query, drop_login=True)
         try:
-            _check_csrf(request, csrf_token, session.csrf_token)
+            deps.check_form_csrf(request, csrf_token, session.csrf_token)
         except TgpassError as error:
             return await _error_page(request, error.code, error.message, status_of(error))
         url = found.issuer + PATHS.authorize + (f"?{urlencode(query)}" if query else "")
@@ -381,7 +373,7 @@ def router(provider: OidcProvider | ProviderOf) -> APIRouter:
         confirmed = request.method == "POST" and fields.get("confirm") == "yes"
         if confirmed and session is not None:
             try:
-                _check_csrf(request, fields.get("csrf_token"), session.csrf_token)
+                deps.check_form_csrf(request, fields.get("csrf_token"), session.csrf_token)
             except TgpassError as error:
                 return await _error_page(request, error.code, error.message, status_of(error))
         outcome = await found.end_session(sent, _end_user(session), confirmed=confirmed)
