@@ -381,3 +381,18 @@ async def test_the_worker_loop_acts_on_a_change_by_itself(stack: Stack) -> None:
         for loop in loops:
             loop.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
+
+
+async def test_a_user_who_blocked_the_bot_is_still_removed_and_nothing_waits(stack: Stack) -> None:
+    club = await Club.open(stack)
+    ann = await club.member("ann", karma=150)
+    await stack.users.open_invite(ann, await club.invite_of(ann))
+    await club.settle()
+    await stack.users.block(ann, stack.bot_username)
+    await club.site_user("ann", karma=10)
+    await club.settle()  # drains: the notice to a blocked user does not hold the outbox
+    assert await club.status(ann) == "left"
+    async with stack.services.uow() as tx:
+        counts = await tx.outbox.counts()
+    assert counts["unreachable"] == 1  # the removal notice, recorded, never retried
+    assert counts["queued"] == counts["sending"] == 0
