@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Reinstall when the project's dependencies change.
+# Reinstall when the project's dependencies change. The demo needs only the service; the
+# development tools (make test) are a superset, so installing them satisfies the demo too.
 STAMP  := $(VENV)/.installed-dev
+SERVICE_STAMP := $(VENV)/.installed-service
 BENCH_STAMP := $(VENV)/.installed-bench
 
 # Options for the demo: make demo DEMO_ARGS="--port 8001"
@@ -15,18 +17,26 @@ DEMO_ARGS ?=
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; sys.exit("tgpass needs Python 3.11+ (e.g. make PYTHON=python3.12)") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "tgpass: install python3-venv first (Debian/Ubuntu)"; exit 1; }
+	@echo "tgpass: creating $(VENV) with $$($(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])')"
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,service]'
+$(SERVICE_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "tgpass: installing tgpass and the service's dependencies into $(VENV) (first run only, about a minute)…"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[service]'
 	touch $@
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "tgpass: installing tgpass, the service and the development tools into $(VENV) (first run only, a few minutes)…"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,service]'
+	touch $@ $(SERVICE_STAMP)
 
 $(BENCH_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,service,bench]'
-	touch $@
+	touch $@ $(SERVICE_STAMP)
 
-demo: $(STAMP)
-	$(BIN)/tgpass demo $(DEMO_ARGS)
+# TGPASS_DEMO_VIA: the demo's messages then name its options the make way (DEMO_ARGS=...)
+demo: $(SERVICE_STAMP)
+	@TGPASS_DEMO_VIA=make $(BIN)/tgpass demo $(DEMO_ARGS)
 
 test: lint typecheck unit
 
@@ -71,7 +81,7 @@ MUTATE_REF   ?=
 
 $(MUTATE_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,service,mutate]'
-	touch $@
+	touch $@ $(SERVICE_STAMP)
 
 mutate: $(MUTATE_STAMP)
 	rm -rf $(MUTATE_DIR)
