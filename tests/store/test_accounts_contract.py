@@ -144,3 +144,15 @@ async def test_a_deleted_account_takes_its_link_and_frees_its_ids(accounts: Acco
     again = await accounts.create_user(display_name="New", site_user_id="s-1", username="gone")
     await accounts.link_telegram(again.id, profile(BIG))
     assert (await accounts.find_user(telegram_id=BIG + 1)) == kept
+
+
+async def test_a_deleted_accounts_id_is_never_given_again(accounts: AccountStore) -> None:
+    # The highest id deleted is the one SQLite would hand out next without AUTOINCREMENT; a
+    # session, sign-in code or OpenID subject still naming it would then be the newcomer's.
+    first = await accounts.create_user(display_name="First")
+    last = await accounts.create_user(display_name="Last")
+    assert await accounts.delete_user(last.id)
+    newcomer = await accounts.create_user(display_name="Newcomer")
+    assert newcomer.id not in {first.id, last.id}
+    assert newcomer.id > last.id
+    assert await accounts.get_user(last.id) is None

@@ -1,7 +1,10 @@
 """Server-side sessions in the KV store; the cookie holds only a random token.
 
-A session remembers the user's session epoch when it began: signing out everywhere bumps the
-epoch, which ends every older session at once, on every process. What else the account was
+A session is bound to its account, not to a row id: it names the account's id and the moment
+the account was made, so no later account can inherit it (ids are never reused either, and a
+session whose account is gone is deleted when next seen). It remembers the user's session
+epoch when it began: signing out everywhere bumps the epoch, which ends every older session
+at once, on every process. What else the account was
 signed in to hears of it too (``on_end_everywhere``: the OpenID provider revokes the grants
 the account gave other applications).
 """
@@ -63,6 +66,7 @@ class SessionService:
         session = Session(user, source, secrets.token_urlsafe(24), self.clock())
         record = {
             "user_id": user.id,
+            "account": account_stamp(user),
             "epoch": user.session_epoch,
             "source": source,
             "csrf": session.csrf_token,
@@ -79,7 +83,11 @@ class SessionService:
         if not (isinstance(record, dict) and _well_formed(record)):
             return None
         user = await self.accounts.get_user(record["user_id"])
-        if user is None or user.session_epoch != record["epoch"]:
+        if (
+            user is None
+            or account_stamp(user) != record["account"]
+            or user.session_epoch != record["epoch"]
+        ):
             await self.kv.delete(self._key(token))
             return None
         return Session(user, record["source"], record["csrf"], record["created_at"])
@@ -95,10 +103,16 @@ class SessionService:
             await hook(user_id)
 
 
+def account_stamp(user: User) -> str:
+    """What tells this account from any other that may ever hold its id: when it was made."""
+    return user.created_at.isoformat()
+
+
 def _well_formed(record: dict[str, object]) -> bool:
     """A record as ``start`` writes it (one written by another version is no session)."""
     return (
         type(record.get("user_id")) is int
+        and isinstance(record.get("account"), str)
         and type(record.get("epoch")) is int
         and record.get("source") in SOURCES
         and isinstance(record.get("csrf"), str)

@@ -51,10 +51,35 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+def _foreign_keys(connection: Connection, on: bool) -> None:
+    # Straight on the driver's connection: SQLite ignores this PRAGMA inside a transaction.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
+def _dangling(connection: Connection) -> list[Any]:
+    return list(connection.exec_driver_sql("PRAGMA foreign_key_check").all())
+
+
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration (safe to run from several processes)."""
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # One migrator at a time: the others wait, then find nothing left to do.
-            await connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727384001)")
-        await connection.run_sync(_upgrade)
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A migration may rebuild a table others refer to (SQLite's only way to change
+            # one); with foreign keys on, dropping the old one would delete what refers to it.
+            await connection.run_sync(_foreign_keys, False)
+        try:
+            async with connection.begin():
+                if not sqlite:
+                    # One migrator at a time: the others wait, then find nothing left to do.
+                    await connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727384001)")
+                await connection.run_sync(_upgrade)
+                if sqlite and (dangling := await connection.run_sync(_dangling)):
+                    raise RuntimeError(f"a migration left rows referring to nothing: {dangling}")
+        finally:
+            if sqlite:
+                await connection.run_sync(_foreign_keys, True)

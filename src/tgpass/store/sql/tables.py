@@ -27,6 +27,10 @@ def _id() -> TypeEngine[int]:
     return BigInteger().with_variant(Integer, "sqlite")
 
 
+# Every table whose id leaves the database (a session, a sign-in code, an OpenID subject, an
+# outbox row or an audit entry remembers it) is sqlite_autoincrement: SQLite would otherwise
+# give a deleted highest id to the next row, and with it what remembered the old one.
+
 # Machine times (due, leases, expiry) are Unix seconds as floats: cheap to compare everywhere.
 
 # BigInteger everywhere an id may come from Telegram: user ids exceed 2**32.
@@ -45,6 +49,7 @@ users = Table(
     Column("session_epoch", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
 )
 
 telegram_accounts = Table(
@@ -131,6 +136,7 @@ outbox = Table(
     Column("finished_at", Float, nullable=False, server_default="0"),
     Column("message_id", BigInteger, nullable=True),
     Index("outbox_due", "state", "available_at"),
+    sqlite_autoincrement=True,
 )
 
 # Idempotency-Key of the site API: the same key and body answer the same, once.
@@ -218,6 +224,7 @@ gating_audit = Table(
     Column("user_id", BigInteger, nullable=True, index=True),
     Column("reason", String(512), nullable=False),
     Column("created_at", Float, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 # Join requests the bot has yet to answer (retried when Telegram fails).
@@ -246,6 +253,7 @@ gating_requests = Table(
     Column("id", _id(), primary_key=True, autoincrement=True),
     Column("reason", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 # The OpenID provider. Codes and tokens are kept as SHA-256 hashes; a grant is what one code
