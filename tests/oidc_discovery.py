@@ -60,5 +60,6 @@ PROVIDER_METADATA: dict[str, Any] = {
         "request_parameter_supported": {"type": "boolean"},
         "request_uri_parameter_supported": {"type": "boolean"},
         "require_request_uri_registration": {"type": "boolean"},
+        "authorization_response_iss_parameter_supported": {"type": "boolean"},  # RFC 9207
     },
 }

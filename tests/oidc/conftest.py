@@ -150,7 +150,9 @@ class Browser:
         assert answer.status_code in {302, 303}, answer.text
         location = answer.headers["location"]
         assert location.startswith(CALLBACK), location
-        return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        assert query["iss"] == self.site.issuer  # RFC 9207, on every response
+        return query
 
 
 @functools.cache

@@ -30,6 +30,7 @@ async def test_the_discovery_document_follows_the_spec(site: Site) -> None:
     assert document["code_challenge_methods_supported"] == ["S256"]
     # what is not supported is said so: a request object would be ignored
     assert document["request_uri_parameter_supported"] is False
+    assert document["authorization_response_iss_parameter_supported"] is True  # RFC 9207
     assert {"telegram_id", "roles", "karma", "chats"} <= set(document["claims_supported"])
 
 

@@ -183,6 +183,7 @@ async def test_errors_go_back_to_a_trusted_redirect_uri_with_the_state(site: Sit
             "error": "unsupported_response_type",
             "error_description": unsupported["error_description"],
             "state": "st-1",
+            "iss": site.issuer,  # RFC 9207: errors name the issuer too
         }
         long_nonce = query_of(await browser.authorize(auth_url(client_id, nonce="n" * 256)))
         assert long_nonce["error"] == "invalid_request"
@@ -363,9 +364,11 @@ async def test_prompt_none_never_shows_a_page(site: Site) -> None:
     async with site.browser() as browser:
         visitor = query_of(await browser.http.get(auth_url(client_id, prompt="none")))
         assert visitor["error"] == "login_required"
+        assert visitor["iss"] == site.issuer
         await browser.sign_in_with_telegram()
         unasked = query_of(await browser.http.get(auth_url(client_id, prompt="none")))
         assert unasked["error"] == "consent_required"
+        assert unasked["iss"] == site.issuer
         await browser.code_for(auth_url(client_id))
         silent = await browser.http.get(auth_url(client_id, prompt="none"))
         assert "code" in query_of(silent)

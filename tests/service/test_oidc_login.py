@@ -358,6 +358,32 @@ async def test_missing_unknown_or_foreign_state(site: Site) -> None:
     assert not any(p.endswith("/token") for p in site.spy.paths)  # no code was traded
 
 
+async def test_a_response_naming_another_issuer_is_refused(site: Site) -> None:
+    # RFC 9207: a response from another provider (a mix-up attack) trades no code
+    tg = await site.tg_user()
+    back = await site.approve(tg, await site.begin())
+    forged = f"{back}&{urlencode({'iss': 'https://oauth.example.com'})}"
+    await site.refused(await site.web.get(forged), 401, "issuer_mismatch", tg)
+    assert not any(p.endswith("/token") for p in site.spy.paths)
+
+
+async def test_a_response_naming_telegram_signs_in(site: Site) -> None:
+    tg = await site.tg_user()
+    back = await site.approve(tg, await site.begin())
+    named = f"{back}&{urlencode({'iss': site.sandbox.oidc_issuer})}"
+    assert (await site.web.get(named)).status_code == 303
+    assert (await site.web.get("/api/me")).json()["telegram"]["id"] == tg
+
+
+async def test_an_issuer_that_promises_to_name_itself_must(site: Site) -> None:
+    tg = await site.tg_user()
+    back = await site.approve(tg, await site.begin())
+    login = site.services.telegram_login
+    assert login is not None
+    login.app.server_metadata["authorization_response_iss_parameter_supported"] = True
+    await site.refused(await site.web.get(back), 401, "issuer_mismatch", tg)
+
+
 async def test_a_state_is_used_once(site: Site) -> None:
     tg = await site.tg_user()
     back = await site.approve(tg, await site.begin())

@@ -251,6 +251,19 @@ class TelegramLogin:
         await self.kv.set_json(self._key("oidc-login", made["state"]), pending, ttl)
         return LoginStarted(str(made["url"]), browser, ttl)
 
+    def _check_issuer(self, issued: str | None, meta: Mapping[str, Any]) -> None:
+        """RFC 9207: a response naming another issuer came from another provider (a mix-up
+        attack), and one that should name its issuer but does not is refused too."""
+        if issued is None and meta.get("authorization_response_iss_parameter_supported") is True:
+            raise AuthError(
+                "The sign-in response did not name Telegram: start again.", code="issuer_mismatch"
+            )
+        if issued is not None and issued != self.config.issuer:
+            raise AuthError(
+                "The sign-in response came from another provider: start again.",
+                code="issuer_mismatch",
+            )
+
     async def _metadata(self) -> Mapping[str, Any]:
         """Discovery, read once a day: its issuer must be ours; only Telegram's algorithms."""
         meta: dict[str, Any] = self.app.server_metadata
@@ -282,6 +295,7 @@ class TelegramLogin:
         anything is written."""
         query = _callback_query(params)
         pending = await self._take(query.get("state"), browser)
+        self._check_issuer(query.get("iss"), await self._metadata())
         error = query.get("error")
         if error is not None:
             if error == "access_denied":
@@ -291,7 +305,6 @@ class TelegramLogin:
         code = query.get("code")
         if not code:
             raise AuthError("Telegram sent no code back: start again.", code="missing_code")
-        await self._metadata()
         token = await self._trade(code, pending.verifier)
         claims = await self._verify(token, pending.nonce)
         identity = identity_of(claims, granted=_granted(token, self.config.scopes))
@@ -376,7 +389,7 @@ class TelegramLogin:
 def _callback_query(params: Sequence[tuple[str, str]]) -> dict[str, str]:
     query: dict[str, str] = {}
     for name, value in params:
-        if name in query and name in {"state", "code", "error"}:
+        if name in query and name in {"state", "code", "error", "iss"}:
             raise AuthError(f"{name} came back more than once: start again.", code="bad_state")
         query[name] = value
     return query

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from tgpass.domain.accounts import User
 from tgpass.errors import AuthError, Forbidden
@@ -152,10 +153,17 @@ class SignedOut:
 LogoutOutcome = ConfirmLogout | SignedOut | Refused
 
 
-def _refused(failure: Failure) -> Redirect | Refused:
+def _refused(failure: Failure, issuer: str) -> Redirect | Refused:
     if failure.redirect is not None:
-        return Redirect(failure.redirect)
+        return Redirect(_naming(issuer, failure.redirect))
     return Refused(failure.error, failure.description, failure.status)
+
+
+def _naming(issuer: str, location: str) -> str:
+    """Every authorization response, error or not, names its issuer (RFC 9207 §2), so a
+    client of several providers can tell which one answered (a mix-up attack)."""
+    joint = "&" if urlsplit(location).query else "?"
+    return f"{location}{joint}{urlencode({'iss': issuer})}"
 
 
 class OidcProvider:
@@ -209,6 +217,7 @@ class OidcProvider:
             "claims_parameter_supported": False,
             "request_parameter_supported": False,
             "request_uri_parameter_supported": False,
+            "authorization_response_iss_parameter_supported": True,
         }
 
     async def jwks(self) -> dict[str, Any]:
@@ -225,7 +234,7 @@ class OidcProvider:
         answer on the consent page (None: not asked yet)."""
         checked = await self.protocol.check_authorization(request, who.user if who else None)
         if isinstance(checked, Failure):
-            return _refused(checked)
+            return _refused(checked, self.issuer)
         if who is None:  # (prompt=none was answered login_required already)
             return SignInFirst(drop_login=True)
         # in whole seconds, as the ID token's auth_time says it (max_age=0 is no loop)
@@ -233,21 +242,23 @@ class OidcProvider:
         stale = checked.max_age is not None and elapsed > checked.max_age
         if decision is None and (stale or "login" in checked.prompts):
             if "none" in checked.prompts:
-                return _refused(self.protocol.refuse(checked, "login_required"))
+                return _refused(self.protocol.refuse(checked, "login_required"), self.issuer)
             return SignInFirst(drop_login=True)
         client, scopes = checked.client, frozenset(checked.scopes)
         if decision is None:
             remembered = await self.store.consented(who.user.id, client.client_id)
             if remembered is None or not scopes <= remembered or "consent" in checked.prompts:
                 if "none" in checked.prompts:
-                    return _refused(self.protocol.refuse(checked, "consent_required"))
+                    return _refused(self.protocol.refuse(checked, "consent_required"), self.issuer)
                 shown = tuple((s, DESCRIPTIONS[s]) for s in checked.scopes)
                 return AskConsent(client.client_id, client.name, shown)
         elif decision:
             await self.store.add_consent(who.user.id, client.client_id, scopes, now=self.clock())
         granted = None if decision is False else who.user
         found = await self.protocol.authorize(checked, granted, auth_time=who.auth_time)
-        return _refused(found) if isinstance(found, Failure) else Redirect(found)
+        if isinstance(found, Failure):
+            return _refused(found, self.issuer)
+        return Redirect(_naming(self.issuer, found))
 
     # -- the token, userinfo and revocation endpoints -----------------------------------------
 
