@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tgpass.cli import build_parser, main
+from tgpass.demo import DemoData
 from tgpass.testing import TEST_BOT_TOKEN
 from tgpass.verify import sign_init_data, sign_login_widget
 
@@ -245,7 +246,22 @@ def test_a_busy_port_is_one_line_and_exit_2(
     assert err == (
         f"tgpass {argv[0]}: port {busy_port} is in use: stop the other program or pass {option}\n"
     )
-    assert not (tmp_path / ".demo").exists()  # refused before touching anything
+    assert not DemoData(tmp_path / ".demo").exists()  # refused before writing any data
+
+
+def test_a_busy_port_under_make_says_how_to_pass_another(
+    busy_port: int,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TGPASS_DEMO_VIA", "make")
+    assert main(["demo", "--port", str(busy_port)]) == 2
+    assert capsys.readouterr().err == (
+        f"tgpass demo: port {busy_port} is in use: stop the other program or pass --port"
+        f' (make demo DEMO_ARGS="--port {busy_port + 1}")\n'
+    )
 
 
 def test_a_busy_port_in_a_real_process_has_no_traceback(busy_port: int, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tgpass.cli import CannotStart
+from tgpass.cli import CannotStart, main
 from tgpass.demo import (
     CHAT_OWNER,
     DEMO_BOT,
@@ -120,18 +121,38 @@ def test_check_runs_beside_a_demo_and_leaves_its_data_alone(
 def test_a_demo_directory_is_held_while_a_demo_runs(tmp_path: Path) -> None:
     data = tmp_path / ".demo"
     data.mkdir()
-    (data / "old.sqlite3").write_text("from a previous demo")
-    (data / "cache").mkdir()
+    (data / "tgpass-demo.sqlite3").write_text("from a previous demo")
     with claimed(data) as held:
         assert held == data
-        assert [p.name for p in data.iterdir()] == [".lock"]  # every demo starts afresh
-        (data / "tgpass-demo.sqlite3").write_text("live")
+        assert (data / "tgpass-demo.sqlite3").read_text() == "from a previous demo"  # kept
+        assert (data / ".lock").read_text() == str(os.getpid())
         if sys.platform != "win32":
-            with pytest.raises(CannotStart, match="another tgpass demo is running"), claimed(data):
+            refused = f"another tgpass demo is running (pid {os.getpid()}); stop it with Ctrl+C"
+            with pytest.raises(CannotStart, match=re.escape(refused)), claimed(data):
                 pass
-        assert (data / "tgpass-demo.sqlite3").read_text() == "live"
     with claimed(data):  # free again once the first demo ended
-        assert not (data / "tgpass-demo.sqlite3").exists()
+        pass
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no lock on Windows")
+def test_a_second_demo_learns_first_that_one_runs_not_that_its_ports_are_taken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two tries used to tell "port in use" twice before "another demo is running"."""
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as site, socket.socket() as phone, claimed(tmp_path / ".demo"):
+        for listener in (site, phone):
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+        ports = ("--port", str(site.getsockname()[1]))
+        ports += ("--sandbox-port", str(phone.getsockname()[1]))
+        code = main(["demo", *ports])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        f"tgpass demo: another tgpass demo is running (pid {os.getpid()});"
+        " stop it with Ctrl+C in its terminal\n"
+    )
 
 
 # -- the site's t.me links open the sandbox phone -------------------------------------------------
@@ -198,7 +219,8 @@ async def test_a_newcomer_links_telegram_by_clicks_alone(demo: Demo) -> None:
             await offer.get_by_role("button", name="Sign in").click()
         back = await opened.value
         await back.get_by_test_id("display-name").filter(has_text="Demo User").wait_for()
-        assert await back.get_by_test_id("source").inner_text() == "bot"
+        source = "fetch('/api/me').then((r) => r.json()).then((me) => me.source)"
+        assert await back.evaluate(source) == "bot"
         await screenshot(back, "demo-site-signed-in-by-the-bot")
 
 
@@ -253,6 +275,11 @@ async def test_karma_up_invites_joining_works_and_karma_down_removes(
     let in → karma 0 → removed; then the role rule of Web-masters the same way."""
     assert await self_check(demo) == 0, capsys.readouterr().out
     said = capsys.readouterr().out
+    # the welcome's walk, step by step
+    assert "check: linked Zoya through the bot: OK" in said
+    assert "check: Log in with Telegram, approved on the phone: signed in as demo: OK" in said
+    assert "check: Sign in with the bot, START on the phone: signed in as demo: OK" in said
+    assert "check: the Mini App, opened on the phone: signed in as demo: OK" in said
     assert "the staff page lists Karma 100+ and Web-masters as gated: OK" in said
     assert "karma 100: the invite to Karma 100+ arrived on the phone: OK" in said
     assert "asked to join on the phone: let into Karma 100+: OK" in said

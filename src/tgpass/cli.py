@@ -156,9 +156,15 @@ def _webhook(args: argparse.Namespace) -> Any:
 
 
 def _demo(args: argparse.Namespace) -> Any:
-    from .demo import main as demo
+    try:
+        from .demo import main as demo  # a second or two: Ctrl+C may come meanwhile
 
-    code = demo(site_port=args.port, sandbox_port=args.sandbox_port, check=args.check)
+        code = demo(
+            site_port=args.port, sandbox_port=args.sandbox_port, check=args.check, fresh=args.fresh
+        )
+    except KeyboardInterrupt:
+        print("tgpass demo: stopped before it started", file=sys.stderr)
+        code = 130  # as a shell reports a program stopped by Ctrl+C
     if code:
         raise SystemExit(code)
 
@@ -284,7 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hook.set_defaults(handler=_webhook)
 
-    demo = _add_command(commands, "demo", "the main job: the service on an offline Telegram")
+    demo = _add_command(
+        commands,
+        "demo",
+        "the main job: the service on an offline Telegram, its data kept in .demo/ between runs",
+    )
     demo.add_argument(
         "--port",
         "--site-port",
@@ -302,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--check",
         action="store_true",
         help="walk the main path once on its own ports and data, then exit",
+    )
+    demo.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start over: forget the accounts, links and chats kept in .demo/ by the last run",
     )
     demo.set_defaults(handler=_demo)
 

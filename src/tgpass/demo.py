@@ -6,14 +6,19 @@ owned by a third, with the bot their administrator. No token, no network, no con
 Every ``t.me`` link the demo site shows points at the sandbox (``<phone>/t.me/...``), so a
 browser with no network follows it to the phone with the link opened. ``--check`` walks the
 main path once on its own free ports and a temporary directory, so it runs beside a demo.
+
+What the demo made (accounts, links, chats, the phone's dialogs) is kept in ``.demo/`` for the
+next run: the service's database, the sandbox's world and the secret key that link codes are
+hashed with. ``--fresh`` starts over.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
-import shutil
+import secrets
 import signal
 import sys
 import tempfile
@@ -26,9 +31,11 @@ import httpx
 
 from .bootstrap import Services, build
 from .cli import CannotStart, ensure_free
+from .domain.accounts import User
 from .domain.gating import ChatRule
+from .sandbox.persist import load_file, save_file
 from .sandbox.server import LoopbackServer, Sandbox, free_port
-from .sandbox.world import World
+from .sandbox.world import Bot, World
 from .settings import Settings
 from .web.app import create_app
 
@@ -49,33 +56,149 @@ HOST = "127.0.0.1"
 SITE_PORT = 8000
 SANDBOX_PORT = 8081
 DATA_DIR = Path(".demo")
-"""Where ``tgpass demo`` keeps its database, relative to where it runs; emptied at each start."""
+"""Where ``tgpass demo`` keeps its data between runs, relative to where it runs."""
 _LOCK = ".lock"
+SAVE_EVERY = 2.0
+"""Seconds between saves of the sandbox's world while the demo runs (a crash loses no more)."""
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """The demo's files in its directory. The world file is written only once a start has
+    seeded everything, so a database without one is the remains of a start that failed."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "tgpass-demo.sqlite3"
+
+    @property
+    def world_file(self) -> Path:
+        return self.root / "sandbox.json"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.root / "secret-key"
+
+    def _files(self) -> list[Path]:
+        """Every file the demo writes here (SQLite's journals too), none of anyone else's."""
+        journals = [self.database.with_name(self.database.name + s) for s in ("-wal", "-shm")]
+        journals.append(self.database.with_name(self.database.name + "-journal"))
+        return [self.database, *journals, self.world_file, self.secret_file]
+
+    def exists(self) -> bool:
+        return any(path.exists() for path in self._files())
+
+    def wipe(self) -> None:
+        for path in self._files():
+            path.unlink(missing_ok=True)
+
+    def secret_key(self) -> str:
+        """The service's secret key, the same at every start: a link code made before a
+        restart still works after it."""
+        if self.secret_file.exists():
+            return self.secret_file.read_text(encoding="ascii").strip()
+        key = secrets.token_urlsafe(32)
+        self.root.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            out.write(key)
+        return key
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The world a demo starts from and how: kept from the last run, or fresh (and why, when
+    there was data that could not be kept)."""
+
+    world: World | None
+    why_fresh: str = ""
+    """Said after "started fresh", when there was something to say."""
+
+    @property
+    def kept(self) -> bool:
+        return self.world is not None
+
+
+def open_data(data: DemoData, *, fresh: bool = False) -> Opened:
+    """The last run's world, or a clean directory to start from."""
+    if fresh or not data.exists():
+        data.wipe()
+        return Opened(None, ", as asked (--fresh)" if fresh else "")
+    try:
+        world = _load_world(data)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        data.wipe()
+        return Opened(None, f": the last run's data could not be read ({error})")
+    if world is None or not data.database.exists():
+        data.wipe()
+        return Opened(None, ": the last run stopped before it had started")
+    return Opened(world)
+
+
+def _load_world(data: DemoData) -> World | None:
+    if not data.world_file.exists():
+        return None
+    world = load_file(data.world_file)
+    if world.find_bot(DEMO_BOT) is None:
+        raise ValueError(f"no @{DEMO_BOT} in {data.world_file.name}")
+    return world
+
+
+class _Keeper:
+    """Saves the sandbox's world to the demo's directory: from ``start()`` (once the demo is
+    seeded) every ``SAVE_EVERY`` seconds, and a last time on ``close()``."""
+
+    def __init__(self, world: World, path: Path) -> None:
+        self.world = world
+        self.path = path
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        save_file(self.world, self.path)
+        self._task = asyncio.create_task(self._every())
+
+    async def _every(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_EVERY)
+            save_file(self.world, self.path)
+
+    async def close(self) -> None:
+        if self._task is None:
+            return  # never started: what a failed start made is not worth keeping
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        save_file(self.world, self.path)
 
 
 def demo_world(site: str) -> World:
     world = World()
-    bot = world.add_bot(
-        DEMO_BOT,
-        first_name="tgpass demo",
-        web_app_url=f"{site}/miniapp",
-        oidc_redirect_uris=[f"{site}/auth/telegram/oidc/callback"],  # Telegram Login's callback
-    )
-    bot.menu_button = {"type": "web_app", "text": "Open", "web_app": {"url": f"{site}/miniapp"}}
+    point_bot_at(world.add_bot(DEMO_BOT, first_name="tgpass demo"), site)
     world.add_account("Zoya", last_name="Ivanova", username="zoya_demo", phone_number="+15550001")
     world.add_account("Ян 🚀", username="yan_demo", language_code="ru", phone_number="+15550002")
     world.add_account(CHAT_OWNER, username="olga_owns_chats")
     return world
 
 
+def point_bot_at(bot: Bot, site: str) -> None:
+    """The bot's Mini App and Telegram Login's callback on the site, wherever it runs this time
+    (a kept world may come from a run on another port)."""
+    bot.web_app_url = f"{site}/miniapp"
+    bot.menu_button = {"type": "web_app", "text": "Open", "web_app": {"url": f"{site}/miniapp"}}
+    bot.oidc_redirect_uris = [f"{site}/auth/telegram/oidc/callback"]
+
+
 def demo_settings(
-    site: str, sandbox: Sandbox, bot_token: str, data_dir: Path, oidc_client_secret: str
+    site: str, sandbox: Sandbox, bot: Bot, data: DemoData, secret_key: str
 ) -> Settings:
     return Settings.from_mapping(
         {
-            "database_url": f"sqlite+aiosqlite:///{data_dir / 'tgpass-demo.sqlite3'}",
+            "database_url": f"sqlite+aiosqlite:///{data.database}",
             "kv_url": "memory://",
-            "bot_token": bot_token,
+            "secret_key": secret_key,
+            "bot_token": bot.token,
             "bot_username": DEMO_BOT,
             "bot_api_url": sandbox.url,
             "public_url": site,
@@ -84,7 +207,7 @@ def demo_settings(
             "telegram_link_base": f"{sandbox.url}/t.me",
             "site_name": "tgpass demo",
             "oidc_issuer": sandbox.oidc_issuer,
-            "oidc_client_secret": oidc_client_secret,
+            "oidc_client_secret": bot.oidc_client_secret,
         }
     )
 
@@ -99,6 +222,9 @@ class Demo:
     world: World
     chats: dict[str, int]
     """The gated chats' Telegram ids, by title."""
+    data: DemoData
+    opened: Opened
+    """Whether the demo kept the last run's data."""
 
     @property
     def link_base(self) -> str:
@@ -107,50 +233,86 @@ class Demo:
 
 
 @contextlib.asynccontextmanager
-async def running_demo(*, site_port: int, sandbox_port: int, data_dir: Path) -> AsyncIterator[Demo]:
-    """The sandbox and the seeded site, served on loopback ports for as long as the block runs."""
+async def running_demo(
+    *, site_port: int, sandbox_port: int, data_dir: Path, fresh: bool = False
+) -> AsyncIterator[Demo]:
+    """The sandbox and the seeded site, served on loopback ports for as long as the block runs,
+    on the data kept in ``data_dir`` by the last run (unless ``fresh``)."""
     site = f"http://{HOST}:{site_port}"
-    world = demo_world(site)
-    bot = next(iter(world.bots.values()))
-    async with Sandbox(world, host=HOST, port=sandbox_port) as sandbox:
-        services = await build(
-            demo_settings(site, sandbox, bot.token, data_dir, bot.oidc_client_secret)
-        )
-        try:
-            await services.auth.register(*DEMO_LOGIN, display_name="Demo User")
-            staff = await services.auth.register(*DEMO_STAFF, display_name="Demo Staff")
-            await services.accounts.update_user(staff.id, role="staff")
-            chats = await _chats_for_the_bot(sandbox, bot.id)
-            server = LoopbackServer(
-                create_app(services, polling=True), host=HOST, port=site_port, lifespan="on"
-            )
-            await server.start()
+    data = DemoData(data_dir)
+    opened = open_data(data, fresh=fresh)
+    world = opened.world or demo_world(site)
+    bot = world.bot_by_username(DEMO_BOT)
+    point_bot_at(bot, site)
+    keeper = _Keeper(world, data.world_file)
+    try:
+        async with Sandbox(world, host=HOST, port=sandbox_port) as sandbox:
+            settings = demo_settings(site, sandbox, bot, data, data.secret_key())
+            services = await build(settings)
             try:
-                await _gate(services, chats)
-                yield Demo(site, sandbox, services, world, chats)
+                await _seed_accounts(services)
+                chats, new = await _chats_for_the_bot(sandbox, bot.id)
+                server = LoopbackServer(
+                    create_app(services, polling=True), host=HOST, port=site_port, lifespan="on"
+                )
+                await server.start()
+                try:
+                    await _gate(services, new)
+                    keeper.start()
+                    yield Demo(site, sandbox, services, world, chats, data, opened)
+                finally:
+                    await server.stop()
             finally:
-                await server.stop()
-        finally:
-            await services.close()
+                await services.close()
+    finally:
+        await keeper.close()
 
 
-async def _chats_for_the_bot(sandbox: Sandbox, bot_id: int) -> dict[str, int]:
+async def _seed_accounts(services: Services) -> None:
+    """The demo's site accounts, made unless a kept database has them already."""
+    await _account(services, *DEMO_LOGIN, display_name="Demo User")
+    staff = await _account(services, *DEMO_STAFF, display_name="Demo Staff")
+    if staff.role != "staff":
+        await services.accounts.update_user(staff.id, role="staff")
+
+
+async def _account(services: Services, username: str, password: str, *, display_name: str) -> User:
+    found = await services.accounts.find_user(username=username)
+    return found or await services.auth.register(username, password, display_name=display_name)
+
+
+async def _chats_for_the_bot(
+    sandbox: Sandbox, bot_id: int
+) -> tuple[dict[str, int], dict[str, int]]:
     """The gated chats, as their owner makes them: a supergroup each, the bot made an
-    administrator with the rights to invite and to remove."""
+    administrator with the rights to invite and to remove. All of them, and those made now
+    (a kept world has them already)."""
     users = sandbox.users
     assert users is not None
     owner = next(a.id for a in sandbox.world.accounts.values() if a.first_name == CHAT_OWNER)
-    chats = {}
-    for title in GATED_CHATS:
+    chats = _owned_chats(sandbox.world, owner)
+    new = {}
+    for title in [t for t in GATED_CHATS if t not in chats]:
         chat = await users.create_chat(title, owner, type="supergroup")
         await users.add_bot_to_chat(chat["id"], bot_id, BOT_RIGHTS)
-        chats[title] = int(chat["id"])
-    return chats
+        new[title] = int(chat["id"])
+    return {**chats, **new}, new
+
+
+def _owned_chats(world: World, owner: int) -> dict[str, int]:
+    """The gated chats already in the world: by title, created by their owner."""
+    return {
+        chat.title: chat.id
+        for chat in world.chats.values()
+        if chat.title in GATED_CHATS
+        and owner in chat.members
+        and chat.members[owner].status == "creator"
+    }
 
 
 async def _gate(services: Services, chats: dict[str, int], *, timeout: float = 30) -> None:
     """Once the bot has heard it is their administrator (my_chat_member, read by the running
-    worker), each chat gets its rule."""
+    worker), each new chat gets its rule (a kept chat keeps the rule staff gave it)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -164,29 +326,61 @@ async def _gate(services: Services, chats: dict[str, int], *, timeout: float = 3
         await services.gating.set_rule(chat_id, GATED_CHATS[title], managed=True)
 
 
-async def run_demo(*, site_port: int, sandbox_port: int, data_dir: Path, check: bool) -> int:
+async def run_demo(
+    *, site_port: int, sandbox_port: int, data_dir: Path, check: bool, fresh: bool = False
+) -> int:
     async with running_demo(
-        site_port=site_port, sandbox_port=sandbox_port, data_dir=data_dir
+        site_port=site_port, sandbox_port=sandbox_port, data_dir=data_dir, fresh=fresh
     ) as demo:
-        print_welcome(demo)
+        print_welcome(demo, check=check)
         if check:
             return await self_check(demo)
         await _until_stopped()
+        print(f"tgpass demo: stopping; {_kept_until_next_run(demo)}", flush=True)
     return 0
 
 
-def print_welcome(demo: Demo) -> None:
+def rerun(options: str) -> str:
+    """How to run the demo again with ``options``, the way it was run (make sets
+    ``TGPASS_DEMO_VIA=make``)."""
+    if os.environ.get("TGPASS_DEMO_VIA") == "make":
+        quoted = f'"{options}"' if " " in options else options
+        return f"make demo DEMO_ARGS={quoted}"
+    return f"tgpass demo {options}"
+
+
+def data_lines(demo: Demo) -> tuple[str, str]:
+    """What the demo did with the last run's data, and what comes next."""
+    where = f"{demo.data.root}/"
+    if demo.opened.kept:
+        start_over = f"— start over with {rerun('--fresh')}"
+        return f"kept your data from the last run in {where}", start_over
+    kept_next = f"what you do is kept in {where} for the next run"
+    return f"started fresh{demo.opened.why_fresh}", kept_next
+
+
+def _kept_until_next_run(demo: Demo) -> str:
+    return f"your data stays in {demo.data.root}/ for the next run"
+
+
+def print_welcome(demo: Demo, *, check: bool = False) -> None:
     users = ", ".join(a.first_name for a in demo.world.accounts.values())
+    said, then = data_lines(demo)
+    data = "" if check else f"\n  data:   {said}\n          {then}\n"
     print(
         f"""tgpass demo: the service and an offline Telegram, running together.
 
-  site:   {demo.site}        sign in as {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}, or with Telegram
+  site:   {demo.site}        sign in as {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}
   staff:  {demo.site}/admin/chats   sign in as {DEMO_STAFF[0]} / {DEMO_STAFF[1]}
   phone:  {demo.sandbox.url}/   act as a Telegram user ({users})
-
-Try: on the site, Account → Link Telegram; click the link (it opens the phone) and press START.
-Then sign out, and sign in with "Log in with Telegram" (approve it on the phone), or send
-/login to @{DEMO_BOT}.
+{data}
+Try it (every t.me link of the demo opens the phone):
+  1. On the site, sign in as {DEMO_LOGIN[0]}, open Account → Link Telegram and click the link:
+     it opens the phone, where you press START. The account page shows the link.
+  2. Sign out, then "Log in with Telegram": approve it on the phone, and you are signed in.
+  3. Or sign out, then "Sign in with the bot": press START on the phone, then the bot's
+     Sign in button.
+  4. Or, in the bot's chat on the phone, press "Open app": its Mini App signs you in.
 
 Gated chats: {CHAT_OWNER} owns two supergroups with @{DEMO_BOT} as their administrator,
 "Web-masters" (role web-master) and "Karma 100+" (karma 100 or more).
@@ -197,7 +391,7 @@ Gated chats: {CHAT_OWNER} owns two supergroups with @{DEMO_BOT} as their adminis
   4. On the phone, press "Ask to join" under it: the bot lets you in.
   5. Lower the karma: you are removed (not banned) and told why. The page shows each step.
 
-Stop with Ctrl-C.""",
+Stop with Ctrl+C.""",
         flush=True,
     )
 
@@ -230,9 +424,12 @@ async def _opens_the_phone(demo: Demo, url: str, what: str) -> None:
 
 
 async def self_check(demo: Demo) -> int:
-    """Walk the main path once, as a newcomer would, and report (``tgpass demo --check``)."""
+    """Walk the welcome's steps once, as a newcomer would, and report (``tgpass demo --check``)."""
     try:
         telegram_id = await _walk(demo)
+        await _walk_telegram_login(demo, telegram_id)
+        await _walk_bot_sign_in(demo, telegram_id)
+        await _walk_mini_app(demo, telegram_id)
         await _walk_gated_chats(demo, telegram_id)
     except _CheckFailed as failure:
         print(f"check: FAILED: {failure}", flush=True)
@@ -245,8 +442,6 @@ async def _walk(demo: Demo) -> int:
     users = demo.sandbox.users
     assert users is not None
     async with httpx.AsyncClient(base_url=demo.site) as web:
-        login_page = await web.get("/login")
-        await _opens_the_phone(demo, _href(login_page.text, "bot-login"), "the bot sign-in link")
         signed = await web.post(
             "/api/auth/login", json={"username": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]}
         )
@@ -267,6 +462,71 @@ async def _walk(demo: Demo) -> int:
                 return user_id
             await asyncio.sleep(0.1)
     raise _CheckFailed("the bot did not link the account within 10 s")
+
+
+async def _walk_telegram_login(demo: Demo, telegram_id: int) -> None:
+    """Signed out: the login page's "Log in with Telegram", approved on the phone."""
+    users = demo.sandbox.users
+    assert users is not None
+    async with httpx.AsyncClient(base_url=demo.site) as web:
+        button = _href((await web.get("/login")).text, "oidc-login")
+        started = await web.get(button)
+        authorize = started.headers.get("location", "")
+        if not authorize.startswith(f"{demo.sandbox.url}/"):
+            raise _CheckFailed(f"Log in with Telegram goes to {authorize!r}, not to the phone")
+        approved = await users.approve_oidc_login(telegram_id, authorize_url=authorize)
+        await web.get(approved["url"])
+        await _signed_in_as_demo(web, "oidc", "Log in with Telegram, approved on the phone")
+
+
+async def _walk_bot_sign_in(demo: Demo, telegram_id: int) -> None:
+    """Signed out: "Sign in with the bot" opens the phone; START, then the bot's button."""
+    users = demo.sandbox.users
+    assert users is not None
+    async with httpx.AsyncClient(base_url=demo.site) as web:
+        link = _href((await web.get("/login")).text, "bot-login")
+        await _opens_the_phone(demo, link, "the bot sign-in link")
+        seen = len((await users.dialog(telegram_id, DEMO_BOT))["messages"])
+        await users.open_link(telegram_id, link)
+        await users.start(telegram_id, DEMO_BOT)
+        await web.get(await _button_to_the_site(demo, telegram_id, after=seen))
+        await _signed_in_as_demo(web, "bot", "Sign in with the bot, START on the phone")
+
+
+async def _walk_mini_app(demo: Demo, telegram_id: int) -> None:
+    """The bot's Mini App, opened on the phone, signs in with what Telegram hands it."""
+    users = demo.sandbox.users
+    assert users is not None
+    opened = await users.open_mini_app(telegram_id, DEMO_BOT)
+    async with httpx.AsyncClient(base_url=demo.site) as web:
+        await web.post("/api/auth/telegram/miniapp", json={"init_data": opened["init_data"]})
+        await _signed_in_as_demo(web, "miniapp", "the Mini App, opened on the phone")
+
+
+async def _signed_in_as_demo(web: httpx.AsyncClient, source: str, how: str) -> None:
+    me = await web.get("/api/me")
+    if me.status_code != 200:
+        raise _CheckFailed(f"{how}: not signed in (HTTP {me.status_code})")
+    found = me.json()
+    if (found["user"]["username"], found["source"]) != (DEMO_LOGIN[0], source):
+        raise _CheckFailed(f"{how}: signed in as {found['user']['username']} by {found['source']}")
+    _ok(f"{how}: signed in as {DEMO_LOGIN[0]}")
+
+
+async def _button_to_the_site(demo: Demo, telegram_id: int, *, after: int) -> str:
+    """The address behind the first button to the site (its sign-in link) in the bot's chat
+    once ``after`` messages."""
+    users = demo.sandbox.users
+    assert users is not None
+    for _ in range(100):
+        dialog = await users.dialog(telegram_id, DEMO_BOT)
+        for message in dialog["messages"][after:]:
+            rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+            for button in (b for row in rows for b in row):
+                if str(button.get("url", "")).startswith(f"{demo.site}/auth/bot"):
+                    return str(button["url"])
+        await asyncio.sleep(0.1)
+    raise _CheckFailed("the bot sent no sign-in button within 10 s")
 
 
 async def _walk_gated_chats(demo: Demo, telegram_id: int) -> None:
@@ -349,36 +609,37 @@ async def _until(
 
 
 async def _until_stopped() -> None:
-    """Until Ctrl-C or SIGTERM; then the servers stop in order, each answering what it holds."""
+    """Until Ctrl+C, SIGTERM or the terminal closing (SIGHUP); then the servers stop in order,
+    each answering what it holds, and the world is saved."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            loop.add_signal_handler(getattr(signal, name), stop.set)
     await stop.wait()
 
 
 @contextlib.contextmanager
 def claimed(data_dir: Path) -> Iterator[Path]:
-    """``data_dir``, emptied and held while the demo runs: a second demo from the same place is
-    refused rather than allowed to delete the running one's data."""
+    """``data_dir``, held while the demo runs: a second demo from the same place is refused
+    (it would share the first one's data), and told which process holds it."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / _LOCK).open("a") as lock:
+    with (data_dir / _LOCK).open("a+", encoding="ascii") as lock:
         if sys.platform != "win32":
             try:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise CannotStart(
-                    f"another tgpass demo is running from {data_dir.resolve()}: stop it first"
-                    " (tgpass demo --check runs beside it)"
-                ) from None
-        for child in data_dir.iterdir():  # every demo starts afresh
-            if child.name == _LOCK:
-                continue
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
+                lock.seek(0)
+                raise CannotStart(_running_already(lock.read().strip())) from None
+            lock.truncate(0)
+            lock.write(str(os.getpid()))
+            lock.flush()
         yield data_dir
+
+
+def _running_already(pid: str) -> str:
+    which = f" (pid {pid})" if pid.isdigit() else ""
+    return f"another tgpass demo is running{which}; stop it with Ctrl+C in its terminal"
 
 
 def _two_free_ports() -> tuple[int, int]:
@@ -389,35 +650,68 @@ def _two_free_ports() -> tuple[int, int]:
     return first, second
 
 
+def port_option(option: str, example: int) -> str:
+    """The option that moves a port, as the user would pass it (through make or not)."""
+    if os.environ.get("TGPASS_DEMO_VIA") == "make":
+        return f"{option} ({rerun(f'{option} {example}')})"
+    return option
+
+
+def _ensure_ports(site_port: int, sandbox_port: int) -> None:
+    if site_port == sandbox_port:
+        raise CannotStart(f"the site and the sandbox need two ports, both are {site_port}")
+    ensure_free(HOST, site_port, port_option("--port", site_port + 1))
+    ensure_free(HOST, sandbox_port, port_option("--sandbox-port", sandbox_port + 1))
+
+
+def _run(*, site_port: int, sandbox_port: int, data_dir: Path, check: bool, fresh: bool) -> int:
+    """The demo's event loop; Ctrl+C while it starts stops it as quietly as once it runs."""
+    print("tgpass demo: starting…", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(
+            run_demo(
+                site_port=site_port,
+                sandbox_port=sandbox_port,
+                data_dir=data_dir,
+                check=check,
+                fresh=fresh,
+            )
+        )
+    return 0
+
+
 def main(
     *,
     site_port: int | None = None,
     sandbox_port: int | None = None,
     check: bool = False,
+    fresh: bool = False,
     data_dir: Path = DATA_DIR,
 ) -> int:
     """Run the demo until stopped, or walk it once (``check``): its own ports and data then.
 
-    A port in use or a demo already running from ``data_dir`` raise ``CannotStart``.
+    A demo already running from ``data_dir`` or a port in use raise ``CannotStart``, in that
+    order: the first says all there is to know.
     """
     if check:
         spare = _two_free_ports()
         site_port, sandbox_port = site_port or spare[0], sandbox_port or spare[1]
-    else:
-        site_port, sandbox_port = site_port or SITE_PORT, sandbox_port or SANDBOX_PORT
-    if site_port == sandbox_port:
-        raise CannotStart(f"the site and the sandbox need two ports, both are {site_port}")
-    ensure_free(HOST, site_port, "--port")
-    ensure_free(HOST, sandbox_port, "--sandbox-port")
-    with contextlib.ExitStack() as stack:
-        if check:
-            where = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tgpass-demo-")))
-        else:
-            where = stack.enter_context(claimed(data_dir))
-        with contextlib.suppress(KeyboardInterrupt):
-            return asyncio.run(
-                run_demo(
-                    site_port=site_port, sandbox_port=sandbox_port, data_dir=where, check=check
-                )
+        _ensure_ports(site_port, sandbox_port)
+        with tempfile.TemporaryDirectory(prefix="tgpass-demo-") as where:
+            return _run(
+                site_port=site_port,
+                sandbox_port=sandbox_port,
+                data_dir=Path(where),
+                check=True,
+                fresh=True,
             )
-    return 0
+    site_port, sandbox_port = site_port or SITE_PORT, sandbox_port or SANDBOX_PORT
+    with claimed(data_dir):  # first: a second demo learns that, not that its ports are taken
+        _ensure_ports(site_port, sandbox_port)
+        return _run(
+            site_port=site_port,
+            sandbox_port=sandbox_port,
+            data_dir=data_dir,
+            check=False,
+            fresh=fresh,
+        )
