@@ -4,12 +4,13 @@ session whose ``source`` says how."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from tgpass.domain.accounts import (
     USERNAME,
@@ -27,6 +28,8 @@ from tgpass.errors import (
     Conflict,
     Forbidden,
     InvalidAuthData,
+    InvalidInput,
+    NotFound,
     TooManyAttempts,
 )
 from tgpass.verify import InitData, TelegramLogin, Verifier
@@ -48,10 +51,20 @@ def _digest(*parts: str) -> str:
 
 
 def _too_many(seconds_left: float | None) -> TooManyAttempts:
+    wait = max(1, math.ceil(seconds_left or 1))
     return TooManyAttempts(
-        "too many failed sign-ins; try again later",
-        retry_after=max(1, math.ceil(seconds_left or 1)),
+        f"too many failed sign-ins; try again in {how_long(wait)}", retry_after=wait
     )
+
+
+def how_long(seconds: float) -> str:
+    """A wait as people say it, rounded up: ``"40 seconds"``, ``"2 minutes"``, ``"1 hour"``."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = math.ceil(seconds / size)
+            return f"{count} {unit}" + ("s" if count > 1 else "")
+    count = max(1, math.ceil(seconds))
+    return f"{count} second" + ("s" if count > 1 else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +128,28 @@ class SignInThrottle:
         await self.kv.delete(f"signin:failures:{attempt.pair}")
         if attempt.failures > self.free:  # (only then can a wait have been set)
             await self.kv.delete(f"signin:wait:{attempt.pair}")
+
+
+def can_choose_username() -> bool:
+    """Whether the store's port can give an existing account a username: its ``update_user``
+    takes ``username`` (asked of the store; until then, only accounts that have a username
+    can get a password). The port, not an adapter: every adapter keeps to it."""
+    return "username" in inspect.signature(AccountStore.update_user).parameters
+
+
+async def _write_username(accounts: AccountStore, user_id: int, name: str, hashed: str) -> User:
+    if not can_choose_username():
+        raise Conflict(
+            "an account made with Telegram cannot choose a username here yet",
+            code="username_unsupported",
+        )
+    try:
+        updated: User = await cast(Any, accounts).update_user(
+            user_id, username=name, password_hash=hashed
+        )
+    except Conflict:
+        raise Conflict("that username is taken", code="username_taken") from None
+    return updated
 
 
 async def new_telegram_account(
@@ -226,6 +261,57 @@ class AuthService:
                 user.id, password_hash=await self.passwords.hash(password)
             )
         return user
+
+    async def set_password(
+        self,
+        user_id: int,
+        password: str,
+        *,
+        client: str,
+        username: str | None = None,
+        current_password: str | None = None,
+    ) -> User:
+        """A password for an account, so that it can sign in without Telegram. An account
+        without a username chooses one here, by registration's rules. An account with a
+        password changes it only with the current one (guesses are throttled as sign-ins)."""
+        user = await self.accounts.get_user(user_id)
+        if user is None:
+            raise NotFound("no such account")
+        checked_password(password)
+        name = self._chosen_username(user, username)
+        if user.password_hash is not None:
+            await self._check_current(user, current_password, client)
+        elif name is not None and await self.accounts.find_user(username=name) is not None:
+            raise Conflict("that username is taken", code="username_taken")
+        hashed = await self.passwords.hash(password)
+        async with self.uow() as tx:
+            if name is None:
+                return await tx.accounts.update_user(user.id, password_hash=hashed)
+            return await _write_username(tx.accounts, user.id, name, hashed)
+
+    @staticmethod
+    def _chosen_username(user: User, username: str | None) -> str | None:
+        """The username to write: None when the account has one already (it stays)."""
+        if user.username is not None:
+            if username and username.strip().lower() != user.username:
+                raise InvalidInput("the username cannot be changed here", field="username")
+            return None
+        if not username:
+            raise InvalidInput("choose a username to sign in with", field="username")
+        return normalized_username(username)
+
+    async def _check_current(self, user: User, current: str | None, client: str) -> None:
+        if not current:
+            raise Conflict(
+                "this account has a password; give the current one to change it",
+                code="password_set",
+            )
+        storable(current, "current_password")
+        attempt = await self.throttle.before(user.username or str(user.id), client)
+        if not await self.passwords.verify(user.password_hash, current):
+            await self.throttle.failed(attempt)
+            raise Forbidden("the current password is not right", code="wrong_password")
+        await self.throttle.succeeded(attempt)
 
     # -- Telegram -------------------------------------------------------------------------------
 

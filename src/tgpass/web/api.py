@@ -22,6 +22,7 @@ from .schemas import (
     MiniAppLogin,
     PendingLink,
     Register,
+    SetPassword,
     SignedIn,
     SiteLinkOut,
     SiteUserIn,
@@ -51,6 +52,29 @@ async def me(request: Request) -> Response:
     link = await svc.accounts.telegram_link(user_id=who.user.id)
     body = MeOut(user=UserOut.of(who.user), telegram=TelegramOut.of(link), source=who.source)
     return Response(body.model_dump_json(), media_type="application/json")
+
+
+@router.put(
+    "/me/password",
+    tags=["me"],
+    dependencies=[Depends(require_json)],
+    responses={
+        403: {"description": "The current password is not right, or no CSRF token"},
+        409: {"description": "Username taken, or a password is set and none was given"},
+        **ERRORS,
+    },
+)
+async def set_password(body: SetPassword, request: Request, who: Who, svc: Svc) -> UserOut:
+    """Give the account a password (and a username, if it has none), so that it can sign in
+    without Telegram; or change it, with the current one."""
+    user = await svc.auth.set_password(
+        who.user.id,
+        body.password,
+        client=deps.client_address(request),
+        username=body.username,
+        current_password=body.current_password,
+    )
+    return UserOut.of(user)
 
 
 async def _signed_in(response: Response, svc: Services, user: User, source: str) -> SignedIn:

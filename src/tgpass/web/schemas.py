@@ -89,6 +89,18 @@ class Login(BaseModel):
     password: Text = Field(max_length=256)
 
 
+class SetPassword(BaseModel):
+    password: Text = Field(max_length=256, description="The new password (8 characters or more).")
+    username: Text | None = Field(
+        None,
+        max_length=64,
+        description="Needed when the account has no username (one made with Telegram).",
+    )
+    current_password: Text | None = Field(
+        None, max_length=256, description="Needed to change a password the account has."
+    )
+
+
 class MiniAppLogin(BaseModel):
     init_data: Text = Field(max_length=8192)
 
