@@ -1,5 +1,10 @@
 """The users' side as a JSON API under ``/sandbox/api``: build a world, act as its users,
-set limits and faults. Tests, the phone page and the demo all go through it."""
+set limits and faults. Tests, the phone page and the demo all go through it.
+
+Its errors are tgpass's shape, ``{"error": {"code": ..., "message": ...}}``, the message worded
+for the person at the phone; only the sandbox's typed errors are mapped, so that a bug is a
+500 with its traceback in the log. The Bot API's paths keep Telegram's envelope, and a
+person's browser at a wrong address gets a page that leads to the phone."""
 
 from __future__ import annotations
 
@@ -8,17 +13,21 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
-from . import join_requests, membership, migration
-from .errors import BotApiError
+from . import join_requests, membership, migration, pages
+from .errors import NOT_FOUND, BotApiError, Invalid, NotFound, SandboxError
+from .errors import refusals_as_sandbox_errors as their_refusals
 from .faults import EVERY_BOT, Faults
 from .limits import FloodLimits
-from .oidc import AuthorizeError, check_redirect_uris
+from .oidc import AuthorizeError, LoginRequest, check_redirect_uris
 from .oidc_http import issuer_for
 from .oidc_keys import ALGORITHMS, DEFAULT_OVERLAP
-from .world import Bot, SigningKey
+from .users import account_of, bot_named, bot_of, group_of
+from .world import SigningKey
 
 if TYPE_CHECKING:
     from .app import SandboxState
@@ -188,25 +197,88 @@ class Upgrade(BaseModel):
     user_id: int | None = None  # who upgrades it; the owner when left out
 
 
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+_HTTP_MESSAGES = {
+    404: "There is nothing at this address.",
+    405: "This address does not take {method} requests.",
+}
+_TELEGRAM_PREFIXES = ("Bad Request: ", "Forbidden: ", "Unauthorized: ", "Conflict: ")
+BUG_MESSAGE = "Something went wrong in the sandbox; its log tells what."
+
+
+def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **details}}, status)
+
+
+def _is_bot_api(request: Request) -> bool:
+    """``/bot<token>/<method>``: answered as Telegram answers, whatever goes wrong."""
+    return request.url.path.startswith("/bot")
+
+
+def _telegram_in_words(description: str) -> str:
+    """Telegram's description as a sentence: ``Bad Request: chat not found`` -> ``Chat not
+    found.``"""
+    text = next(
+        (description.removeprefix(p) for p in _TELEGRAM_PREFIXES if description.startswith(p)),
+        description,
+    )
+    return text[:1].upper() + text[1:].rstrip(".") + "."
+
+
+async def _sandbox_error(request: Request, failure: SandboxError) -> JSONResponse:
+    return JSONResponse(failure.to_dict(), failure.status)
+
+
+async def _telegram_refusal(request: Request, failure: BotApiError) -> JSONResponse:
+    """A Bot API rule met on the users' side (a ban, a migrated group): Telegram's words as
+    the message, its error as details."""
+    words = _telegram_in_words(failure.description)
+    details = {"error_code": failure.error_code, "description": failure.description}
+    return _error(400, "telegram_error", words, **details)
+
+
+async def _invalid_input(request: Request, failure: RequestValidationError) -> JSONResponse:
+    details = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e.get("msg", "")}
+        for e in failure.errors()
+    ]
+    return _error(422, "invalid_input", "The request is not valid.", details=details)
+
+
+async def _http_error(request: Request, failure: HTTPException) -> Response:
+    """A wrong address or method: Telegram's 404 on the Bot API's paths, a page leading to
+    the phone for a person's browser, tgpass's shape for programs."""
+    status = failure.status_code
+    if _is_bot_api(request):
+        refusal = NOT_FOUND if status == 404 else BotApiError(status, str(failure.detail))
+        return JSONResponse(refusal.to_dict(), status, headers=failure.headers)
+    if pages.prefers_html(request.headers.get("accept", "")):
+        return pages.error_page(status, headers=failure.headers)
+    answer = _error(
+        status,
+        _HTTP_CODES.get(status, "http_error"),
+        _HTTP_MESSAGES.get(status, str(failure.detail)).format(method=request.method),
+        path=request.url.path,
+    )
+    answer.headers.update(failure.headers or {})
+    return answer
+
+
+async def _bug(request: Request, failure: Exception) -> Response:
+    """Any other exception is a bug: a 500, its traceback logged by the server."""
+    if _is_bot_api(request):
+        return JSONResponse(BotApiError(500, "Internal Server Error").to_dict(), 500)
+    if pages.prefers_html(request.headers.get("accept", "")):
+        return pages.error_page(500)
+    return _error(500, "internal", BUG_MESSAGE)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    def error(status: int, code: str, message: str) -> JSONResponse:
-        return JSONResponse({"error": {"code": code, "message": message}}, status)
-
-    @app.exception_handler(KeyError)
-    async def unknown(request: Request, failure: KeyError) -> JSONResponse:
-        return error(404, "not_found", str(failure.args[0] if failure.args else "not found"))
-
-    @app.exception_handler(PermissionError)
-    async def refused(request: Request, failure: PermissionError) -> JSONResponse:
-        return error(403, "refused", str(failure))
-
-    @app.exception_handler(ValueError)
-    async def invalid(request: Request, failure: ValueError) -> JSONResponse:
-        return error(400, "invalid", str(failure))
-
-    @app.exception_handler(BotApiError)
-    async def telegram(request: Request, failure: BotApiError) -> JSONResponse:
-        return error(400, "telegram_error", failure.description)
+    app.exception_handler(SandboxError)(_sandbox_error)
+    app.exception_handler(BotApiError)(_telegram_refusal)
+    app.exception_handler(RequestValidationError)(_invalid_input)
+    app.exception_handler(HTTPException)(_http_error)
+    app.exception_handler(Exception)(_bug)
 
 
 def control_api(state: SandboxState) -> APIRouter:
@@ -219,8 +291,7 @@ def control_api(state: SandboxState) -> APIRouter:
         return result
 
     def account_json(user_id: int) -> Json:
-        account = world.account(user_id)
-        return {**asdict(account), "is_bot": False}
+        return {**asdict(account_of(world, user_id)), "is_bot": False}
 
     @api.get("/info")
     async def info(request: Request) -> Json:
@@ -229,7 +300,9 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.post("/users", status_code=201)
     async def create_user(body: NewAccount) -> Json:
         details = body.model_dump(exclude={"first_name"})
-        return account_json(world.add_account(body.first_name, **details).id)
+        with their_refusals():  # an id taken
+            account = world.add_account(body.first_name, **details)
+        return account_json(account.id)
 
     @api.get("/users")
     async def list_users() -> list[Json]:
@@ -242,8 +315,9 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.post("/bots", status_code=201)
     async def create_bot(body: NewBot) -> Json:
         details = body.model_dump()
-        details["oidc_redirect_uris"] = check_redirect_uris(body.oidc_redirect_uris)
-        bot = world.add_bot(**details)
+        with their_refusals():  # a redirect URL not absolute, a username or token taken
+            details["oidc_redirect_uris"] = check_redirect_uris(body.oidc_redirect_uris)
+            bot = world.add_bot(**details)
         return {
             **bot.as_user(),
             "token": bot.token,
@@ -257,22 +331,19 @@ def control_api(state: SandboxState) -> APIRouter:
     async def list_bots() -> list[Json]:
         return [{**b.as_user(), "web_app_url": b.web_app_url} for b in world.bots.values()]
 
-    def bot_by_id(bot_id: int) -> Bot:
-        if bot_id not in world.bots:
-            raise KeyError(f"no bot {bot_id}")
-        return world.bots[bot_id]
-
     @api.get("/bots/{bot_id}/oidc")
     async def bot_oidc(bot_id: int) -> Json:
         """The bot as a Telegram Login client: ``{"client_id", "client_secret",
         "redirect_uris", "algorithm"}``."""
-        return state.oidc.client(bot_by_id(bot_id))
+        return state.oidc.client(bot_of(world, bot_id))
 
     @api.put("/bots/{bot_id}/oidc")
     async def set_bot_oidc(bot_id: int, body: OidcClient) -> Json:
-        return state.oidc.configure(
-            bot_by_id(bot_id), redirect_uris=body.redirect_uris, algorithm=body.algorithm
-        )
+        bot = bot_of(world, bot_id)
+        with their_refusals():  # a redirect URL not absolute
+            return state.oidc.configure(
+                bot, redirect_uris=body.redirect_uris, algorithm=body.algorithm
+            )
 
     def key_json(key: SigningKey) -> Json:
         return {
@@ -301,30 +372,40 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.get("/oidc/requests/{request_id}")
     async def oidc_request(request_id: str) -> Json:
         """A login request waiting for the user: the bot, the site, the scopes asked for."""
-        return state.oidc.describe(state.oidc.pending(request_id))
+        return state.oidc.describe(waiting_login(request_id))
 
-    def login_request(body: OidcAnswer) -> str | Json:
-        """The request's id, or the redirect that refuses the authorize URL."""
+    def waiting_login(request_id: str) -> LoginRequest:
+        try:
+            return state.oidc.pending(request_id)
+        except KeyError:  # oidc's word for gone: answered, expired or never made
+            gone = "This sign-in request has expired or was already answered."
+            raise NotFound(gone, request_id=request_id) from None
+
+    def login_request(body: OidcAnswer) -> LoginRequest | Json:
+        """The request, or the redirect that refuses the authorize URL."""
         if (body.request_id is None) == (body.authorize_url is None):
-            raise ValueError("give request_id or authorize_url")
+            raise Invalid("give request_id or authorize_url")
         if body.request_id is not None:
-            return body.request_id
+            return waiting_login(body.request_id)
         params = parse_qs(urlsplit(body.authorize_url or "").query, keep_blank_values=True)
         try:
-            return state.oidc.begin(params).id
+            with their_refusals():  # refused on Telegram's page: no such client, a wrong URL
+                return state.oidc.begin(params)
         except AuthorizeError as refused:
             return {"kind": "url", "url": refused.location}
 
     @api.post("/users/{user_id}/oidc/approve")
     async def approve_oidc_login(user_id: int, body: OidcApproval) -> Json:
         """The user logs in: ``{"kind": "url", "url": <redirect_uri>?code=...&state=...}``."""
-        world.account(user_id)
-        request_id = login_request(body)
-        if not isinstance(request_id, str):
-            return request_id
+        account = account_of(world, user_id)
+        request = login_request(body)
+        if not isinstance(request, LoginRequest):
+            return request
+        if body.share_phone_number and "phone" in request.scopes and not account.phone_number:
+            raise Invalid("This account has no phone number to share.", user_id=user_id)
         url = state.oidc.approve(
             user_id,
-            request_id,
+            request.id,
             share_phone_number=body.share_phone_number,
             write_allowed=body.write_allowed,
         )
@@ -333,17 +414,16 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.post("/users/{user_id}/oidc/decline")
     async def decline_oidc_login(user_id: int, body: OidcAnswer) -> Json:
         """The user declines: ``{"kind": "url", "url": <redirect_uri>?error=access_denied...}``."""
-        world.account(user_id)
-        request_id = login_request(body)
-        if not isinstance(request_id, str):
-            return request_id
-        return {"kind": "url", "url": state.oidc.decline(user_id, request_id)}
+        account_of(world, user_id)
+        request = login_request(body)
+        if not isinstance(request, LoginRequest):
+            return request
+        return {"kind": "url", "url": state.oidc.decline(user_id, request.id)}
 
     @api.post("/chats", status_code=201)
     async def create_chat(body: NewChat) -> Json:
-        world.account(body.owner_id)
-        for user_id in body.members:
-            world.account(user_id)
+        for user_id in (body.owner_id, *body.members):
+            account_of(world, user_id)
         chat = world.add_chat(
             body.title,
             type=body.type,
@@ -355,35 +435,38 @@ def control_api(state: SandboxState) -> APIRouter:
 
     @api.get("/chats/{chat_id}")
     async def get_chat(chat_id: int) -> Json:
-        chat = world.chat(chat_id)
+        chat = group_of(world, chat_id)
         members = [world.member_json(chat, uid) for uid in chat.members]
         return {**chat.as_chat(), "members": members, "messages": chat.messages}
 
     @api.post("/chats/{chat_id}/bots")
     async def add_bot_to_chat(chat_id: int, body: BotInChat) -> Json:
-        if body.bot_id not in world.bots:
-            raise KeyError(f"no bot {body.bot_id}")
-        membership.add_bot_to_chat(world, body.bot_id, chat_id, admin_rights=body.admin_rights)
-        return await acted(world.member_json(world.chat(chat_id), body.bot_id))
+        bot, chat = bot_of(world, body.bot_id), group_of(world, chat_id)
+        with their_refusals():  # rights that do not exist
+            membership.add_bot_to_chat(world, bot.id, chat.id, admin_rights=body.admin_rights)
+        return await acted(world.member_json(chat, bot.id))
 
     @api.put("/chats/{chat_id}/guard_bot")
     async def set_guard_bot(chat_id: int, body: GuardBot) -> Json:
         """The owner assigns the bot that processes the chat's join request queries."""
-        join_requests.assign_guard_bot(world, world.chat(chat_id), body.bot_id)
+        join_requests.assign_guard_bot(world, group_of(world, chat_id), body.bot_id)
         return {"chat_id": chat_id, "guard_bot_id": body.bot_id}
 
     @api.post("/chats/{chat_id}/upgrade")
     async def upgrade_group(chat_id: int, body: Upgrade | None = None) -> Json:
         """Upgrade a basic group to a supergroup: a new id, the old one answers 400 with
         ``migrate_to_chat_id``; bots get the two migration service messages."""
-        supergroup = migration.upgrade_group(world, chat_id, body.user_id if body else None)
+        group_of(world, chat_id)
+        with their_refusals():  # not a basic group, upgraded already, not a member
+            supergroup = migration.upgrade_group(world, chat_id, body.user_id if body else None)
         return await acted({**supergroup.as_chat(), "migrate_from_chat_id": chat_id})
 
     @api.post("/chats/{chat_id}/members")
     async def add_member(chat_id: int, body: Member) -> Json:
-        world.account(body.user_id)
-        membership.join(world, body.user_id, world.chat(chat_id), None)
-        return await acted(world.member_json(world.chat(chat_id), body.user_id))
+        account_of(world, body.user_id)
+        chat = group_of(world, chat_id)
+        membership.join(world, body.user_id, chat, None)
+        return await acted(world.member_json(chat, body.user_id))
 
     @api.post("/users/{user_id}/open")
     async def open_link(user_id: int, body: Link) -> Json:
@@ -426,12 +509,14 @@ def control_api(state: SandboxState) -> APIRouter:
 
     @api.post("/users/{user_id}/block")
     async def block(user_id: int, body: ToBot) -> Json:
-        world.block(user_id, world.bot_by_username(body.bot))
+        account_of(world, user_id)
+        world.block(user_id, bot_named(world, body.bot))
         return await acted({"blocked": True})
 
     @api.post("/users/{user_id}/unblock")
     async def unblock(user_id: int, body: ToBot) -> Json:
-        world.unblock(user_id, world.bot_by_username(body.bot))
+        account_of(world, user_id)
+        world.unblock(user_id, bot_named(world, body.bot))
         return await acted({"blocked": False})
 
     @api.get("/users/{user_id}/chats")
@@ -440,8 +525,8 @@ def control_api(state: SandboxState) -> APIRouter:
 
     @api.get("/users/{user_id}/dialogs/{bot}")
     async def read_dialog(user_id: int, bot: str) -> Json:
-        found = world.bot_by_username(bot)
-        world.account(user_id)
+        account_of(world, user_id)
+        found = bot_named(world, bot)
         dialog = world.dialog(found.id, user_id)
         return {
             "bot": {**found.as_user(), "has_main_web_app": found.web_app_url is not None},
@@ -450,6 +535,8 @@ def control_api(state: SandboxState) -> APIRouter:
             "pending_start": dialog.pending_start,
             "messages": dialog.messages,
             "reply_keyboard": dialog.reply_keyboard,
+            # links the user asked to join by: the phone disables their buttons meanwhile
+            "pending_invites": join_requests.pending_links(world, user_id),
         }
 
     @api.get("/users/{user_id}/received")
@@ -458,8 +545,8 @@ def control_api(state: SandboxState) -> APIRouter:
         oldest first: ``{"bot", "message_id", "chat_id", "date", "text", "paid_broadcast"}``,
         ``date`` in Unix seconds with fractions; ``since`` keeps those sent at or after it.
         Deleting a message later does not remove it here: it was delivered."""
-        world.account(user_id)
-        bots = [world.bot_by_username(bot)] if bot else list(world.bots.values())
+        account_of(world, user_id)
+        bots = [bot_named(world, bot)] if bot else list(world.bots.values())
         found = [
             {"bot": b.username, **delivery}
             for b in bots
@@ -476,7 +563,7 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.get("/callback_queries/{query_id}")
     async def callback_answer(query_id: str) -> Json:
         if query_id not in world.callback_queries:
-            raise KeyError(f"no callback query {query_id}")
+            raise NotFound("This button press is unknown.", callback_query_id=query_id)
         return {
             "answered": query_id in world.callback_answers,
             **world.callback_answers.get(query_id, {}),

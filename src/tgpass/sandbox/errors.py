@@ -1,7 +1,10 @@
-"""Errors the sandbox answers with, in Telegram's envelope."""
+"""Errors the sandbox answers with: the Bot API's in Telegram's envelope (``BotApiError``),
+the sandbox's own HTTP API's in tgpass's (``SandboxError`` and its kinds)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -45,3 +48,57 @@ UNAUTHORIZED = BotApiError(401, "Unauthorized")
 NOT_FOUND = BotApiError(404, "Not Found")
 CHAT_NOT_FOUND = "chat not found"
 USER_NOT_FOUND = "user not found"
+
+
+class SandboxError(Exception):
+    """A refusal of the sandbox's own HTTP API (``/sandbox/api``, the phone's), never of the
+    Bot API: answered as tgpass answers, ``{"error": {"code": ..., "message": ..., **details}}``.
+
+    ``message`` is worded for the person at the phone, who sees it; ``details`` (ids, links,
+    names) are for programs. Built-in errors are not mapped: one escaping is a bug, a 500.
+    """
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+
+class NotFound(SandboxError, LookupError):
+    """No such user, bot, chat, invite link, button or login request (404)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Invalid(SandboxError, ValueError):
+    """The request cannot be met as asked (400)."""
+
+
+class Refused(SandboxError, PermissionError):
+    """Telegram's rules forbid it: an expired link, a ban (403)."""
+
+    status = 403
+    code = "refused"
+
+
+@contextmanager
+def refusals_as_sandbox_errors() -> Iterator[None]:
+    """Around a call into a module that still refuses with built-in errors on purpose (world,
+    sharing, migration, rights, oidc): its KeyError, PermissionError and ValueError become
+    NotFound, Refused and Invalid, its message kept. Kept narrow: elsewhere a built-in error
+    is a bug, and shows as one."""
+    try:
+        yield
+    except KeyError as missing:
+        raise NotFound(str(missing.args[0]) if missing.args else "not found") from missing
+    except PermissionError as refused:
+        raise Refused(str(refused)) from refused
+    except ValueError as invalid:
+        raise Invalid(str(invalid)) from invalid

@@ -1,6 +1,8 @@
 """Opening invite links, join requests and Bot API 10.1's join request queries.
 
-Telegram's rules: expired, revoked and used-up links admit nobody; a link with
+Telegram's rules: a member who opens any link of the chat, even a dead one, is just shown the
+chat; someone whose request waits is told so; expired, revoked and used-up links admit nobody
+else; a link with
 creates_join_request makes a request instead, which the chat's administrator bots with
 can_invite_users receive as ``chat_join_request`` and answer with approve/declineChatJoinRequest;
 a request's user_chat_id may be messaged for 5 minutes.
@@ -18,33 +20,53 @@ from __future__ import annotations
 import secrets
 
 from . import membership
-from .errors import bad_request
+from .errors import Invalid, NotFound, Refused, bad_request
 from .world import JOIN_REQUEST_DM_WINDOW, Bot, Chat, InviteLink, JoinRequest, Json, World
 
 QUERY_SECONDS = 10
 QUERY_RESULTS = frozenset({"approve", "decline", "queue"})
+# What opening an invite link did (the ``outcome`` of the users' API)
+JOINED = "joined"
+REQUEST_SENT = "join request sent"
+REQUEST_PENDING = "join request pending"
+ALREADY_MEMBER = "already a member"
 
 
 def open_invite(world: World, user_id: int, invite_link: str) -> str:
-    """A user opens an invite link: joins, or sends a join request. Returns what happened."""
+    """A user opens an invite link: joins, or sends a join request. Returns what happened.
+    Whether the link still works matters only to those not in the chat nor waiting."""
     chat, link = membership.find_invite(world, invite_link)
-    usable = (
+    if chat.is_member(user_id):
+        return ALREADY_MEMBER
+    if user_id in chat.join_requests:
+        return REQUEST_PENDING
+    if not _usable(world, link):
+        raise Refused("This invite link has expired.", invite_link=invite_link)
+    banned = chat.members.get(user_id)
+    if banned is not None and banned.status == "kicked":
+        raise Refused(f"You are banned from {chat.title}.", chat_id=chat.id)
+    if link.creates_join_request:
+        request_to_join(world, user_id, chat, link)
+        return REQUEST_SENT
+    membership.join(world, user_id, chat, link)
+    return JOINED
+
+
+def _usable(world: World, link: InviteLink) -> bool:
+    return (
         not link.is_revoked
         and (link.expire_date is None or link.expire_date > world.now())
         and (link.member_limit is None or link.joined < link.member_limit)
     )
-    if not usable:
-        raise PermissionError("this invite link has expired")
-    if chat.is_member(user_id):
-        return "already a member"
-    banned = chat.members.get(user_id)
-    if banned is not None and banned.status == "kicked":
-        raise PermissionError("you are banned from this chat")
-    if link.creates_join_request:
-        request_to_join(world, user_id, chat, link)
-        return "join request sent"
-    membership.join(world, user_id, chat, link)
-    return "joined"
+
+
+def pending_links(world: World, user_id: int) -> list[str]:
+    """The invite links through which ``user_id`` asked to join and waits for an answer."""
+    return [
+        request.invite_link
+        for chat in world.chats.values()
+        if (request := chat.join_requests.get(user_id)) is not None and request.invite_link
+    ]
 
 
 def request_to_join(world: World, user_id: int, chat: Chat, link: InviteLink | None) -> None:
@@ -139,11 +161,11 @@ def assign_guard_bot(world: World, chat: Chat, bot_id: int | None) -> None:
     if bot_id is not None:
         bot = world.bots.get(bot_id)
         if bot is None:
-            raise KeyError(f"no bot {bot_id}")
+            raise NotFound("There is no such bot.", bot_id=bot_id)
         if not bot.join_request_queries:
-            raise ValueError(f"@{bot.username} does not support join request queries")
+            raise Invalid(f"@{bot.username} does not support join request queries")
         if not _may_invite(chat, bot_id):
-            raise ValueError("the guard bot must be an administrator with can_invite_users")
+            raise Invalid("the guard bot must be an administrator with can_invite_users")
     chat.guard_bot_id = bot_id
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from .errors import bad_request, forbidden
+from .errors import Invalid, NotFound, bad_request, forbidden
 from .rights import checked_rights
 from .world import Bot, Chat, InviteLink, Json, Member, World
 
@@ -174,7 +174,7 @@ def find_invite(world: World, invite_link: str) -> tuple[Chat, InviteLink]:
         link = chat.invite_links.get(invite_link)
         if link is not None:
             return chat, link
-    raise KeyError("this invite link is not valid")
+    raise NotFound("This invite link is not valid.", invite_link=invite_link)
 
 
 def ban(world: World, bot: Bot, chat: Chat, user_id: int, until_date: int = 0) -> None:
@@ -216,7 +216,10 @@ def unban(
 def leave(world: World, user_id: int, chat: Chat) -> None:
     if chat.is_member(user_id):
         if chat.members[user_id].status == "creator":
-            raise ValueError("the owner cannot leave; the sandbox has no transfer of ownership")
+            raise Invalid(
+                "The owner cannot leave: the sandbox cannot hand the chat to someone else.",
+                chat_id=chat.id,
+            )
         set_status(world, chat, user_id, "left", actor_id=user_id)
         who = world.participant(user_id)
         service_message(world, chat, {"from": who, "left_chat_member": who})

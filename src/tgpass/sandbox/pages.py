@@ -1,8 +1,11 @@
-"""Pages and scripts a browser loads from the sandbox: the phone, and drop-in replacements
-for Telegram's ``telegram-widget.js`` and ``telegram-web-app.js``."""
+"""Pages and scripts a browser loads from the sandbox: the phone, its favicon, drop-in
+replacements for Telegram's ``telegram-widget.js`` and ``telegram-web-app.js``, and the page a
+person gets at an address where there is nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from http import HTTPStatus
 from importlib.resources import files
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -14,10 +17,63 @@ if TYPE_CHECKING:
     from .app import SandboxState
 
 _STATIC = files("tgpass.sandbox") / "static"
+_ERROR_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.ico">
+<title>{title} — tgpass sandbox</title></head>
+<body style="font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">
+<h1 style="font-size:1.3rem">{title}</h1>
+<p>{text}</p>
+<p><a href="/" data-testid="to-phone">Open the phone</a> to act as a Telegram user, or see
+<a href="/docs">the sandbox's API</a>.</p>
+</body></html>
+"""
+_ERROR_TEXT = {
+    404: "There is nothing at this address of the sandbox Telegram. Was it mistyped?",
+    405: "This address of the sandbox Telegram is not for opening in a browser.",
+    500: "Something went wrong in the sandbox Telegram; its log tells what.",
+}
 
 
 def _asset(name: str) -> str:
     return (_STATIC / name).read_text(encoding="utf-8")
+
+
+def _accept_ranks(accept: str) -> dict[str, float]:
+    """``{media range: q}`` from an Accept header; a q that is not a number counts as 0."""
+    ranks: dict[str, float] = {}
+    for part in accept.split(","):
+        kind, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if kind:
+            ranks[kind.lower()] = quality
+    return ranks
+
+
+def prefers_html(accept: str) -> bool:
+    """Whether the Accept header ranks HTML above JSON: a browser's does (``text/html,...,
+    */*;q=0.8``); ``fetch``'s, curl's and httpx's ``*/*`` do not."""
+    ranks = _accept_ranks(accept)
+    html = ranks.get("text/html", 0.0)
+    json = ranks.get("application/json", ranks.get("application/*", ranks.get("*/*", 0.0)))
+    return html > json
+
+
+def error_page(status: int, *, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """A small page for a person's browser, leading to the phone."""
+    page = _ERROR_PAGE.format(
+        title=f"{status} {HTTPStatus(status).phrase}",
+        text=_ERROR_TEXT.get(status, "The sandbox Telegram cannot answer this."),
+    )
+    return HTMLResponse(page, status_code=status, headers=headers)
 
 
 def router(state: SandboxState) -> APIRouter:
@@ -26,6 +82,11 @@ def router(state: SandboxState) -> APIRouter:
     @pages.get("/")
     async def phone() -> HTMLResponse:
         return HTMLResponse(_asset("phone.html"))
+
+    @pages.get("/favicon.ico")
+    async def favicon() -> Response:
+        icon = (_STATIC / "favicon.ico").read_bytes()
+        return Response(icon, media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"})
 
     @pages.get("/t.me/{path:path}")
     async def t_me(path: str, request: Request) -> RedirectResponse:
