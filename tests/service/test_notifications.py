@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,11 @@ import pytest
 from tgpass.bootstrap import Services, build
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import OutgoingMessage
+from tgpass.sandbox.errors import BotApiError
+from tgpass.sandbox.faults import FaultInjector
 from tgpass.sandbox.server import Sandbox
 from tgpass.service.notifications import Audience
+from tgpass.service.pacing import Pacer
 
 from .conftest import SITE, settings_for
 
@@ -128,6 +131,67 @@ async def test_through_5xx_and_a_429_window_it_still_arrives_exactly_once(
         received = [await site.received(tg, message.text) for tg in tgs]
         assert received == [1] * 500
         assert site.services.metrics.pauses._value.get() >= 1  # the window was honoured
+
+
+class CallLog(FaultInjector):
+    """The sandbox's faults, noting when each Bot API call began and how it was answered."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        super().__init__(clock)
+        self.calls: list[tuple[float, int]] = []
+
+    def check_call(self, bot_id: int) -> None:
+        began = time.monotonic()
+        try:
+            super().check_call(bot_id)
+        except BotApiError as error:
+            self.calls.append((began, error.error_code))
+            raise
+        self.calls.append((began, 200))
+
+
+def note_pauses(pacer: Pacer) -> list[tuple[float, float]]:
+    """When the service learnt of each 429 (it pauses the bot), and for how long."""
+    known: list[tuple[float, float]] = []
+    pause = pacer.pause
+
+    async def noting_pause(seconds: float) -> None:
+        known.append((time.monotonic(), seconds))
+        await pause(seconds)
+
+    pacer.pause = noting_pause  # type: ignore[method-assign]
+    return known
+
+
+async def test_once_a_429_is_known_no_send_begins_before_its_retry_after(
+    tmp_path: Path,
+) -> None:
+    # A send reserves its slot up to two seconds ahead; a 429 may come while it waits for
+    # it. Counted at the sandbox: the calls that began after the service learnt of a 429
+    # and before its retry_after ran out.
+    async for site in site_over(tmp_path, scale=4.0):
+        log = CallLog(site.sandbox.world.clock)
+        site.sandbox.state.faults = log
+        known = note_pauses(site.services.sender.pacer)
+        tgs = await site.linked_users(300)
+        message = OutgoingMessage("Through a 429 window", parse_mode=None)
+        accepted = await site.services.notifications.broadcast(message, Audience())
+        sending = asyncio.create_task(site.deliver(accepted.id))
+        while len(log.calls) < 40:  # the broadcast is under way, slots reserved ahead
+            await asyncio.sleep(0.01)
+        await site.users.set_faults(flood_seconds=2)
+        counts = await sending
+        assert counts["sent"] == 300, counts
+        assert [await site.received(tg, message.text) for tg in tgs] == [1] * 300
+        assert known, "no 429 reached the service"
+        inside = [
+            (began, status)
+            for began, status in log.calls
+            if any(at < began < at + seconds for at, seconds in known)
+        ]
+        refused = sum(status == 429 for _, status in log.calls)
+        print(f"429 answers: {refused}; calls begun inside a known window: {len(inside)}")
+        assert inside == []
 
 
 async def test_a_user_who_blocked_the_bot_is_unreachable_after_one_attempt(site: Site) -> None:

@@ -3,7 +3,9 @@ and reservations refused when they would come too late."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -67,3 +69,37 @@ def test_groups_are_limited_per_minute_and_private_chats_per_second() -> None:
     assert group["chat:-100"].rate == pytest.approx(20 / 60)
     assert private["chat:7"] == Limit(1.0, 3)
     assert group["bot"] == private["bot"] == Limit(30.0, 1)
+
+
+async def test_a_slot_given_back_is_the_next_one(pacer: Pacer) -> None:
+    for _ in range(5):
+        await pacer.reserve(TEN)
+    await pacer.release(TEN)
+    assert await pacer.backlog() == pytest.approx(0.4, abs=0.05)
+    wait, granted = await pacer.reserve(TEN)
+    assert granted
+    assert wait == pytest.approx(0.4, abs=0.05)
+
+
+async def test_a_turn_reserved_before_a_429_waits_for_its_end(pacer: Pacer) -> None:
+    # The slot is 0.3 s away when reserved; a 429 announcing 1 s comes 0.1 s later. The send
+    # must not begin when its slot comes, inside the window, but after the window.
+    for _ in range(3):
+        await pacer.reserve(TEN)
+    began = time.monotonic()
+    turn = asyncio.create_task(pacer.take_turn(TEN))
+    await asyncio.sleep(0.1)
+    await pacer.pause(1.0)
+    assert await turn == 0.0
+    assert time.monotonic() - began >= 1.05
+
+
+async def test_a_turn_that_cannot_come_in_time_keeps_nothing(pacer: Pacer) -> None:
+    for _ in range(3):
+        await pacer.reserve(TEN)
+    turn = asyncio.create_task(pacer.take_turn(TEN, max_wait=0.5))
+    await asyncio.sleep(0.1)
+    await pacer.pause(2.0)
+    held = await turn
+    assert held == pytest.approx(1.8, abs=0.15)  # the pause left, when the slot came
+    assert await pacer.backlog() == pytest.approx(0.0, abs=0.05)  # its slot given back

@@ -32,6 +32,11 @@ def reserve(tat: float | None, now: float, limit: Limit) -> tuple[float, float]:
     return wait, start + limit.interval
 
 
+def give_back(tat: float, now: float, limit: Limit) -> float:
+    """The tat once a reserved slot goes unused (a 429 came while its send waited)."""
+    return max(now, tat - limit.interval)
+
+
 def limits_for(
     chat_id: int,
     *,

@@ -3,7 +3,6 @@ user queued in the action's transaction, an audit entry."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
@@ -46,11 +45,7 @@ class ChatEffects:
 
     async def pace(self) -> None:
         """Every Bot API call counts against the bot's rate, shared with the sender."""
-        while True:
-            wait, granted = await self.pacer.reserve([("bot", Limit(self.bot_rate))])
-            await asyncio.sleep(wait)
-            if granted:
-                return
+        await self.pacer.take_turn([("bot", Limit(self.bot_rate))])
 
     async def queue(
         self,

@@ -221,17 +221,7 @@ class Sender:
             chat_burst=self.config.chat_burst,
             group_per_minute=self.config.group_per_minute,
         )
-        deadline = time.monotonic() + max_wait
-        while True:
-            left = max(0.0, deadline - time.monotonic())
-            wait, granted = await self.pacer.reserve(limits, max_wait=left)
-            if granted:
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                return 0.0
-            if wait > left:
-                return wait  # paused by a 429, or busy past our lease: leave it for later
-            await asyncio.sleep(wait)  # a short pause: then queue up again
+        return await self.pacer.take_turn(limits, max_wait=max_wait)
 
     async def flush(self) -> None:
         """Write the outcomes gathered so far, in one transaction."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from tgpass.domain.pacing import Limit, reserve
+from tgpass.domain.pacing import Limit, give_back, reserve
 from tgpass.service.pacing import Pacer
 
 
@@ -30,6 +30,12 @@ class MemoryPacer(Pacer):
         if len(self._tats) > 100_000:  # forget chats that went quiet
             self._tats = {k: t for k, t in self._tats.items() if t > now}
         return longest, True
+
+    async def release(self, limits: Sequence[tuple[str, Limit]]) -> None:
+        now = self.clock()
+        for key, limit in limits:
+            if key in self._tats:
+                self._tats[key] = give_back(self._tats[key], now, limit)
 
     async def backlog(self) -> float:
         return max(0.0, self._tats.get("bot", 0.0) - self.clock())

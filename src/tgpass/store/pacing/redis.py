@@ -44,6 +44,21 @@ end
 return {string.format('%.6f', longest), 1}
 """
 
+# KEYS: the limits' keys. ARGV: each limit's interval. tgpass.domain.pacing.give_back.
+_RELEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]) or 0)
+  if tat > now then
+    local new_tat = math.max(now, tat - tonumber(ARGV[i]))
+    local ttl = math.ceil((new_tat - now + 1) * 1000)
+    redis.call('SET', KEYS[i], string.format('%.6f', new_tat), 'PX', ttl)
+  end
+end
+return 1
+"""
+
 _BACKLOG = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -82,6 +97,7 @@ class RedisPacer(Pacer):
         self._pause = client.register_script(_PAUSE)
         self._paused_for = client.register_script(_PAUSED_FOR)
         self._backlog = client.register_script(_BACKLOG)
+        self._release = client.register_script(_RELEASE)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "tgpass:") -> RedisPacer:
@@ -96,6 +112,10 @@ class RedisPacer(Pacer):
             args += [limit.interval, limit.tolerance]
         wait, granted = await self._reserve(keys=keys, args=args)
         return float(wait), bool(int(granted))
+
+    async def release(self, limits: Sequence[tuple[str, Limit]]) -> None:
+        keys = [self._prefix + key for key, _ in limits]
+        await self._release(keys=keys, args=[limit.interval for _, limit in limits])
 
     async def backlog(self) -> float:
         return float(await self._backlog(keys=[self._prefix + "bot"]))
