@@ -15,8 +15,8 @@ DEMO_ARGS ?=
 .PHONY: demo test lint typecheck unit bench clean
 
 $(VENV)/bin/python:
-	$(PYTHON) -c 'import sys; sys.exit("tgpass needs Python 3.11+ (e.g. make PYTHON=python3.12)") if sys.version_info < (3, 11) else None'
-	$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "tgpass: install python3-venv first (Debian/Ubuntu)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit("tgpass needs Python 3.11+ (e.g. make PYTHON=python3.12)") if sys.version_info < (3, 11) else None'
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "tgpass: install python3-venv first (Debian/Ubuntu)"; exit 1; }
 	@echo "tgpass: creating $(VENV) with $$($(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])')"
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 

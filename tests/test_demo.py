@@ -4,6 +4,7 @@ site's ``t.me`` links point at the sandbox phone."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -46,14 +47,14 @@ def tgpass(*argv: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedP
     )
 
 
-@pytest.fixture
-def demo_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``tgpass demo`` running in ``tmp_path`` on free ports, until the test ends."""
+@contextlib.contextmanager
+def started_demo(cwd: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``tgpass demo`` running in ``cwd`` on free ports, until the block ends."""
     site, phone = free_port(), free_port()
     ports = ("--port", str(site), "--sandbox-port", str(phone))
     process = subprocess.Popen(
-        [sys.executable, "-m", "tgpass.cli", "demo", *ports],
-        cwd=tmp_path,
+        [sys.executable, "-m", "tgpass.cli", "demo", *ports, *args],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -79,6 +80,13 @@ def demo_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+
+
+@pytest.fixture
+def demo_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``tgpass demo`` running in ``tmp_path`` on free ports, until the test ends."""
+    with started_demo(tmp_path) as running:
+        yield running
 
 
 def sign_in(site: str) -> int:
@@ -116,6 +124,50 @@ def test_check_runs_beside_a_demo_and_leaves_its_data_alone(
     _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "Traceback" not in err
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGHUP")
+def test_closing_the_terminal_keeps_the_data_and_the_next_run_says_so(tmp_path: Path) -> None:
+    newcomer = {"username": "newcomer", "password": "a-good-password"}
+    with started_demo(tmp_path) as (process, site):
+        assert httpx.post(f"{site}/api/auth/register", json=newcomer).status_code == 201
+        process.send_signal(signal.SIGHUP)  # what a closed terminal sends
+        out, err = process.communicate(timeout=30)
+    assert (process.returncode, err) == (0, "")
+    assert "started fresh\n          what you do is kept in .demo/ for the next run" in out
+    assert out.endswith("tgpass demo: stopping; your data stays in .demo/ for the next run\n")
+
+    with started_demo(tmp_path) as (process, site):
+        signed = httpx.post(f"{site}/api/auth/login", json=newcomer)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert signed.status_code == 200
+    assert (process.returncode, err) == (0, "")
+    assert "kept your data from the last run in .demo/\n" in out
+    assert "          — start over with tgpass demo --fresh\n" in out
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGINT")
+@pytest.mark.parametrize("when", ["while it loads", "while it starts"])
+def test_ctrl_c_while_the_demo_starts_is_quiet(tmp_path: Path, when: str) -> None:
+    ports = ("--port", str(free_port()), "--sandbox-port", str(free_port()))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tgpass.cli", "demo", *ports],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    if when == "while it loads":
+        time.sleep(1)  # importing the service takes longer than that
+    else:
+        assert process.stdout.readline() == "tgpass demo: starting…\n"
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert "Traceback" not in err
+    assert process.returncode in {0, 130}, err
+    assert err in {"", "tgpass demo: stopped before it started\n"}
 
 
 def test_a_demo_directory_is_held_while_a_demo_runs(tmp_path: Path) -> None:

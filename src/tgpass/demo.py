@@ -22,6 +22,7 @@ import secrets
 import signal
 import sys
 import tempfile
+import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -363,6 +364,24 @@ def _kept_until_next_run(demo: Demo) -> str:
     return f"your data stays in {demo.data.root}/ for the next run"
 
 
+WALK = (
+    f"On the site, sign in as {DEMO_LOGIN[0]}, open Account → Link Telegram and click the link:"
+    " it opens the phone, where you press START. The account page shows the link.",
+    'Sign out, then "Log in with Telegram": approve it on the phone, and you are signed in.',
+    'Or sign out, then "Sign in with the bot": press START on the phone, then the bot\'s'
+    " Sign in button.",
+    'Or, in the bot\'s chat on the phone, press "Open app": its Mini App signs you in.',
+)
+"""The steps the welcome offers, the README's quick start tells and ``--check`` walks."""
+
+
+def _numbered(steps: tuple[str, ...]) -> str:
+    return "\n".join(
+        textwrap.fill(step, width=96, initial_indent=f"  {n}. ", subsequent_indent="     ")
+        for n, step in enumerate(steps, start=1)
+    )
+
+
 def print_welcome(demo: Demo, *, check: bool = False) -> None:
     users = ", ".join(a.first_name for a in demo.world.accounts.values())
     said, then = data_lines(demo)
@@ -375,12 +394,7 @@ def print_welcome(demo: Demo, *, check: bool = False) -> None:
   phone:  {demo.sandbox.url}/   act as a Telegram user ({users})
 {data}
 Try it (every t.me link of the demo opens the phone):
-  1. On the site, sign in as {DEMO_LOGIN[0]}, open Account → Link Telegram and click the link:
-     it opens the phone, where you press START. The account page shows the link.
-  2. Sign out, then "Log in with Telegram": approve it on the phone, and you are signed in.
-  3. Or sign out, then "Sign in with the bot": press START on the phone, then the bot's
-     Sign in button.
-  4. Or, in the bot's chat on the phone, press "Open app": its Mini App signs you in.
+{_numbered(WALK)}
 
 Gated chats: {CHAT_OWNER} owns two supergroups with @{DEMO_BOT} as their administrator,
 "Web-masters" (role web-master) and "Karma 100+" (karma 100 or more).

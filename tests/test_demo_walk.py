@@ -1,0 +1,30 @@
+"""The README's quick start tells the walk the demo's welcome offers (and ``--check`` walks)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tgpass.demo import WALK
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def plain(text: str) -> str:
+    """Without the markup that differs between Markdown and a terminal."""
+    return " ".join(re.sub(r'[*`"]', "", text).split())
+
+
+def quick_start_steps() -> list[str]:
+    section = README.read_text("utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    steps = re.findall(r"^\d+\. (.+?)(?=^\d+\. |^$)", section, flags=re.M | re.S)
+    return [plain(step) for step in steps]
+
+
+def test_the_readme_tells_the_welcome_s_walk() -> None:
+    assert quick_start_steps() == [plain(step) for step in WALK]
+
+
+def test_the_readme_offers_only_what_the_demo_s_login_page_shows() -> None:
+    section = README.read_text("utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "widget" not in section.lower()  # the demo's login page shows Telegram Login instead
