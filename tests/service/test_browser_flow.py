@@ -99,7 +99,9 @@ async def test_register_link_sign_out_widget_mini_app(live: Live) -> None:
             .filter(has_text="Walker Site")
             .wait_for(timeout=15_000)
         )
-        assert await site.get_by_test_id("source").inner_text() == "widget"
+        source = site.get_by_test_id("source")
+        assert await source.inner_text() == "the Telegram Login Widget"
+        assert await source.get_attribute("data-source") == "widget"
         await screenshot(site, "walk-5-widget-signed-in")
 
         # 7. open the Mini App from the bot, on the phone

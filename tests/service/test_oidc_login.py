@@ -204,7 +204,7 @@ async def test_each_algorithm_signs_in_with_source_oidc(site: Site, algorithm: s
     assert me["user"]["display_name"] == "Зоя 🚀 Lee"
     assert me["telegram"]["phone_number"] is None  # not shared
     page = await site.web.get("/account")
-    assert 'data-testid="source">oidc<' in page.text
+    assert 'data-source="oidc">Log in with Telegram<' in page.text
 
 
 async def test_a_shared_phone_is_kept_verified_and_bot_access_opens_the_chat(site: Site) -> None:

@@ -83,7 +83,7 @@ async def test_log_in_with_telegram_then_decline(live: Live) -> None:
         await page.get_by_test_id("display-name").wait_for(timeout=10_000)
         assert page.url == f"{live.site}/account"
         assert await page.get_by_test_id("display-name").inner_text() == "Зоя Lee"
-        assert await page.get_by_test_id("source").inner_text() == "oidc"
+        assert await page.get_by_test_id("source").inner_text() == "Log in with Telegram"
         await screenshot(page, "oidc-2-signed-in")
         link = await live.services.accounts.telegram_link(telegram_id=live.tg_user)
         assert link is not None

@@ -46,7 +46,7 @@ async def test_register_sign_out_and_sign_in_by_forms(stack: Stack) -> None:
         data={"username": "ann", "password": "nope nope", "csrf_token": token_in(login.text)},
     )
     assert wrong.status_code == 401
-    assert "wrong username or password" in wrong.text
+    assert "Wrong username or password." in wrong.text
     right = await stack.web.post(
         "/login",
         data={"username": "ann", "password": "correct horse", "csrf_token": token_in(login.text)},
@@ -61,7 +61,7 @@ async def test_forms_without_the_token_are_refused(stack: Stack) -> None:
         "/login", data={"username": "ann", "password": "correct horse", "csrf_token": "forged"}
     )
     assert forged.status_code == 403
-    assert "the form expired" in forged.text
+    assert "The form expired" in forged.text
     stack.web.cookies.clear()
     no_cookie = await stack.web.post(
         "/register", data={"username": "bob", "password": "x" * 9, "csrf_token": "x"}

@@ -4,6 +4,7 @@ client is the peer, or what a trusted proxy says it is."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tgpass.errors import AuthError, TooManyAttempts
-from tgpass.service.auth import AuthService
+from tgpass.service.auth import AuthService, how_long
 from tgpass.service.events import AccountEvents
 from tgpass.service.passwords import Passwords
 from tgpass.store.kv.memory import MemoryStore
@@ -145,3 +146,42 @@ async def test_forwarded_for_is_believed_from_a_trusted_proxy(tmp_path: Path) ->
             assert codes[5:] == [429] * 3
             assert await login(proxy, "ann", "correct horse", forwarded=ATTACKER) == 429
             assert await login(proxy, "ann", "correct horse", forwarded=OWNER) == 200
+
+
+async def test_the_refusal_says_how_long_to_wait(tmp_path: Path) -> None:
+    async with served("sqlite+memory", tmp_path, login_attempts=1, login_window=900) as web:
+        await web.services.auth.register("ann", "correct horse")
+        async with web.client(ATTACKER) as attacker:
+            answers = []
+            for _ in range(10):
+                answer = await attacker.post(
+                    "/api/auth/login", json={"username": "ann", "password": "guess guess"}
+                )
+                answers.append(answer)
+        refused = [a for a in answers if a.status_code == 429]
+        assert refused
+        for answer in refused:
+            wait = int(answer.headers["retry-after"])
+            assert answer.json()["error"]["message"].endswith(f"try again in {how_long(wait)}")
+
+
+async def test_the_login_page_says_how_long_and_keeps_the_username(tmp_path: Path) -> None:
+    async with served("sqlite+memory", tmp_path, login_attempts=1, login_window=900) as web:
+        await web.services.auth.register("ann", "correct horse")
+        async with web.client(ATTACKER) as browser:
+            page = await browser.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert token is not None
+            form = {"username": "Ann", "password": "guess guess", "csrf_token": token.group(1)}
+            wrong = await browser.post("/login", data=form)
+            assert wrong.status_code == 401
+            assert 'name="username" value="Ann"' in wrong.text
+            assert "guess guess" not in wrong.text  # never the password
+            for _ in range(6):
+                last = await browser.post("/login", data=form)
+                if last.status_code == 429:
+                    break
+            assert last.status_code == 429
+            wait = int(last.headers["retry-after"])
+            assert f"Too many failed sign-ins; try again in {how_long(wait)}." in last.text
+            assert 'name="username" value="Ann"' in last.text

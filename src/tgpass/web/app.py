@@ -68,7 +68,7 @@ def create_app(
     if services is not None:
         app.state.services = services  # usable without the lifespan (ASGI transports in tests)
     logs.install()
-    errors.install(app)
+    errors.install(app, page=pages.error_page)  # browsers get error pages, APIs JSON
     app.add_middleware(Edge)
     app.include_router(health.router)
     app.include_router(api.router)

@@ -7,23 +7,40 @@
 - An error no handler took answers JSON: 503 ``unavailable`` when a store could not be reached
   (a connection refused, a timeout), else 500 ``internal``, logged with secrets masked and
   never sent to the client.
+- Every HTML page is never framed (``X-Frame-Options: DENY``, CSP ``frame-ancestors 'none'``:
+  RFC 9700 §4.16) and never stored (``Cache-Control: no-store``: Back after signing out must
+  not show an account page), unless its route said otherwise. The Mini App page is framed by
+  Telegram's clients: Telegram Web and the sandbox's phone (``settings.bot_api_url``) may.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_body, unavailable_of, unavailable_response
+from tgpass.settings import Settings
+
+from .errors import (
+    error_body,
+    error_page_of,
+    page_message,
+    unavailable_of,
+    unavailable_response,
+)
 from .logs import redact
 
 log = logging.getLogger("tgpass.web")
 DEFAULT_MAX_BODY = 1_000_000
+MINI_APP_PATH = "/miniapp"
+TELEGRAM_WEB = "https://web.telegram.org"
+TELEGRAM_API = "https://api.telegram.org"
+Headers = list[tuple[bytes, bytes]]
 
 
 class BodyTooLarge(HTTPException):
@@ -59,11 +76,54 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _max_body_size(scope: Scope) -> int:
+def _settings(scope: Scope) -> Settings | None:
     app = scope.get("app")
     services = getattr(getattr(app, "state", None), "services", None)
-    size = getattr(getattr(services, "settings", None), "max_body_size", DEFAULT_MAX_BODY)
-    return int(size)
+    found = getattr(services, "settings", None)
+    return found if isinstance(found, Settings) else None
+
+
+def _max_body_size(scope: Scope) -> int:
+    settings = _settings(scope)
+    return DEFAULT_MAX_BODY if settings is None else settings.max_body_size
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def mini_app_framers(settings: Settings | None) -> list[str]:
+    """Who may frame the Mini App page: Telegram Web, and the sandbox's phone when the Bot
+    API is a sandbox (its phone is served from the same origin)."""
+    framers = [TELEGRAM_WEB]
+    sandbox = _origin(settings.bot_api_url) if settings is not None else None
+    if sandbox is not None and sandbox != TELEGRAM_API:
+        framers.append(sandbox)
+    return framers
+
+
+def page_headers(scope: Scope, settings: Settings | None) -> Headers:
+    """The headers every HTML page carries (see the module's docstring)."""
+    if scope.get("path") == MINI_APP_PATH:
+        framers = " ".join(mini_app_framers(settings))
+        framing = [(b"content-security-policy", f"frame-ancestors {framers}".encode())]
+    else:
+        framing = [
+            (b"x-frame-options", b"DENY"),
+            (b"content-security-policy", b"frame-ancestors 'none'"),
+        ]
+    return [*framing, (b"cache-control", b"no-store")]
+
+
+def with_page_headers(scope: Scope, headers: Headers) -> Headers:
+    """``headers`` of a response, with the page headers it lacks when it is an HTML page."""
+    names = {name.lower() for name, _ in headers}
+    content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
+    if not content_type.lower().startswith(b"text/html"):
+        return headers
+    extra = [(n, v) for n, v in page_headers(scope, _settings(scope)) if n not in names]
+    return [*headers, *extra]
 
 
 class Edge:
@@ -102,6 +162,8 @@ class Edge:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                headers = with_page_headers(scope, list(message.get("headers", [])))
+                message = {**message, "headers": headers}
             await send(message)
 
         try:
@@ -109,7 +171,8 @@ class Edge:
         except Exception as error:
             if started:  # too late to answer: the server closes the connection
                 raise
-            await self._answer(error, scope)(scope, receive, send)
+            response = self._answer(error, scope)
+            await (await self._for_people(response, scope))(scope, receive, watched)
 
     @staticmethod
     def _answer(error: Exception, scope: Scope) -> JSONResponse:
@@ -127,3 +190,19 @@ class Edge:
             redact("".join(traceback.format_exception(error))),
         )
         return JSONResponse(error_body("internal", "something went wrong on our side"), 500)
+
+    @staticmethod
+    async def _for_people(response: JSONResponse, scope: Scope) -> Response:
+        """The error page instead, when a browser asked for a page (and it can be shown)."""
+        status = response.status_code
+        page = error_page_of(Request(scope)) if status >= 500 else None
+        if page is None:
+            return response
+        try:
+            shown = await page(Request(scope), status, page_message(status))
+        except Exception:  # the page failed too: the JSON answer still stands
+            log.exception("the error page failed on %s", scope.get("path", ""))
+            return response
+        if "retry-after" in response.headers:
+            shown.headers["Retry-After"] = response.headers["retry-after"]
+        return shown

@@ -1,10 +1,14 @@
 """Every error becomes ``{"error": {"code": ..., "message": ...}}`` with a fitting status;
-bad input is never a 500, and a store that cannot be reached is a 503 with Retry-After."""
+bad input is never a 500, and a store that cannot be reached is a 503 with Retry-After.
+
+A person's browser gets a page instead (``wants_html``: not under ``/api/``, and its
+``Accept`` prefers HTML to JSON): the same status, said in words, with a way home."""
 
 from __future__ import annotations
 
 import math
 import socket
+from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,6 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from tgpass.errors import (
     AuthError,
@@ -52,6 +57,20 @@ HTTP_CODES = {
 }
 RETRY_UNAVAILABLE = 5
 """Seconds a client is asked to wait after a 503."""
+API_PREFIX = "/api/"
+ErrorPage = Callable[[Request, int, str], Awaitable[Response]]
+"""Renders the error page: the request, its status, what to tell the person."""
+PAGE_MESSAGES = {
+    400: "Something in that request was not right.",
+    401: "Please sign in first.",
+    403: "You may not open this page.",
+    404: "There is no page at this address. Check the link, or start again from the home page.",
+    405: "This page cannot be opened that way. Start again from the home page.",
+    413: "What you sent is too large.",
+    422: "Something in the address or the form was not right. Go back and try again.",
+    500: "Something went wrong on our side. Please try again in a moment.",
+    503: "The site is busy or briefly down. Please try again in a moment.",
+}
 
 # What a store that cannot be reached raises, by driver: refused and reset connections,
 # timeouts, names that do not resolve; SQLAlchemy's own for lost or unusable connections.
@@ -103,33 +122,100 @@ def unavailable_response(error: Unavailable) -> JSONResponse:
     )
 
 
-def install(app: FastAPI) -> None:
+def _quality(accept: str, *media: str) -> float:
+    """The highest ``q`` that ``accept`` gives any of ``media`` (0 when none is named)."""
+    best = 0.0
+    for part in accept.split(","):
+        kind, *params = (p.strip() for p in part.split(";"))
+        if kind.lower() not in media:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        best = max(best, q)
+    return best
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page: not the API, and HTML named in ``Accept`` at least as
+    high as JSON. A bare ``*/*`` (fetch, curl, httpx) keeps JSON."""
+    if request.url.path.startswith(API_PREFIX):
+        return False
+    accept = request.headers.get("accept", "")
+    html = _quality(accept, "text/html", "text/*")
+    return html > 0 and html >= _quality(accept, "application/json", "application/*", "*/*")
+
+
+def page_message(status: int, message: str | None = None) -> str:
+    """What a person is told: the error's own words when it has some for them, else the
+    status said in plain English."""
+    return message or PAGE_MESSAGES.get(status, PAGE_MESSAGES[400])
+
+
+def error_page_of(request: Request) -> ErrorPage | None:
+    """The page that ``install`` was given, when this request wants one."""
+    state = getattr(request.scope.get("app"), "state", None)
+    page: ErrorPage | None = getattr(state, "error_page", None)
+    return page if page is not None and wants_html(request) else None
+
+
+async def answer(
+    request: Request,
+    status: int,
+    body: dict[str, object],
+    *,
+    message: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """``body`` as JSON, or the error page for a browser (``message``: words for people)."""
+    page = error_page_of(request)
+    if page is None:
+        return JSONResponse(body, status, headers=headers)
+    shown = await page(request, status, page_message(status, message))
+    shown.headers.update(headers or {})
+    return shown
+
+
+def install(app: FastAPI, page: ErrorPage | None = None) -> None:
+    """Map every error once; ``page`` renders errors for browsers (else: always JSON)."""
+    app.state.error_page = page
+
     @app.exception_handler(TgpassError)
-    async def tgpass_error(request: Request, error: TgpassError) -> JSONResponse:
+    async def tgpass_error(request: Request, error: TgpassError) -> Response:
         extra = (
             {"field": error.field}
             if isinstance(error, InvalidInput | InvalidAuthData) and error.field
             else {}
         )
-        return JSONResponse(
-            error_body(error.code, error.message, **extra),
-            status_of(error),
-            headers=headers_of(error),
-        )
+        status = status_of(error)
+        body = error_body(error.code, error.message, **extra)
+        words = None if status >= 500 else _sentence(error.message)
+        return await answer(request, status, body, message=words, headers=headers_of(error))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
         details = [
             {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e.get("msg", "")}
             for e in error.errors()
         ]
-        return JSONResponse(
-            error_body("invalid_input", "the request is not valid", details=details), 422
-        )
+        body = error_body("invalid_input", "the request is not valid", details=details)
+        return await answer(request, 422, body)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: HTTPException) -> Response:
         code = HTTP_CODES.get(error.status_code, "http_error")
-        return JSONResponse(
-            error_body(code, str(error.detail)), error.status_code, headers=error.headers
-        )
+        body = error_body(code, str(error.detail))
+        return await answer(request, error.status_code, body, headers=error.headers)
+
+
+def _sentence(text: str) -> str:
+    """A message of the error tree (``"sign in first"``) as a sentence for a page."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text[-1] in ".!?" else ".")

@@ -9,6 +9,7 @@ sign in (the OpenID provider's authorization request) gets them back."""
 from __future__ import annotations
 
 import logging
+from functools import cache
 from importlib.resources import files
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -20,16 +21,46 @@ from fastapi.templating import Jinja2Templates
 from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
 from tgpass.errors import InvalidAuthData, TgpassError
+from tgpass.service.auth import can_choose_username
 
 from . import deps
 from .deps import services, services_of
-from .errors import status_of
+from .errors import headers_of, status_of
 
 log = logging.getLogger("tgpass.web")
 templates = Jinja2Templates(directory=str(files("tgpass.web") / "templates"))
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services)]
 Next = Annotated[str, Form(alias="next")]  # checked, not limited: one too long is not followed
+SIGNED_IN_WITH = {
+    "password": "your password",
+    "widget": "the Telegram Login Widget",
+    "loginurl": "a Telegram login button",
+    "bot": "the bot's sign-in link",
+    "miniapp": "the Mini App",
+    "oidc": "Log in with Telegram",
+}
+"""How a session began (its ``source``), as the account page says it."""
+MESSAGE_STATES = {
+    "queued": "waiting to be sent",
+    "sending": "being sent",
+    "sent": "sent",
+    "failed": "not delivered",
+    "unreachable": "the bot could not reach you",
+}
+"""What became of a message from the bot, as the account page says it."""
+ERROR_TITLES = {
+    401: "Please sign in",
+    403: "Not for you",
+    404: "Page not found",
+    405: "Not here",
+    409: "That did not work",
+    413: "Too large",
+    422: "Something was not right",
+    429: "Too many tries",
+    500: "Something went wrong",
+    503: "Back soon",
+}
 
 
 async def _bot_username(svc: Services) -> str:
@@ -55,6 +86,30 @@ async def _page(request: Request, name: str, status: int = 200, **context: Any) 
     )
 
 
+async def error_page(request: Request, status: int, message: str) -> Response:
+    """The page a browser gets for an error (``errors.install``). It reaches no store and
+    no Telegram: it must show when they are what failed."""
+    settings = services_of(request).settings
+    title = ERROR_TITLES.get(status, "That did not work")
+    context = {"settings": settings, "title": title, "message": message, "status": status}
+    return templates.TemplateResponse(
+        request, "error.html", {**context, "nav_unknown": True}, status_code=status
+    )
+
+
+@cache
+def _favicon() -> bytes:
+    return (files("tgpass.web") / "static" / "favicon.svg").read_bytes()
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """The site's icon (an SVG: every browser the pages support shows one)."""
+    return Response(
+        _favicon(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
 async def _form_page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     """A page with a form used before sign-in: it carries the double-submit CSRF token."""
     token = deps.form_token(request)
@@ -70,17 +125,33 @@ def _next_of(request: Request) -> str:
 
 
 async def _sign_in_page(
-    request: Request, name: str, next_path: str, *, error: str | None = None, status: int = 200
+    request: Request,
+    name: str,
+    next_path: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    **typed: str,
 ) -> Response:
-    """The login or register page, carrying ``next`` in its form and its links."""
+    """The login or register page, carrying ``next`` in its form and its links, and what
+    the person typed (``typed``: never a password) when it comes back with an error."""
     query = "" if next_path == deps.DEFAULT_NEXT else f"?{urlencode({'next': next_path})}"
-    return await _form_page(request, name, status, error=error, next=next_path, next_query=query)
+    return await _form_page(
+        request, name, status, error=error, next=next_path, next_query=query, typed=typed
+    )
 
 
 async def _login_page(
-    request: Request, next_path: str, *, error: str | None = None, status: int = 200
+    request: Request,
+    next_path: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    username: str = "",
 ) -> Response:
-    return await _sign_in_page(request, "login.html", next_path, error=error, status=status)
+    return await _sign_in_page(
+        request, "login.html", next_path, error=error, status=status, username=username
+    )
 
 
 async def _signed_in(svc: Services, user: User, source: str, next_path: str) -> Response:
@@ -121,7 +192,15 @@ async def login_form(
         client = deps.client_address(request)
         user = await svc.auth.sign_in_password(username, password, client=client)
     except TgpassError as error:
-        return await _login_page(request, next_path, error=error.message, status=status_of(error))
+        page = await _login_page(
+            request,
+            next_path,
+            error=_sentence(error.message),
+            status=status_of(error),
+            username=username,
+        )
+        page.headers.update(headers_of(error) or {})  # a lockout's Retry-After
+        return page
     return await _signed_in(svc, user, "password", next_path)
 
 
@@ -148,7 +227,13 @@ async def register_form(
             token, _ = await svc.sessions.start(user, "password")
     except TgpassError as error:
         return await _sign_in_page(
-            request, "register.html", next_path, error=error.message, status=status_of(error)
+            request,
+            "register.html",
+            next_path,
+            error=_sentence(error.message),
+            status=status_of(error),
+            username=username,
+            display_name=display_name,
         )
     return _with_session(svc, token, next_path)
 
@@ -172,27 +257,46 @@ async def logout(
     return response
 
 
+def _sentence(text: str) -> str:
+    """An error's message (``"wrong username or password"``) as a sentence on a page."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def sign_in_url(path: str) -> str:
+    """The login page, coming back to ``path`` (a page that needs a signed-in user)."""
+    return "/login" if path == deps.DEFAULT_NEXT else f"/login?{urlencode({'next': path})}"
+
+
 @router.get("/account")
 async def account(request: Request, svc: Svc) -> Response:
     found = await deps.optional_principal(request)
     if found is None:
-        return RedirectResponse("/login", status_code=303)
-    link = await svc.accounts.telegram_link(user_id=found.user.id)
+        return RedirectResponse(sign_in_url("/account"), status_code=303)
+    user = found.user
+    link = await svc.accounts.telegram_link(user_id=user.id)
     return await _page(
         request,
         "account.html",
-        user=found.user,
+        user=user,
         link=link,
         source=found.source,
+        signed_in_with=SIGNED_IN_WITH.get(found.source, found.source),
+        message_states=MESSAGE_STATES,
+        has_password=user.password_hash is not None,
+        # an account made with Telegram chooses its username with its password
+        needs_username=user.username is None,
+        can_choose_username=can_choose_username(),
         csrf_token=found.csrf_token or "",
-        pending=await svc.linking.pending(found.user.id),
-        notifications=await svc.notifications.recent(found.user.id, limit=10),
+        pending=await svc.linking.pending(user.id),
+        notifications=await svc.notifications.recent(user.id, limit=10),
     )
 
 
 @router.get("/miniapp")
 async def mini_app(request: Request) -> Response:
-    return await _page(request, "miniapp.html")
+    # Who is signed in is known only once the page has signed in with the Mini App's data:
+    # the header says nothing about it, the page does.
+    return await _page(request, "miniapp.html", nav_unknown=True)
 
 
 async def _telegram_redirect(request: Request, source: str) -> Response:
