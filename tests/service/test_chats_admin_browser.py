@@ -162,7 +162,7 @@ async def test_staff_gate_a_chat_and_follow_a_user_in_and_out(tmp_path: Path) ->
             await phone.get_by_test_id(f"chat-{chat_id}").wait_for(timeout=15_000)
             await screenshot(phone, "phone-joined-gated-chat")
 
-            await standing.get_by_test_id("member").filter(has_text="member").wait_for()
+            await standing.get_by_test_id("member").filter(has_text="In the chat").wait_for()
             await row.get_by_test_id("chat-members").filter(has_text="1").wait_for()
             await audit.locator("[data-action=approve]").wait_for()
 
@@ -171,7 +171,7 @@ async def test_staff_gate_a_chat_and_follow_a_user_in_and_out(tmp_path: Path) ->
             await page.get_by_test_id("save-standing").click()
             removed = standing.get_by_test_id("removed").filter(has_text="karma 20 < 100")
             await removed.wait_for(timeout=15_000)
-            await standing.get_by_test_id("member").filter(has_text="left").wait_for()
+            await standing.get_by_test_id("member").filter(has_text="Removed by the bot").wait_for()
             await page.get_by_test_id("user-audit").locator("[data-action=remove]").wait_for()
             await screenshot(page, "admin-chats-removed")
 

@@ -6,7 +6,7 @@ session-authenticated, with CSRF."""
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -26,6 +26,42 @@ from .schemas import TelegramOut, Text, UserOut
 STAFF = "staff"
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services)]
+AUDIT_SENTENCES = {
+    "bot": "The bot's standing changed: {reason}",
+    "rule": "The rule is now: {reason}",
+    "invite": "{who} was invited ({reason})",
+    "approve": "{who} was let in ({reason})",
+    "decline": "{who} was turned away ({reason})",
+    "remove": "{who} was removed by the bot ({reason})",
+    "revoke": "{who}'s invite link was withdrawn ({reason})",
+    "left": "{who} left on their own",
+    "refused": "Telegram refused a change for {who} ({reason})",
+    "request-gone": "{who}'s request to join had already gone ({reason})",
+    "paused": "Gating was paused: {reason}",
+    "migrated": "The group became a supergroup ({reason})",
+}
+"""Audit entries as people read them, by action: ``{who}`` and ``{reason}`` are filled in
+on the page (the JSON API keeps the raw action and reason)."""
+BOT_STANDING = {
+    "administrator": "the bot was made an administrator",
+    "creator": "the bot owns the chat",
+    "member": "the bot is a plain member, not an administrator",
+    "restricted": "the bot was restricted",
+    "left": "the bot left the chat",
+    "kicked": "the bot was removed from the chat",
+}
+"""The first part of a ``bot`` entry's reason (``administrator: the bot can gate this
+chat``), said as a sentence."""
+MEMBER_STATUS = {
+    "member": "In the chat",
+    "administrator": "In the chat (an administrator)",
+    "creator": "In the chat (its owner)",
+    "restricted": "In the chat (restricted)",
+    "left": "Not in the chat",
+    "kicked": "Banned by the chat's admins",
+}
+"""Where a user stands in a chat (Telegram's member status), as people say it."""
+REMOVED_BY_THE_BOT = "Removed by the bot"
 
 
 async def staff(request: Request) -> Principal:
@@ -56,13 +92,15 @@ class DeadOut(BaseModel):
     text: str
 
 
-async def _staff_page(request: Request, template: str) -> Response:
+async def _staff_page(request: Request, template: str, **context: Any) -> Response:
+    """A staff page; the login page (coming back here) for someone not signed in."""
     who = await optional_principal(request)
     if who is None:
-        return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(pages.sign_in_url(request.url.path), status_code=303)
     if who.user.role != STAFF:
         return await pages.render(request, template, 403, user=who.user, forbidden=True)
-    return await pages.render(request, template, user=who.user, csrf_token=who.csrf_token or "")
+    csrf_token = who.csrf_token or ""
+    return await pages.render(request, template, user=who.user, csrf_token=csrf_token, **context)
 
 
 @router.get("/admin")
@@ -72,7 +110,13 @@ async def admin_page(request: Request) -> Response:
 
 @router.get("/admin/chats")
 async def chats_page(request: Request) -> Response:
-    return await _staff_page(request, "admin_chats.html")
+    words = {
+        "audit": AUDIT_SENTENCES,
+        "bot": BOT_STANDING,
+        "status": MEMBER_STATUS,
+        "removed": REMOVED_BY_THE_BOT,
+    }
+    return await _staff_page(request, "admin_chats.html", words=words)
 
 
 @router.post("/api/admin/broadcasts", status_code=202)
