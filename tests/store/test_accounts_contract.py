@@ -156,3 +156,14 @@ async def test_a_deleted_accounts_id_is_never_given_again(accounts: AccountStore
     assert newcomer.id not in {first.id, last.id}
     assert newcomer.id > last.id
     assert await accounts.get_user(last.id) is None
+
+
+async def test_an_account_may_be_given_a_free_username(accounts: AccountStore) -> None:
+    taken = await accounts.create_user(display_name="Taken", username="taken")
+    nameless = await accounts.create_user(display_name="Nameless")
+    with pytest.raises(Conflict):
+        await accounts.update_user(nameless.id, username="taken")
+    named = await accounts.update_user(nameless.id, username="zoya")
+    assert named.username == "zoya"
+    assert await accounts.find_user(username="zoya") == named
+    assert (await accounts.get_user(taken.id)) == taken

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from tgpass.errors import InvalidInput
+from tgpass.errors import Conflict, InvalidInput
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,31}")
 MIN_PASSWORD = 8
@@ -87,6 +87,29 @@ class User:
     session_epoch: int
     created_at: datetime
     password_hash: str | None = None
+
+
+class LastSignInMethod(Conflict):
+    """Taking the Telegram link away would leave the account no way to sign in."""
+
+    code = "last_sign_in_method"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Telegram is this account's only way to sign in: set a password first, then unlink."
+        )
+
+
+def keeps_a_way_in(user: User) -> bool:
+    """Whether the account can still be signed in to without Telegram: by its password, or
+    on the site that manages it (a site's users sign in on the site itself)."""
+    return user.password_hash is not None or user.site_user_id is not None
+
+
+def check_telegram_removable(user: User) -> None:
+    """Raise LastSignInMethod unless the account keeps a way in without its Telegram link."""
+    if not keeps_a_way_in(user):
+        raise LastSignInMethod()
 
 
 def storable(text: str, field: str) -> str:

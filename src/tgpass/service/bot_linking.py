@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tgpass.domain.accounts import User
+from tgpass.domain.accounts import LastSignInMethod, User
 from tgpass.domain.delivery import Button
+from tgpass.errors import NotFound
 from tgpass.verify import is_valid_payload
 
 from .auth import new_telegram_account
 from .bot import BlockChange, ButtonPress, Command, Feature, Handler, Message, Turn
-from .events import AccountChanged, AccountEvents
-from .linking import CodeUnusable, Kept, Linked, LinkingService, NeedsConsent
+from .events import AccountEvents
+from .linking import CodeUnusable, Kept, Linked, LinkingService, NeedsConsent, Stranded
 
 
 class LinkingFeature(Feature):
@@ -83,6 +84,10 @@ class LinkingFeature(Feature):
                     ),
                 ),
             )
+        elif isinstance(outcome, Stranded):
+            turn.say(message.chat_id, texts.cannot_move(outcome.current_user.display_name))
+        elif (user := await self._linked_user(turn, message)) is not None:
+            turn.say(message.chat_id, texts.already_linked(user.display_name))
         else:
             turn.say(message.chat_id, texts.code_unusable())
 
@@ -108,10 +113,14 @@ class LinkingFeature(Feature):
         turn.say(message.chat_id, turn.texts.me(user.display_name, user.role, user.karma, phone))
 
     async def _unlink(self, turn: Turn, message: Message, _: str) -> None:
-        removed = await turn.tx.accounts.unlink_telegram(telegram_id=message.sender.telegram_id)
-        if removed is not None:
-            await self.events.publish(turn.tx, AccountChanged(removed.user_id, "unlink"))
-        turn.say(message.chat_id, turn.texts.unlinked if removed else turn.texts.not_linked)
+        try:
+            await self.linking.unlink_in(turn.tx, telegram_id=message.sender.telegram_id)
+        except NotFound:
+            turn.say(message.chat_id, turn.texts.not_linked)
+        except LastSignInMethod:
+            turn.say(message.chat_id, turn.texts.unlink_would_lock_out())
+        else:
+            turn.say(message.chat_id, turn.texts.unlinked)
 
     async def _help(self, turn: Turn, message: Message, _: str) -> None:
         turn.say(message.chat_id, turn.texts.help())
@@ -139,6 +148,8 @@ class LinkingFeature(Feature):
             return
         if isinstance(outcome, Linked):
             turn.say(press.chat_id, turn.texts.moved(outcome.user.display_name))
+        elif isinstance(outcome, Stranded):
+            turn.say(press.chat_id, turn.texts.cannot_move(outcome.current_user.display_name))
         elif isinstance(outcome, Kept | CodeUnusable):
             turn.say(press.chat_id, turn.texts.nothing_changed)
 

@@ -14,7 +14,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from tgpass.domain.accounts import TelegramLink, TelegramProfile, User
+from tgpass.domain.accounts import (
+    TelegramLink,
+    TelegramProfile,
+    User,
+    check_telegram_removable,
+    keeps_a_way_in,
+)
 from tgpass.domain.codes import code_key
 from tgpass.errors import NotFound
 from tgpass.verify import new_link_code, start_link
@@ -58,8 +64,15 @@ class Kept:
     """The owner said no: the link stays where it was."""
 
 
-RedeemOutcome = Linked | NeedsConsent | CodeUnusable
-ConsentOutcome = Linked | Kept | CodeUnusable
+@dataclass(frozen=True, slots=True)
+class Stranded:
+    """The Telegram account is ``current_user``'s only way to sign in: it cannot move."""
+
+    current_user: User
+
+
+RedeemOutcome = Linked | NeedsConsent | CodeUnusable | Stranded
+ConsentOutcome = Linked | Kept | CodeUnusable | Stranded
 
 
 class LinkingService:
@@ -123,6 +136,8 @@ class LinkingService:
         except AlreadyLinked as taken:
             current = await tx.accounts.get_user(taken.user_id)
             assert current is not None  # links cascade with their user
+            if not keeps_a_way_in(current):
+                return Stranded(current)
             token = secrets.token_urlsafe(16)
             await tx.links.put_consent(
                 self._hash("consent", token),
@@ -147,6 +162,8 @@ class LinkingService:
         if user is None:
             return Kept()
         before = await tx.accounts.find_user(telegram_id=profile.telegram_id)
+        if before is not None and before.id != user.id and not keeps_a_way_in(before):
+            return Stranded(before)
         link = await tx.accounts.link_telegram(user.id, profile, chat_id=consent.chat_id, move=True)
         if before is not None:
             await self.events.publish(tx, AccountChanged(before.id, "unlink"))
@@ -157,11 +174,22 @@ class LinkingService:
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> TelegramLink:
         async with self.uow() as tx:
-            removed = await tx.accounts.unlink_telegram(user_id=user_id, telegram_id=telegram_id)
-            if removed is not None:
-                await self.events.publish(tx, AccountChanged(removed.user_id, "unlink"))
-        if removed is None:
+            return await self.unlink_in(tx, user_id=user_id, telegram_id=telegram_id)
+
+    async def unlink_in(
+        self, tx: UnitOfWork, *, user_id: int | None = None, telegram_id: int | None = None
+    ) -> TelegramLink:
+        """Remove an account's Telegram link inside ``tx``: NotFound when there is none,
+        LastSignInMethod when it is the account's only way to sign in."""
+        link = await tx.accounts.telegram_link(user_id=user_id, telegram_id=telegram_id)
+        owner = None if link is None else await tx.accounts.get_user(link.user_id)
+        if link is None or owner is None:
             raise NotFound("no Telegram account is linked", code="not_linked")
+        check_telegram_removable(owner)
+        removed = await tx.accounts.unlink_telegram(telegram_id=link.profile.telegram_id)
+        if removed is None:  # unlinked meanwhile
+            raise NotFound("no Telegram account is linked", code="not_linked")
+        await self.events.publish(tx, AccountChanged(removed.user_id, "unlink"))
         return removed
 
     # -- one-time sign-in links sent by the bot ----------------------------------------------

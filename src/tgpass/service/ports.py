@@ -122,7 +122,9 @@ class AccountStore(ABC):
         role: str | None = None,
         karma: int | None = None,
         password_hash: str | None = None,
-    ) -> User: ...
+        username: str | None = None,
+    ) -> User:
+        """Change what is given; Conflict when ``username`` is another account's."""
 
     @abstractmethod
     async def bump_session_epoch(self, user_id: int) -> int:

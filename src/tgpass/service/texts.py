@@ -65,6 +65,20 @@ class Texts:
             f"{escape(self.urls.account)}"
         )
 
+    def already_linked(self, display_name: str) -> str:
+        return (
+            f"This Telegram account is already linked to <b>{escape(display_name)}</b> on "
+            f"{self._site()}: there is nothing more to do. (The link you opened was already "
+            "used or has expired.)"
+        )
+
+    def cannot_move(self, display_name: str) -> str:
+        return (
+            f"This Telegram account is the only way to sign in to <b>{escape(display_name)}</b> "
+            f"on {self._site()}, so it cannot move to another account. Sign in to it at "
+            f"{escape(self.urls.account)}, set a password there, then get a new link."
+        )
+
     def ask_consent(self, current: str, new: str) -> str:
         return (
             f"This Telegram account is linked to <b>{escape(current)}</b>. "
@@ -97,6 +111,12 @@ class Texts:
 
     unlinked = "Unlinked. The bot will no longer know you on the website."
     not_linked = "This Telegram account is not linked."
+
+    def unlink_would_lock_out(self) -> str:
+        return (
+            f"Telegram is the only way to sign in to your account on {self._site()}: unlinking "
+            f"would lock you out. Set a password at {escape(self.urls.account)}, then /unlink."
+        )
 
     def help(self) -> str:
         return (

@@ -99,11 +99,16 @@ class MemoryAccountStore(AccountStore):
         role: str | None = None,
         karma: int | None = None,
         password_hash: str | None = None,
+        username: str | None = None,
     ) -> User:
         async with self._tx():
             user = self.db.tables.users.get(user_id)
             if user is None:
                 raise NotFound(f"no user {user_id}")
+            if username is not None and any(
+                u.username == username and u.id != user_id for u in self.db.tables.users.values()
+            ):
+                raise Conflict("that username is taken")
             changes: dict[str, Any] = {
                 k: v
                 for k, v in {
@@ -111,6 +116,7 @@ class MemoryAccountStore(AccountStore):
                     "role": role,
                     "karma": karma,
                     "password_hash": password_hash,
+                    "username": username,
                 }.items()
                 if v is not None
             }

@@ -154,6 +154,7 @@ class SqlAccountStore(AccountStore):
         role: str | None = None,
         karma: int | None = None,
         password_hash: str | None = None,
+        username: str | None = None,
     ) -> User:
         changes: dict[str, Any] = {
             k: v
@@ -162,16 +163,20 @@ class SqlAccountStore(AccountStore):
                 "role": role,
                 "karma": karma,
                 "password_hash": password_hash,
+                "username": username,
             }.items()
             if v is not None
         }
         changes["updated_at"] = self._now()
-        async with self._db.write() as db:
-            row = (
-                await db.execute(
-                    update(users).where(users.c.id == user_id).values(changes).returning(users)
-                )
-            ).one_or_none()
+        try:
+            async with self._db.write() as db:
+                row = (
+                    await db.execute(
+                        update(users).where(users.c.id == user_id).values(changes).returning(users)
+                    )
+                ).one_or_none()
+        except IntegrityError:
+            raise Conflict("that username is taken") from None
         if row is None:
             raise NotFound(f"no user {user_id}")
         return _user(row)
