@@ -123,6 +123,8 @@ async def test_the_phone_is_never_shown_a_code_or_a_token(sandbox: Sandbox) -> N
         "message": "There is no bot @nobody_bot.",
         "bot": "nobody_bot",
     }
+    nowhere = await http.post(f"/users/{user['id']}/open", json={"url": "https://t.me/"})
+    assert nowhere.json()["error"]["message"] == "This link leads to no bot or chat."
     await sandbox.users.create_bot("talk_bot")
     empty = await http.post(f"/users/{user['id']}/messages", json={"bot": "talk_bot", "text": " "})
     assert empty.status_code == 400

@@ -95,6 +95,8 @@ class UserActions:
         if path.startswith("+") or path.startswith("joinchat/"):
             return self.open_invite(user_id, f"https://t.me/{path}")
         name, _, app = path.partition("/")
+        if not name:
+            raise NotFound("This link leads to no bot or chat.", url=url)
         bot = bot_named(self.world, name)
         if "startapp" in query or app:
             return self.open_mini_app(user_id, bot.username, query.get("startapp") or None)

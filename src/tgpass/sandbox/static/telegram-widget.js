@@ -13,12 +13,20 @@
   var access = script.getAttribute("data-request-access");
   var size = script.getAttribute("data-size") || "large";
 
+  // The sandbox's errors carry a message for people; anything else gets words of ours.
+  var GONE = "The sandbox Telegram does not answer. Is it still running?";
+  var BROKE = "Something went wrong in the sandbox Telegram; its log tells what.";
   function call(path, body) {
     return fetch(origin + "/sandbox/api" + path, {
       method: body ? "POST" : "GET",
       headers: body ? {"Content-Type": "application/json"} : {},
       body: body ? JSON.stringify(body) : undefined,
-    }).then(function (r) { return r.json().then(function (d) { if (!r.ok) throw new Error(d.error ? d.error.message : r.statusText); return d; }); });
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (d) {
+        if (!r.ok) throw new Error(d && d.error ? d.error.message : BROKE);
+        return d;
+      });
+    }, function () { throw new Error(GONE); });
   }
 
   function deliver(fields) {
@@ -67,7 +75,7 @@
         };
         list.appendChild(b);
       });
-    });
+    }, function (e) { list.textContent = e.message; });
   }
 
   var button = document.createElement("button");
