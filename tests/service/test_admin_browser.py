@@ -89,12 +89,22 @@ async def test_staff_broadcast_with_live_progress_and_dead_letters(tmp_path: Pat
             await page.fill("#min-karma", "50")
             await page.get_by_test_id("send").click()
             status = page.get_by_test_id("status")
+            await page.get_by_test_id("progress").wait_for()
+            assert await page.input_value("#text") == ""  # sent: not there to send twice
             await status.filter(has_text="done").wait_for(timeout=30_000)
             assert await page.get_by_test_id("sent").text_content() == "6"
             await page.get_by_test_id("dead").filter(has_text="chat not found").wait_for()
             await screenshot(page, "admin-broadcast")
             await page.get_by_test_id("retry").click()
             await page.get_by_test_id("dead").filter(has_text="None.").wait_for()
+            assert await page.get_by_test_id("retry").is_hidden()  # nothing left to retry
+
+            # a broadcast that reaches nobody says so in words
+            await page.fill("#text", "Anyone up there?")
+            await page.fill("#min-karma", "1000000")
+            await page.get_by_test_id("send").click()
+            await page.get_by_test_id("nobody").filter(has_text="nothing was sent").wait_for()
+            assert await page.locator("#counts").is_hidden()
         for n, tg in enumerate(tgs[:-1]):
             got = [m for m in await users.received(tg, "staff_bot") if "Meetup" in m["text"]]
             assert len(got) == (1 if n >= 5 else 0)

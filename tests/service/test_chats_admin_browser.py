@@ -129,6 +129,9 @@ async def test_staff_gate_a_chat_and_follow_a_user_in_and_out(tmp_path: Path) ->
             assert (await services.gating.chat(chat_id)).rule == ChatRule(min_karma=100)
             audit = page.get_by_test_id("chat-audit")
             await audit.locator("[data-action=rule]").filter(has_text="karma ≥ 100").wait_for()
+            bot = audit.locator("[data-action=bot]")  # said for people, not as codes
+            said = "The bot was made an administrator; the bot can gate this chat."
+            assert said in await bot.first.inner_text()
 
             # an unknown user is said so
             await page.select_option("#lookup-by", "site_user_id")

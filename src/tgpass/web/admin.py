@@ -27,7 +27,7 @@ STAFF = "staff"
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services)]
 AUDIT_SENTENCES = {
-    "bot": "The bot's standing changed: {reason}",
+    "bot": "{reason}",
     "rule": "The rule is now: {reason}",
     "invite": "{who} was invited ({reason})",
     "approve": "{who} was let in ({reason})",
@@ -43,12 +43,12 @@ AUDIT_SENTENCES = {
 """Audit entries as people read them, by action: ``{who}`` and ``{reason}`` are filled in
 on the page (the JSON API keeps the raw action and reason)."""
 BOT_STANDING = {
-    "administrator": "the bot was made an administrator",
-    "creator": "the bot owns the chat",
-    "member": "the bot is a plain member, not an administrator",
-    "restricted": "the bot was restricted",
-    "left": "the bot left the chat",
-    "kicked": "the bot was removed from the chat",
+    "administrator": "The bot was made an administrator",
+    "creator": "The bot owns the chat",
+    "member": "The bot is a plain member, not an administrator",
+    "restricted": "The bot was restricted",
+    "left": "The bot left the chat",
+    "kicked": "The bot was removed from the chat",
 }
 """The first part of a ``bot`` entry's reason (``administrator: the bot can gate this
 chat``), said as a sentence."""
