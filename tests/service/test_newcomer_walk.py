@@ -90,10 +90,10 @@ async def staff_come_back_to_admin(page: Any, live: Live, width: str) -> None:
 
 
 async def bot_signs_in(page: Any, live: Live, width: str) -> int:
-    """A person the bot signed in: a username, no password, Telegram linked."""
-    person = await live.services.accounts.create_user(
-        display_name="Zoya Walker", username=f"zoya-{width}"
-    )
+    """A person the bot signed in: no password, Telegram linked; on the phone, no username
+    either (an account made by signing in with Telegram)."""
+    username = None if width == "phone" else f"zoya-{width}"
+    person = await live.services.accounts.create_user(display_name="Zoya Walker", username=username)
     telegram_id = 7_000_000_000 + len(width)
     profile = TelegramProfile(telegram_id=telegram_id, first_name="Zoya", last_name="Walker")
     await live.services.accounts.link_telegram(person.id, profile, chat_id=telegram_id)
@@ -116,6 +116,8 @@ async def unlink_needs_a_password(page: Any, width: str) -> None:
     told = page.get_by_test_id("unlink-error").filter(has_text="Set a password first")
     await told.wait_for()
     await shot(page, width, "5-unlink-refused")
+    if await page.get_by_test_id("new-username").count():  # none yet: chosen with it
+        await page.fill("#new-username", f"Zoya-{width}")
     await page.fill("#new-password", "short")
     await page.get_by_test_id("save-password").click()  # the browser's own check stops it
     assert await page.get_by_test_id("password-done").is_hidden()

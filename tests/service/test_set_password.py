@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tgpass.domain.accounts import TelegramProfile, User
-from tgpass.service.auth import can_choose_username, how_long
+from tgpass.service.auth import how_long
 
 from .pagesite import PASSWORD, PageSite, page_site
 
@@ -118,11 +118,6 @@ async def test_an_account_without_a_username_must_choose_a_free_one(site: PageSi
     assert (taken.status_code, taken.json()["error"]["code"]) == (409, "username_taken")
 
 
-@pytest.mark.xfail(
-    not can_choose_username(),
-    reason="the store's update_user cannot give an account a username yet (asked of store/)",
-    raises=AssertionError,
-)
 async def test_an_account_without_a_username_chooses_one_with_its_password(
     site: PageSite,
 ) -> None:
@@ -146,8 +141,6 @@ async def test_with_a_password_set_telegram_can_be_unlinked(site: PageSite) -> N
     await site.services.accounts.link_telegram(user.id, profile, chat_id=5_000_000_007)
     await signed_in(site, user)
     first = await site.web.delete("/api/link")
-    if first.status_code == 200:  # the service does not guard the last way in (yet)
-        pytest.skip("DELETE /api/link does not refuse the last sign-in method yet")
     assert first.status_code == 409
     assert first.json()["error"]["code"] == "last_sign_in_method"
     assert (await put(site.web, password=NEW)).status_code == 200

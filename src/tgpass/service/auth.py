@@ -4,13 +4,12 @@ session whose ``source`` says how."""
 from __future__ import annotations
 
 import hashlib
-import inspect
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any
 
 from tgpass.domain.accounts import (
     USERNAME,
@@ -128,28 +127,6 @@ class SignInThrottle:
         await self.kv.delete(f"signin:failures:{attempt.pair}")
         if attempt.failures > self.free:  # (only then can a wait have been set)
             await self.kv.delete(f"signin:wait:{attempt.pair}")
-
-
-def can_choose_username() -> bool:
-    """Whether the store's port can give an existing account a username: its ``update_user``
-    takes ``username`` (asked of the store; until then, only accounts that have a username
-    can get a password). The port, not an adapter: every adapter keeps to it."""
-    return "username" in inspect.signature(AccountStore.update_user).parameters
-
-
-async def _write_username(accounts: AccountStore, user_id: int, name: str, hashed: str) -> User:
-    if not can_choose_username():
-        raise Conflict(
-            "an account made with Telegram cannot choose a username here yet",
-            code="username_unsupported",
-        )
-    try:
-        updated: User = await cast(Any, accounts).update_user(
-            user_id, username=name, password_hash=hashed
-        )
-    except Conflict:
-        raise Conflict("that username is taken", code="username_taken") from None
-    return updated
 
 
 async def new_telegram_account(
@@ -284,10 +261,11 @@ class AuthService:
         elif name is not None and await self.accounts.find_user(username=name) is not None:
             raise Conflict("that username is taken", code="username_taken")
         hashed = await self.passwords.hash(password)
-        async with self.uow() as tx:
-            if name is None:
-                return await tx.accounts.update_user(user.id, password_hash=hashed)
-            return await _write_username(tx.accounts, user.id, name, hashed)
+        try:
+            async with self.uow() as tx:
+                return await tx.accounts.update_user(user.id, password_hash=hashed, username=name)
+        except Conflict:  # chosen meanwhile by another account
+            raise Conflict("that username is taken", code="username_taken") from None
 
     @staticmethod
     def _chosen_username(user: User, username: str | None) -> str | None:

@@ -21,7 +21,6 @@ from fastapi.templating import Jinja2Templates
 from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
 from tgpass.errors import InvalidAuthData, TgpassError
-from tgpass.service.auth import can_choose_username
 
 from . import deps
 from .deps import services, services_of
@@ -285,7 +284,6 @@ async def account(request: Request, svc: Svc) -> Response:
         has_password=user.password_hash is not None,
         # an account made with Telegram chooses its username with its password
         needs_username=user.username is None,
-        can_choose_username=can_choose_username(),
         csrf_token=found.csrf_token or "",
         pending=await svc.linking.pending(user.id),
         notifications=await svc.notifications.recent(user.id, limit=10),
