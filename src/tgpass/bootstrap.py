@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .domain.gating import PRESENT
@@ -33,6 +35,7 @@ from .service.uow import UnitOfWork, UnitOfWorkFactory
 from .service.worker import Loop, Worker
 from .settings import Settings
 from .store.kv import kv_from_url
+from .store.outages import outage_of
 from .store.pacing import pacer_from_url
 from .store.sql import SqlAccountStore, SqlUnitOfWork, make_engine, migrate
 from .store.sql.oidc import SqlOidcStore
@@ -63,6 +66,16 @@ class Services:
     oidc_provider: OidcProvider
     telegram_login: TelegramLogin | None
     """Sign-in with Telegram Login (OpenID Connect); None unless its client secret is set."""
+
+    async def probe_stores(self) -> None:
+        """Raises unless the database, the KV store and the pacer each answer in time."""
+        async with asyncio.timeout(self.settings.store_timeout):
+            async with self.engine.connect() as db:
+                await db.execute(text("SELECT 1"))
+        async with asyncio.timeout(self.settings.store_timeout):
+            await self.kv.get("probe")
+        async with asyncio.timeout(self.settings.store_timeout):
+            await self.pacer.paused_for()
 
     async def close(self) -> None:
         if self.telegram_login is not None:
@@ -244,4 +257,6 @@ def make_worker(services: Services, *, outbox: bool = True, polling: bool = Fals
         if not isinstance(services.telegram, PtbMessenger):
             raise TypeError("polling needs the python-telegram-bot messenger")
         loops["polling"] = Poller(services.telegram.bot, services.bot).run
-    return Worker(loops) if outbox or polling else Worker({})
+    if not (outbox or polling):
+        return Worker({})
+    return Worker(loops, outage_of=outage_of, probe=services.probe_stores)

@@ -12,6 +12,7 @@ from .settings import Settings
 def serve(*, host: str, port: int, polling: bool, access_log: bool = True) -> None:
     import uvicorn
 
+    from .log_setup import config
     from .web.app import create_app
 
     settings = Settings.from_env()
@@ -24,7 +25,7 @@ def serve(*, host: str, port: int, polling: bool, access_log: bool = True) -> No
         host=host,
         port=port,
         proxy_headers=False,
-        log_level="info",
+        log_config=config("INFO"),
         access_log=access_log,
     )
 

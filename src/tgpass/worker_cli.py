@@ -69,7 +69,9 @@ def _settings() -> Settings:
 
 def _worker(args: argparse.Namespace) -> Any:
     from .bootstrap import build, make_worker
+    from .log_setup import configure
 
+    configure("INFO")
     async def run() -> None:
         services = await build(_settings())
         try:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +57,26 @@ async def test_a_whole_flow_logs_no_secret(stack: Stack, caplog: pytest.LogCaptu
         stack.web.cookies["tgpass_session"],
     ):
         assert secret not in logged
+
+
+def test_every_line_says_when_how_bad_and_whose(tmp_path: Path) -> None:
+    # As `tgpass serve` and `tgpass worker` set it up: tgpass's own lines and uvicorn's alike,
+    # each with its time, level and logger name, a bot token masked whichever logger said it.
+    script = (
+        "import logging\n"
+        "from tgpass.log_setup import configure\n"
+        "configure('INFO')\n"
+        "logging.getLogger('tgpass.worker').warning('Redis is unreachable')\n"
+        "logging.getLogger('tgpass.sender').info('sent with 123456789:%s', 'A' * 35)\n"
+        "logging.getLogger('uvicorn.error').info('Application startup complete.')\n"
+        "logging.getLogger('tgpass.worker').debug('not shown at INFO')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    shown = done.stderr.splitlines()
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    assert len(shown) == 3, shown
+    assert re.fullmatch(rf"{stamp} WARNING tgpass\.worker: Redis is unreachable", shown[0])
+    assert re.fullmatch(rf"{stamp} INFO tgpass\.sender: sent with <bot-token>", shown[1])
+    assert re.fullmatch(rf"{stamp} INFO uvicorn\.error: Application startup complete\.", shown[2])

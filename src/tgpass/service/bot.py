@@ -274,8 +274,8 @@ class BotService:
         """The replies, sent in this request when Telegram lets us; else the worker will."""
         try:
             await self.sender.send_due(ids=ids, max_wait=FAST_PATH_WAIT)
-        except Exception:  # they are queued: the worker delivers them
-            log.warning("replies %s left to the worker", ids, exc_info=True)
+        except Exception as error:  # they are queued: the worker delivers them (or says why)
+            log.warning("replies %s left to the worker (%s)", ids, type(error).__name__)
 
     async def _answer(self, callback_query_id: str) -> None:
         try:

@@ -281,37 +281,43 @@ class GatingService:
 
     async def run(self) -> None:
         """The worker's loop: a pass when asked (a change event) or when the schedule says,
-        and join requests as they come."""
-        joins = asyncio.create_task(self._answer_forever())
+        and join requests as they come. A failure of either stops both, for the worker to
+        start them again (at once after a store's outage)."""
+        tasks = [
+            asyncio.create_task(self._reconcile_forever()),
+            asyncio.create_task(self._answer_forever()),
+        ]
         try:
-            next_pass = 0.0
-            while True:
-                async with self.uow() as tx:
-                    waiting = await tx.chats.last_reconcile_request()
-                if waiting or time.monotonic() >= next_pass:
-                    report = await self.reconcile()
-                    if report is not None and not waiting:
-                        next_pass = time.monotonic() + self.config.interval
-                    if report is not None and report.failed:
-                        await asyncio.sleep(min(30.0, self.config.interval))
-                self._wake.clear()
-                # another process's change wakes nobody here: look every few seconds
-                # (asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(5.0):
-                        await self._wake.wait()
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # the first failure, raised
         finally:
-            joins.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await joins
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _reconcile_forever(self) -> None:
+        next_pass = 0.0
+        while True:
+            async with self.uow() as tx:
+                waiting = await tx.chats.last_reconcile_request()
+            if waiting or time.monotonic() >= next_pass:
+                report = await self.reconcile()
+                if report is not None and not waiting:
+                    next_pass = time.monotonic() + self.config.interval
+                if report is not None and report.failed:
+                    await asyncio.sleep(min(30.0, self.config.interval))
+            self._wake.clear()
+            # another process's change wakes nobody here: look every few seconds
+            # (asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5.0):
+                    await self._wake.wait()
 
     async def _answer_forever(self) -> None:
         while True:
             self._joins.clear()
-            try:
-                await self.answer_join_requests()
-            except Exception:
-                log.exception("answering join requests failed")
+            await self.answer_join_requests()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(1.0):
                     await self._joins.wait()

@@ -112,7 +112,9 @@ class Sender:
 
     async def run(self) -> None:
         """Send until cancelled: claims keep a small queue full, ``concurrency`` tasks send
-        from it, outcomes are written in batches."""
+        from it, outcomes are written in batches. A store that fails (the database, the
+        pacer's Redis) stops the whole loop, rows it holds given back, for the worker to
+        start it again once the store answers."""
         queue: asyncio.Queue[OutboxItem] = asyncio.Queue()
         in_flight = 0
 
@@ -129,15 +131,9 @@ class Sender:
         async def flusher() -> None:
             while True:
                 await asyncio.sleep(self.config.flush_interval)
-                try:
-                    await self.flush()
-                except Exception:  # the database is away: keep the outcomes, try again
-                    log.exception("could not record send outcomes; retrying")
-                    await asyncio.sleep(1)
+                await self.flush()  # (on failure the outcomes are kept for the next try)
 
-        workers = [asyncio.create_task(worker()) for _ in range(self.config.concurrency)]
-        flushing = asyncio.create_task(flusher())
-        try:
+        async def claimer() -> None:
             while True:
                 if (
                     queue.qsize() + in_flight >= self.config.batch
@@ -145,12 +141,7 @@ class Sender:
                 ):
                     await asyncio.sleep(0.01)  # enough claimed, here or by other workers
                     continue
-                try:
-                    items = await self._claim(self.config.batch)
-                except Exception:
-                    log.exception("could not claim from the outbox; retrying")
-                    items = []
-                    await asyncio.sleep(1)
+                items = await self._claim(self.config.batch)
                 for item in items:
                     queue.put_nowait(item)
                 if not items:
@@ -159,10 +150,19 @@ class Sender:
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self.config.poll_interval):
                             await self._wake.wait()
+
+        tasks = [asyncio.create_task(worker()) for _ in range(self.config.concurrency)]
+        tasks += [asyncio.create_task(flusher()), asyncio.create_task(claimer())]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # the first failure, raised
         finally:
-            for task in [*workers, flushing]:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*workers, flushing, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            while not queue.empty():  # claimed, never tried: free to go at once
+                self._give_back(queue.get_nowait())
             with contextlib.suppress(Exception):
                 await self.flush()  # record what was sent before stopping
 
@@ -173,8 +173,16 @@ class Sender:
             )
 
     async def _deliver_and_keep(self, item: OutboxItem, max_wait: float | None) -> None:
-        done = await self.deliver(item, max_wait=max_wait)
+        try:
+            done = await self.deliver(item, max_wait=max_wait)
+        except Exception:  # the pacer's store failed before the send: not sent
+            self._give_back(item)
+            raise
         self._settled.append((item, done))  # after the await: flush swaps the list meanwhile
+
+    def _give_back(self, item: OutboxItem) -> None:
+        """A claimed row that was not sent is due again now, not when its lease runs out."""
+        self._settled.append((item, Settlement(item.id, "queued", False, None, self.clock())))
 
     # -- one message ------------------------------------------------------------------------
 

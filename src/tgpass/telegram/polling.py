@@ -57,7 +57,9 @@ class Poller:
 
     async def run(self) -> None:
         """Poll until cancelled, backing off on network trouble (at start too: Telegram may
-        be failing or flood-limiting the very first calls)."""
+        be failing or flood-limiting the very first calls). Anything else (the store is away:
+        an update could not be recorded) stops the loop: the worker says so once and starts
+        it again when the store answers, and the update is read again."""
         delay = 1.0
         ready = False
         while True:
@@ -76,10 +78,5 @@ class Poller:
                 log.warning(
                     "polling failed (%s); retrying in %.0f s", type(trouble).__name__, delay
                 )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 60)
-            except Exception:
-                # The store is away: the update was not recorded, so it is read again.
-                log.exception("an update could not be recorded; retrying")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60)

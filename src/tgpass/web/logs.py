@@ -35,6 +35,16 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class RedactLines(RedactSecrets):
+    """For a handler: the line as it will be printed, masked whole (a token may be split
+    between a message and its arguments)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        super().filter(record)
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
 def install() -> None:
     """Attach the filter where URLs are logged; keep chatty libraries above DEBUG."""
     redact_secrets = RedactSecrets()
