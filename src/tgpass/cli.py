@@ -156,6 +156,9 @@ def _webhook(args: argparse.Namespace) -> Any:
 
 
 def _demo(args: argparse.Namespace) -> Any:
+    from .log_setup import configure
+
+    configure("WARNING")  # what goes wrong, said with its time and where: not the routine
     try:
         from .demo import main as demo  # a second or two: Ctrl+C may come meanwhile
 
