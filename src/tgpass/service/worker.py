@@ -14,6 +14,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
+from tgpass.errors import TelegramError
+
 log = logging.getLogger("tgpass.worker")
 Loop = Callable[[], Awaitable[None]]
 OutageOf = Callable[[BaseException], "str | None"]
@@ -68,7 +70,15 @@ class Worker:
                     await self._wait_out(name, unreachable, error)
                     delay = 1.0
                     continue
-                log.exception("the %s loop stopped; restarting in %.0f s", name, delay)
+                if isinstance(error, TelegramError):  # Telegram's trouble is no bug of ours
+                    log.warning(
+                        "Telegram failed (%s); the %s loop tries again in %.0f s",
+                        _briefly(error),
+                        name,
+                        delay,
+                    )
+                else:
+                    log.exception("the %s loop stopped; restarting in %.0f s", name, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60)
 
