@@ -166,7 +166,7 @@ async def test_an_upgraded_group_answers_with_its_new_id(scene: Scene) -> None:
     assert migrations[-2:] == [(old, new, None), (new, None, old)]
     with pytest.raises(httpx.HTTPStatusError) as refused:
         await users.upgrade_group(new)
-    assert "only a basic group" in refused.value.response.json()["error"]["message"]
+    assert "Only a basic group" in refused.value.response.json()["error"]["message"]
 
 
 async def test_the_migration_error_envelope(sandbox: Sandbox) -> None:

@@ -20,13 +20,12 @@ from starlette.exceptions import HTTPException
 
 from . import join_requests, membership, migration, pages
 from .errors import NOT_FOUND, BotApiError, Invalid, NotFound, SandboxError
-from .errors import refusals_as_sandbox_errors as their_refusals
 from .faults import EVERY_BOT, Faults
 from .limits import FloodLimits
 from .oidc import AuthorizeError, LoginRequest, check_redirect_uris
 from .oidc_http import issuer_for
 from .oidc_keys import ALGORITHMS, DEFAULT_OVERLAP
-from .users import account_of, bot_named, bot_of, group_of
+from .users import bot_of, group_of
 from .world import SigningKey
 
 if TYPE_CHECKING:
@@ -291,7 +290,7 @@ def control_api(state: SandboxState) -> APIRouter:
         return result
 
     def account_json(user_id: int) -> Json:
-        return {**asdict(account_of(world, user_id)), "is_bot": False}
+        return {**asdict(world.account(user_id)), "is_bot": False}
 
     @api.get("/info")
     async def info(request: Request) -> Json:
@@ -300,8 +299,7 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.post("/users", status_code=201)
     async def create_user(body: NewAccount) -> Json:
         details = body.model_dump(exclude={"first_name"})
-        with their_refusals():  # an id taken
-            account = world.add_account(body.first_name, **details)
+        account = world.add_account(body.first_name, **details)
         return account_json(account.id)
 
     @api.get("/users")
@@ -315,9 +313,8 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.post("/bots", status_code=201)
     async def create_bot(body: NewBot) -> Json:
         details = body.model_dump()
-        with their_refusals():  # a redirect URL not absolute, a username or token taken
-            details["oidc_redirect_uris"] = check_redirect_uris(body.oidc_redirect_uris)
-            bot = world.add_bot(**details)
+        details["oidc_redirect_uris"] = check_redirect_uris(body.oidc_redirect_uris)
+        bot = world.add_bot(**details)
         return {
             **bot.as_user(),
             "token": bot.token,
@@ -340,10 +337,7 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.put("/bots/{bot_id}/oidc")
     async def set_bot_oidc(bot_id: int, body: OidcClient) -> Json:
         bot = bot_of(world, bot_id)
-        with their_refusals():  # a redirect URL not absolute
-            return state.oidc.configure(
-                bot, redirect_uris=body.redirect_uris, algorithm=body.algorithm
-            )
+        return state.oidc.configure(bot, redirect_uris=body.redirect_uris, algorithm=body.algorithm)
 
     def key_json(key: SigningKey) -> Json:
         return {
@@ -372,37 +366,27 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.get("/oidc/requests/{request_id}")
     async def oidc_request(request_id: str) -> Json:
         """A login request waiting for the user: the bot, the site, the scopes asked for."""
-        return state.oidc.describe(waiting_login(request_id))
-
-    def waiting_login(request_id: str) -> LoginRequest:
-        try:
-            return state.oidc.pending(request_id)
-        except KeyError:  # oidc's word for gone: answered, expired or never made
-            gone = "This sign-in request has expired or was already answered."
-            raise NotFound(gone, request_id=request_id) from None
+        return state.oidc.describe(state.oidc.pending(request_id))
 
     def login_request(body: OidcAnswer) -> LoginRequest | Json:
         """The request, or the redirect that refuses the authorize URL."""
         if (body.request_id is None) == (body.authorize_url is None):
             raise Invalid("give request_id or authorize_url")
         if body.request_id is not None:
-            return waiting_login(body.request_id)
+            return state.oidc.pending(body.request_id)
         params = parse_qs(urlsplit(body.authorize_url or "").query, keep_blank_values=True)
         try:
-            with their_refusals():  # refused on Telegram's page: no such client, a wrong URL
-                return state.oidc.begin(params)
+            return state.oidc.begin(params)  # LoginPageError: no such client, a wrong URL
         except AuthorizeError as refused:
             return {"kind": "url", "url": refused.location}
 
     @api.post("/users/{user_id}/oidc/approve")
     async def approve_oidc_login(user_id: int, body: OidcApproval) -> Json:
         """The user logs in: ``{"kind": "url", "url": <redirect_uri>?code=...&state=...}``."""
-        account = account_of(world, user_id)
+        world.account(user_id)
         request = login_request(body)
         if not isinstance(request, LoginRequest):
             return request
-        if body.share_phone_number and "phone" in request.scopes and not account.phone_number:
-            raise Invalid("This account has no phone number to share.", user_id=user_id)
         url = state.oidc.approve(
             user_id,
             request.id,
@@ -414,7 +398,7 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.post("/users/{user_id}/oidc/decline")
     async def decline_oidc_login(user_id: int, body: OidcAnswer) -> Json:
         """The user declines: ``{"kind": "url", "url": <redirect_uri>?error=access_denied...}``."""
-        account_of(world, user_id)
+        world.account(user_id)
         request = login_request(body)
         if not isinstance(request, LoginRequest):
             return request
@@ -423,7 +407,7 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.post("/chats", status_code=201)
     async def create_chat(body: NewChat) -> Json:
         for user_id in (body.owner_id, *body.members):
-            account_of(world, user_id)
+            world.account(user_id)
         chat = world.add_chat(
             body.title,
             type=body.type,
@@ -442,8 +426,7 @@ def control_api(state: SandboxState) -> APIRouter:
     @api.post("/chats/{chat_id}/bots")
     async def add_bot_to_chat(chat_id: int, body: BotInChat) -> Json:
         bot, chat = bot_of(world, body.bot_id), group_of(world, chat_id)
-        with their_refusals():  # rights that do not exist
-            membership.add_bot_to_chat(world, bot.id, chat.id, admin_rights=body.admin_rights)
+        membership.add_bot_to_chat(world, bot.id, chat.id, admin_rights=body.admin_rights)
         return await acted(world.member_json(chat, bot.id))
 
     @api.put("/chats/{chat_id}/guard_bot")
@@ -457,13 +440,12 @@ def control_api(state: SandboxState) -> APIRouter:
         """Upgrade a basic group to a supergroup: a new id, the old one answers 400 with
         ``migrate_to_chat_id``; bots get the two migration service messages."""
         group_of(world, chat_id)
-        with their_refusals():  # not a basic group, upgraded already, not a member
-            supergroup = migration.upgrade_group(world, chat_id, body.user_id if body else None)
+        supergroup = migration.upgrade_group(world, chat_id, body.user_id if body else None)
         return await acted({**supergroup.as_chat(), "migrate_from_chat_id": chat_id})
 
     @api.post("/chats/{chat_id}/members")
     async def add_member(chat_id: int, body: Member) -> Json:
-        account_of(world, body.user_id)
+        world.account(body.user_id)
         chat = group_of(world, chat_id)
         membership.join(world, body.user_id, chat, None)
         return await acted(world.member_json(chat, body.user_id))
@@ -509,14 +491,14 @@ def control_api(state: SandboxState) -> APIRouter:
 
     @api.post("/users/{user_id}/block")
     async def block(user_id: int, body: ToBot) -> Json:
-        account_of(world, user_id)
-        world.block(user_id, bot_named(world, body.bot))
+        world.account(user_id)
+        world.block(user_id, world.bot_by_username(body.bot))
         return await acted({"blocked": True})
 
     @api.post("/users/{user_id}/unblock")
     async def unblock(user_id: int, body: ToBot) -> Json:
-        account_of(world, user_id)
-        world.unblock(user_id, bot_named(world, body.bot))
+        world.account(user_id)
+        world.unblock(user_id, world.bot_by_username(body.bot))
         return await acted({"blocked": False})
 
     @api.get("/users/{user_id}/chats")
@@ -525,8 +507,8 @@ def control_api(state: SandboxState) -> APIRouter:
 
     @api.get("/users/{user_id}/dialogs/{bot}")
     async def read_dialog(user_id: int, bot: str) -> Json:
-        account_of(world, user_id)
-        found = bot_named(world, bot)
+        world.account(user_id)
+        found = world.bot_by_username(bot)
         dialog = world.dialog(found.id, user_id)
         return {
             "bot": {**found.as_user(), "has_main_web_app": found.web_app_url is not None},
@@ -545,8 +527,8 @@ def control_api(state: SandboxState) -> APIRouter:
         oldest first: ``{"bot", "message_id", "chat_id", "date", "text", "paid_broadcast"}``,
         ``date`` in Unix seconds with fractions; ``since`` keeps those sent at or after it.
         Deleting a message later does not remove it here: it was delivered."""
-        account_of(world, user_id)
-        bots = [bot_named(world, bot)] if bot else list(world.bots.values())
+        world.account(user_id)
+        bots = [world.bot_by_username(bot)] if bot else list(world.bots.values())
         found = [
             {"bot": b.username, **delivery}
             for b in bots

@@ -3,8 +3,6 @@ the sandbox's own HTTP API's in tgpass's (``SandboxError`` and its kinds)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 
@@ -86,19 +84,3 @@ class Refused(SandboxError, PermissionError):
 
     status = 403
     code = "refused"
-
-
-@contextmanager
-def refusals_as_sandbox_errors() -> Iterator[None]:
-    """Around a call into a module that still refuses with built-in errors on purpose (world,
-    sharing, migration, rights, oidc): its KeyError, PermissionError and ValueError become
-    NotFound, Refused and Invalid, its message kept. Kept narrow: elsewhere a built-in error
-    is a bug, and shows as one."""
-    try:
-        yield
-    except KeyError as missing:
-        raise NotFound(str(missing.args[0]) if missing.args else "not found") from missing
-    except PermissionError as refused:
-        raise Refused(str(refused)) from refused
-    except ValueError as invalid:
-        raise Invalid(str(invalid)) from invalid

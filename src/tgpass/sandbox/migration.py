@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 
+from .errors import Invalid, Refused
 from .membership import service_message
 from .world import Chat, World
 
@@ -18,12 +19,18 @@ from .world import Chat, World
 def upgrade_group(world: World, chat_id: int, actor_id: int | None = None) -> Chat:
     group = world.chat(chat_id)
     if group.type != "group":
-        raise ValueError("only a basic group can be upgraded to a supergroup")
+        raise Invalid("Only a basic group can be upgraded to a supergroup.", chat_id=chat_id)
     if group.migrated_to is not None:
-        raise ValueError(f"this group was already upgraded to {group.migrated_to}")
+        raise Invalid(
+            "This group was already upgraded to a supergroup.",
+            chat_id=chat_id,
+            migrate_to_chat_id=group.migrated_to,
+        )
     actor = actor_id if actor_id is not None else world._owner(group)
     if not group.is_member(actor):
-        raise PermissionError("only a member of the group can upgrade it")
+        raise Refused(
+            f"Only a member of {group.title} can upgrade it.", chat_id=chat_id, user_id=actor
+        )
     supergroup = world.add_chat(
         group.title, type="supergroup", owner_id=world._owner(group), username=group.username
     )

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
+from .errors import Invalid, NotFound
 from .oidc_keys import ALGORITHMS, KeyRing, check_algorithm
 from .world import Bot, World
 
@@ -63,9 +64,9 @@ _CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 _CLIENT_ID = re.compile(r"[1-9][0-9]{0,19}")
 
 
-class LoginPageError(ValueError):
+class LoginPageError(Invalid):
     """Refused on Telegram's own page, never by a redirect: an unknown client or a redirect
-    URL the bot did not allow (RFC 6749 §4.1.2.1)."""
+    URL the bot did not allow (RFC 6749 §4.1.2.1). On the sandbox's HTTP API, a 400."""
 
 
 class AuthorizeError(Exception):
@@ -140,9 +141,9 @@ def check_redirect_uris(uris: Iterable[str]) -> list[str]:
     for uri in uris:
         parts = urlsplit(uri)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError(f"a redirect URL is an absolute http(s) URL: {uri!r}")
+            raise Invalid(f"A redirect URL is an absolute http(s) URL: {uri!r}", url=uri)
         if parts.fragment or uri.endswith("#"):
-            raise ValueError(f"a redirect URL has no fragment: {uri!r}")
+            raise Invalid(f"A redirect URL has no fragment (#...): {uri!r}", url=uri)
         if uri not in checked:
             checked.append(uri)
     return checked
@@ -243,20 +244,22 @@ class OidcProvider:
         duplicated = _duplicates(params)
         for name in ("client_id", "redirect_uri"):
             if name in duplicated:
-                raise LoginPageError(f"{name} is given more than once")
+                raise LoginPageError(f"{name} is given more than once", parameter=name)
         client_id = _first(params, "client_id")
         redirect_uri = _first(params, "redirect_uri")
         if not client_id:
             raise LoginPageError("client_id is missing: it is the bot's id")
         bot = self._bot(client_id)
         if bot is None:
-            raise LoginPageError(f"no bot has the client_id {client_id!r}")
+            raise LoginPageError(f"no bot has the client_id {client_id!r}", client_id=client_id)
         if not redirect_uri:
             raise LoginPageError("redirect_uri is missing")
         if redirect_uri not in bot.oidc_redirect_uris:
             raise LoginPageError(
                 f"redirect_uri {redirect_uri!r} is not one of @{bot.username}'s allowed URLs "
-                "(set them with PUT /sandbox/api/bots/{bot_id}/oidc)"
+                "(set them with PUT /sandbox/api/bots/{bot_id}/oidc)",
+                redirect_uri=redirect_uri,
+                bot=bot.username,
             )
         state = _first(params, "state")
 
@@ -312,7 +315,8 @@ class OidcProvider:
         self._forget_old()
         request = self.requests.get(request_id)
         if request is None:
-            raise KeyError(f"no login request {request_id!r} waits (answered or expired)")
+            gone = "This sign-in request has expired or was already answered."
+            raise NotFound(gone, request_id=request_id)
         return request
 
     def describe(self, request: LoginRequest) -> Json:
@@ -338,7 +342,7 @@ class OidcProvider:
         account = self.world.account(user_id)
         share = share_phone_number and "phone" in request.scopes
         if share and account.phone_number is None:
-            raise ValueError("this account has no phone number")
+            raise Invalid("This account has no phone number to share.", user_id=user_id)
         del self.requests[request.id]
         granted = tuple(
             s

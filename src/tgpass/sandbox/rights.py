@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .errors import Invalid
+
 Json = dict[str, Any]
 
 REQUIRED_ADMIN_RIGHTS = (
@@ -64,13 +66,15 @@ def optional_rights(chat_type: str) -> tuple[str, ...]:
 
 
 def checked_rights(given: Mapping[str, Any] | None) -> Json:
-    """Rights as a caller gives them: known names with boolean values only."""
+    """Rights as a caller gives them: known names with boolean values only. The refusal's
+    words also end a Bot API description (``can't parse keyboard button: ...``), so they stay
+    Telegram's style."""
     rights = dict(given or {})
     unknown = sorted(set(rights) - ALL_ADMIN_RIGHTS)
     if unknown:
-        raise ValueError(f"no such administrator rights: {', '.join(unknown)}")
+        raise Invalid(f"no such administrator rights: {', '.join(unknown)}", rights=unknown)
     if not all(isinstance(value, bool) for value in rights.values()):
-        raise ValueError("administrator rights are true or false")
+        raise Invalid("administrator rights are true or false")
     return rights
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import membership
+from .errors import Invalid, NotFound, Refused
 from .rights import checked_rights
 from .world import Bot, Chat, Json, World
 
@@ -26,7 +27,7 @@ def request_of(world: World, user_id: int, bot: Bot, request_id: int) -> Json:
             request = key.get("request_chat") if isinstance(key, dict) else None
             if isinstance(request, dict) and request.get("request_id") == request_id:
                 return request
-    raise KeyError(f"no request_chat button with request_id {request_id}")
+    raise NotFound("This button is no longer there.", request_id=request_id)
 
 
 def _must_own(request: Json) -> bool:
@@ -84,16 +85,26 @@ def share_chat(
     """The user picks ``chat_id``, or creates a chat titled ``new_title``, and shares it."""
     request = request_of(world, user_id, bot, request_id)
     if (chat_id is None) == (new_title is None):
-        raise ValueError("pick a chat or give the title of a new one")
+        raise Invalid("Pick a chat, or give the title of a new one.", request_id=request_id)
     if new_title is not None:
         if not choices(world, user_id, bot, request_id)["can_create"]:
-            raise ValueError("this request cannot be met by a new chat")
+            raise Invalid(
+                "A new chat cannot be what this bot asks for: pick one of yours.",
+                request_id=request_id,
+            )
         kind = "channel" if request.get("chat_is_channel") else "supergroup"
         chat = world.add_chat(new_title, type=kind, owner_id=user_id)
     else:
-        chat = world.chat(chat_id or 0)
-        if not fits(world, user_id, bot, request, chat):
-            raise PermissionError("this chat does not fit the bot's request")
+        picked = world.chats.get(chat_id or 0)
+        if picked is None:
+            raise NotFound("This chat does not exist.", chat_id=chat_id)
+        if not fits(world, user_id, bot, request, picked):
+            raise Refused(
+                f"{picked.title} is not a chat this bot asks for.",
+                chat_id=picked.id,
+                request_id=request_id,
+            )
+        chat = picked
     rights = _wanted(request.get("bot_administrator_rights"))
     if rights:
         _promote(world, bot, chat, rights)

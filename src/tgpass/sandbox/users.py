@@ -23,9 +23,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import join_requests, membership, sharing
-from .errors import Invalid, NotFound, refusals_as_sandbox_errors
+from .errors import Invalid, NotFound
 from .mini_app import SandboxSigner
-from .world import Account, Bot, Chat, Dialog, Json, World
+from .world import Bot, Chat, Dialog, Json, World
 
 _TME_HOSTS = {"t.me", "telegram.me", "www.t.me"}
 # What the phone tells the person after an invite link, by outcome (join_requests.open_invite).
@@ -35,21 +35,6 @@ _INVITE_MESSAGES = {
     join_requests.REQUEST_PENDING: "Your request to join {title} is waiting for an answer.",
     join_requests.ALREADY_MEMBER: "You're already a member of {title}.",
 }
-
-
-def account_of(world: World, user_id: int) -> Account:
-    account = world.accounts.get(user_id)
-    if account is None:
-        raise NotFound("This user is not in the sandbox.", user_id=user_id)
-    return account
-
-
-def bot_named(world: World, username: str) -> Bot:
-    bot = world.find_bot(username)
-    if bot is None:
-        name = username.removeprefix("@")
-        raise NotFound(f"There is no bot @{name}.", bot=name)
-    return bot
 
 
 def bot_of(world: World, bot_id: int) -> Bot:
@@ -81,7 +66,7 @@ class UserActions:
         self.signer = signer
 
     def open_link(self, user_id: int, url: str) -> Json:
-        account_of(self.world, user_id)
+        self.world.account(user_id)
         parts = urlsplit(url.strip())
         if parts.scheme == "tg":
             return self._open_tg_scheme(user_id, parts.netloc, parse_qs(parts.query))
@@ -97,43 +82,43 @@ class UserActions:
         name, _, app = path.partition("/")
         if not name:
             raise NotFound("This link leads to no bot or chat.", url=url)
-        bot = bot_named(self.world, name)
+        bot = self.world.bot_by_username(name)
         if "startapp" in query or app:
             return self.open_mini_app(user_id, bot.username, query.get("startapp") or None)
         return self.open_chat(user_id, bot, query.get("start"))
 
     def _open_tg_scheme(self, user_id: int, host: str, query: dict[str, list[str]]) -> Json:
         if host == "resolve" and "domain" in query:
-            bot = bot_named(self.world, query["domain"][0])
+            bot = self.world.bot_by_username(query["domain"][0])
             start = query["start"][0] if query.get("start") else None
             return self.open_chat(user_id, bot, start)
         return {"kind": "url", "url": f"tg://{host}"}
 
     def open_chat(self, user_id: int, bot: Bot, start: str | None) -> Json:
-        account_of(self.world, user_id)
+        self.world.account(user_id)
         dialog = self.world.dialog(bot.id, user_id)
         if start is not None or not dialog.started:
             dialog.pending_start = start or ""
         return {"kind": "chat", "bot": bot.username, "start": dialog.pending_start}
 
     def press_start(self, user_id: int, bot_username: str, payload: str | None = None) -> Json:
-        account_of(self.world, user_id)
-        bot = bot_named(self.world, bot_username)
+        self.world.account(user_id)
+        bot = self.world.bot_by_username(bot_username)
         dialog = self.world.dialog(bot.id, user_id)
         payload = payload if payload is not None else dialog.pending_start
         dialog.pending_start = None
         return {"kind": "message", "message": self.world.start(user_id, bot, payload)}
 
     def send_text(self, user_id: int, bot_username: str, text: str) -> Json:
-        account_of(self.world, user_id)
-        bot = bot_named(self.world, bot_username)
+        self.world.account(user_id)
+        bot = self.world.bot_by_username(bot_username)
         if not text.strip():
             raise Invalid("Type a message first.")
         return {"kind": "message", "message": self.world.send_text(user_id, bot, text)}
 
     def share_contact(self, user_id: int, bot_username: str) -> Json:
         """The user shares their own contact (a request_contact button)."""
-        account = account_of(self.world, user_id)
+        account = self.world.account(user_id)
         if account.phone_number is None:
             raise Invalid("This account has no phone number to share.", user_id=user_id)
         contact: Json = {
@@ -143,7 +128,7 @@ class UserActions:
         }
         if account.last_name:
             contact["last_name"] = account.last_name
-        bot = bot_named(self.world, bot_username)
+        bot = self.world.bot_by_username(bot_username)
         message = self.world.user_message(user_id, bot, {"contact": contact})
         self.world.dialog(bot.id, user_id).reply_keyboard = None
         return {"kind": "message", "message": message}
@@ -151,8 +136,8 @@ class UserActions:
     def press_button(self, user_id: int, bot_username: str, message_id: int, text: str) -> Json:
         """Press the button labelled ``text``: on a message's inline keyboard, or else on the
         reply keyboard of the chat."""
-        account_of(self.world, user_id)
-        bot = bot_named(self.world, bot_username)
+        self.world.account(user_id)
+        bot = self.world.bot_by_username(bot_username)
         dialog = self.world.dialog(bot.id, user_id)
         message = _message_in(dialog, message_id) if message_id else None
         rows = ((message or {}).get("reply_markup") or {}).get("inline_keyboard") or []
@@ -201,8 +186,7 @@ class UserActions:
         if key.get("request_contact"):
             return self.share_contact(user_id, bot.username)
         if isinstance(key.get("request_chat"), dict):
-            with refusals_as_sandbox_errors():
-                return sharing.choices(self.world, user_id, bot, key["request_chat"]["request_id"])
+            return sharing.choices(self.world, user_id, bot, key["request_chat"]["request_id"])
         if "web_app" in key:
             return self._web_app(user_id, bot, key["web_app"]["url"], None)
         return self.send_text(user_id, bot.username, key["text"])
@@ -217,17 +201,16 @@ class UserActions:
         new_title: str | None = None,
     ) -> Json:
         """Answer a request_chat button: share ``chat_id``, or a new chat ``new_title``."""
-        account_of(self.world, user_id)
-        bot = bot_named(self.world, bot_username)
-        with refusals_as_sandbox_errors():
-            return sharing.share_chat(
-                self.world, user_id, bot, request_id, chat_id=chat_id, new_title=new_title
-            )
+        self.world.account(user_id)
+        bot = self.world.bot_by_username(bot_username)
+        return sharing.share_chat(
+            self.world, user_id, bot, request_id, chat_id=chat_id, new_title=new_title
+        )
 
     def open_mini_app(self, user_id: int, bot_username: str, start_param: str | None) -> Json:
         """Open the bot's main Mini App (its menu button or main app)."""
-        account_of(self.world, user_id)
-        bot = bot_named(self.world, bot_username)
+        self.world.account(user_id)
+        bot = self.world.bot_by_username(bot_username)
         if bot.web_app_url is None:
             raise Invalid(f"{bot.first_name} has no Mini App.", bot=bot.username)
         return self._web_app(user_id, bot, bot.web_app_url, start_param)
@@ -245,7 +228,7 @@ class UserActions:
         }
 
     def open_invite(self, user_id: int, invite_link: str) -> Json:
-        account_of(self.world, user_id)
+        self.world.account(user_id)
         outcome = join_requests.open_invite(self.world, user_id, invite_link)
         chat, _ = membership.find_invite(self.world, invite_link)
         return {
@@ -256,13 +239,13 @@ class UserActions:
         }
 
     def leave(self, user_id: int, chat_id: int) -> Json:
-        account_of(self.world, user_id)
+        self.world.account(user_id)
         membership.leave(self.world, user_id, group_of(self.world, chat_id))
         return {"kind": "left", "chat_id": chat_id}
 
     def chats(self, user_id: int) -> list[Json]:
         """The user's chat list: bots they talk to, groups they belong to."""
-        account_of(self.world, user_id)
+        self.world.account(user_id)
         listed: list[Json] = []
         for (bot_id, uid), dialog in self.world.dialogs.items():
             if uid == user_id and (dialog.messages or dialog.pending_start is not None):
@@ -276,6 +259,6 @@ class UserActions:
 
     def widget_login(self, user_id: int, bot_username: str) -> dict[str, str]:
         """What the Login Widget hands a site when this user confirms."""
-        account = account_of(self.world, user_id)
-        bot = bot_named(self.world, bot_username)
+        account = self.world.account(user_id)
+        bot = self.world.bot_by_username(bot_username)
         return self.signer.widget_fields(account, bot, auth_date=self.world.now())

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import CHAT_NOT_FOUND, BotApiError, bad_request, forbidden
+from .errors import CHAT_NOT_FOUND, BotApiError, Invalid, NotFound, bad_request, forbidden
 from .limits import FloodControl, FloodLimits
 from .observe import Observer, Observers
 from .rights import admin_rights
@@ -258,22 +258,27 @@ class World:
 
     # -- creating the world ---------------------------------------------------------------
 
+    def _check_free(self, user_id: int) -> None:
+        if user_id in self.accounts or user_id in self.bots:
+            raise Invalid(f"The id {user_id} is taken.", id=user_id)
+
     def add_account(self, first_name: str, **details: Any) -> Account:
         account = Account(
             id=details.pop("id", None) or self._new_user_id(), first_name=first_name, **details
         )
-        if account.id in self.accounts or account.id in self.bots:
-            raise ValueError(f"id {account.id} is taken")
+        self._check_free(account.id)
         self.accounts[account.id] = account
         return account
 
     def add_bot(self, username: str, first_name: str | None = None, **details: Any) -> Bot:
         bot_id = details.pop("id", None) or self._new_user_id()
+        self._check_free(bot_id)
         token = details.pop("token", None) or f"{bot_id}:{secrets.token_urlsafe(26)}"
         if not token.startswith(f"{bot_id}:"):
-            raise ValueError("a bot token starts with the bot's id")
-        if self.find_bot(username) is not None:
-            raise ValueError(f"@{username} is taken")
+            raise Invalid("A bot's token starts with its id and a colon.", bot_id=bot_id)
+        holder = self.find_bot(username)
+        if holder is not None:
+            raise Invalid(f"The username @{holder.username} is taken.", username=holder.username)
         bot = Bot(
             id=bot_id, token=token, username=username, first_name=first_name or username, **details
         )
@@ -291,7 +296,7 @@ class World:
         members: Iterable[int] = (),
     ) -> Chat:
         if type not in {"group", "supergroup", "channel"}:
-            raise ValueError("a chat is a group, supergroup or channel")
+            raise Invalid("A chat is a group, a supergroup or a channel.", type=type)
         number = self.next_chat_number
         self.next_chat_number += 1
         chat_id = -number if type != "group" else -(number % 1_000_000_000)
@@ -307,7 +312,7 @@ class World:
     def account(self, user_id: int) -> Account:
         account = self.accounts.get(user_id)
         if account is None:
-            raise KeyError(f"no account {user_id}")
+            raise NotFound("This user is not in the sandbox.", user_id=user_id)
         return account
 
     def find_bot(self, username: str) -> Bot | None:
@@ -317,7 +322,8 @@ class World:
     def bot_by_username(self, username: str) -> Bot:
         bot = self.find_bot(username)
         if bot is None:
-            raise KeyError(f"no bot @{username}")
+            name = username.removeprefix("@")
+            raise NotFound(f"There is no bot @{name}.", bot=name)
         return bot
 
     def chat(self, chat_id: int) -> Chat:
