@@ -1,4 +1,5 @@
-"""The README's quick start tells the walk the demo's welcome offers (and ``--check`` walks)."""
+"""The README's quick start tells the walk the demo's welcome offers (and ``--check`` walks:
+tests/test_demo.py)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,3 @@ def quick_start_steps() -> list[str]:
 
 def test_the_readme_tells_the_welcome_s_walk() -> None:
     assert quick_start_steps() == [plain(step) for step in WALK]
-
-
-def test_the_readme_offers_only_what_the_demo_s_login_page_shows() -> None:
-    section = README.read_text("utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    assert "widget" not in section.lower()  # the demo's login page shows Telegram Login instead

@@ -209,6 +209,7 @@ def demo_settings(
             "site_name": "tgpass demo",
             "oidc_issuer": sandbox.oidc_issuer,
             "oidc_client_secret": bot.oidc_client_secret,
+            "login_widget": True,  # the older widget too, under Telegram Login
         }
     )
 
@@ -368,6 +369,8 @@ WALK = (
     f"On the site, sign in as {DEMO_LOGIN[0]}, open Account → Link Telegram and click the link:"
     " it opens the phone, where you press START. The account page shows the link.",
     'Sign out, then "Log in with Telegram": approve it on the phone, and you are signed in.',
+    "Or sign out, then the older Login Widget below it: pick a Telegram user, and you are"
+    " signed in.",
     'Or sign out, then "Sign in with the bot": press START on the phone, then the bot\'s'
     " Sign in button.",
     'Or, in the bot\'s chat on the phone, press "Open app": its Mini App signs you in.',
@@ -442,6 +445,7 @@ async def self_check(demo: Demo) -> int:
     try:
         telegram_id = await _walk(demo)
         await _walk_telegram_login(demo, telegram_id)
+        await _walk_login_widget(demo, telegram_id)
         await _walk_bot_sign_in(demo, telegram_id)
         await _walk_mini_app(demo, telegram_id)
         await _walk_gated_chats(demo, telegram_id)
@@ -491,6 +495,19 @@ async def _walk_telegram_login(demo: Demo, telegram_id: int) -> None:
         approved = await users.approve_oidc_login(telegram_id, authorize_url=authorize)
         await web.get(approved["url"])
         await _signed_in_as_demo(web, "oidc", "Log in with Telegram, approved on the phone")
+
+
+async def _walk_login_widget(demo: Demo, telegram_id: int) -> None:
+    """Signed out: the older Login Widget below Telegram Login; a Telegram user picked."""
+    users = demo.sandbox.users
+    assert users is not None
+    async with httpx.AsyncClient(base_url=demo.site) as web:
+        if 'data-testid="widget"' not in (await web.get("/login")).text:
+            raise _CheckFailed("the login page offers no Login Widget")
+        # what the widget's script posts once a user is picked, signed by the sandbox
+        fields = await users.widget_login(telegram_id, DEMO_BOT)
+        await web.post("/api/auth/telegram/widget", json=fields)
+        await _signed_in_as_demo(web, "widget", "the Login Widget, a Telegram user picked")
 
 
 async def _walk_bot_sign_in(demo: Demo, telegram_id: int) -> None:
@@ -678,11 +695,26 @@ def _ensure_ports(site_port: int, sandbox_port: int) -> None:
     ensure_free(HOST, sandbox_port, port_option("--sandbox-port", sandbox_port + 1))
 
 
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Ctrl+C in the block is raised at its end, not in the middle of what it does."""
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _: pressed.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if pressed:
+            raise KeyboardInterrupt
+
+
 def _run(*, site_port: int, sandbox_port: int, data_dir: Path, check: bool, fresh: bool) -> int:
     """The demo's event loop; Ctrl+C while it starts stops it as quietly as once it runs."""
-    print("tgpass demo: starting…", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner() as runner:
+        with _sigint_deferred():
+            print("tgpass demo: starting…", flush=True)
+            runner.get_loop()  # whole before a Ctrl+C lands: half a loop dies noisily
+        return runner.run(
             run_demo(
                 site_port=site_port,
                 sandbox_port=sandbox_port,

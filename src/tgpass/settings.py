@@ -44,6 +44,10 @@ class Settings:
     telegram_signup: bool = True
     """A Telegram user signing in for the first time gets an account (else: refused)."""
     widget_script_url: str = "https://telegram.org/js/telegram-widget.js?22"
+    login_widget: bool = False
+    """With Telegram Login (OpenID Connect) on, still offer the older Login Widget below it
+    (it needs the bot's domain set with BotFather's /setdomain). Without it, the widget is
+    offered anyway."""
     web_app_script_url: str = "https://telegram.org/js/telegram-web-app.js"
     read_cache_ttl: float = 1.0
     """Seconds a process may serve an account read from memory (0: never); other processes'
@@ -102,6 +106,11 @@ class Settings:
     def oidc_configured(self) -> bool:
         """Telegram Login (OpenID Connect) is on: its client secret is set."""
         return bool(self.oidc_client_secret)
+
+    @property
+    def widget_offered(self) -> bool:
+        """The login page offers the Login Widget: Telegram Login is off, or both are asked."""
+        return self.login_widget or not self.oidc_configured
 
     @property
     def secure_cookies(self) -> bool:

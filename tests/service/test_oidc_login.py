@@ -311,6 +311,19 @@ async def test_the_login_page_offers_oidc_in_place_of_the_widget(site: Site) -> 
     assert query["nonce"] and query["state"]
 
 
+async def test_the_login_page_may_offer_the_older_widget_below_telegram_login(
+    tmp_path: Path,
+) -> None:
+    clock = FrozenClock()
+    async with Sandbox(World(clock)) as sandbox:
+        async for site in _site(tmp_path, sandbox, clock, login_widget=True):
+            page = (await site.web.get("/login")).text
+            assert 'data-testid="oidc-login"' in page
+            assert 'data-testid="widget"' in page
+            assert page.index('data-testid="oidc-login"') < page.index('data-testid="widget"')
+            assert "Older sign-in" in page
+
+
 async def test_the_login_pages_button_carries_next(site: Site) -> None:
     """An application sent the visitor to sign in: Telegram Login brings them back to it."""
     back_to = "/oidc/authorize?client_id=forum&scope=openid+profile&state=s1"
