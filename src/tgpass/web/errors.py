@@ -7,15 +7,11 @@ A person's browser gets a page instead (``wants_html``: not under ``/api/``, and
 from __future__ import annotations
 
 import math
-import socket
 from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -33,6 +29,7 @@ from tgpass.errors import (
     TgpassError,
     Unavailable,
 )
+from tgpass.store.outages import outage_of
 
 STATUS: list[tuple[type[TgpassError], int]] = [
     (RateLimited, 429),
@@ -72,19 +69,6 @@ PAGE_MESSAGES = {
     503: "The site is busy or briefly down. Please try again in a moment.",
 }
 
-# What a store that cannot be reached raises, by driver: refused and reset connections,
-# timeouts, names that do not resolve; SQLAlchemy's own for lost or unusable connections.
-_UNREACHABLE: tuple[type[BaseException], ...] = (
-    ConnectionError,
-    TimeoutError,
-    socket.gaierror,
-    RedisConnectionError,
-    RedisTimeoutError,
-    sql.OperationalError,
-    sql.InterfaceError,
-    sql.TimeoutError,
-)
-
 
 def status_of(error: TgpassError) -> int:
     return next((status for kind, status in STATUS if isinstance(error, kind)), 400)
@@ -106,12 +90,7 @@ def unavailable_of(error: BaseException) -> Unavailable | None:
     """The error as ``Unavailable`` when it says a store could not be reached in time."""
     if isinstance(error, Unavailable):
         return error
-    if isinstance(error, BaseExceptionGroup):
-        found = [unavailable_of(e) for e in error.exceptions]
-        return found[0] if found and all(found) else None
-    if isinstance(error, _UNREACHABLE) or (
-        isinstance(error, sql.DBAPIError) and error.connection_invalidated
-    ):
+    if outage_of(error) is not None:
         return Unavailable("a backing store did not answer; try again soon")
     return None
 
