@@ -7,7 +7,8 @@ import os
 # python-telegram-bot: durations as timedelta now, as they will be by default.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from tgpass.sandbox.server import Sandbox
 
 from .conformance import telegram_conformance
 
-__all__ = ["Scene", "sandbox", "scene", "telegram_conformance"]
+__all__ = ["Scene", "sandbox", "scene", "server_log", "telegram_conformance"]
 
 
 @dataclass
@@ -68,3 +69,24 @@ async def scene(sandbox: Sandbox) -> AsyncIterator[Scene]:
     ).json()
     async with Bot(bot_info["token"], base_url=sandbox.bot_api_base) as bot:
         yield Scene(sandbox, api, bot, bot_info, user)
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def server_log() -> Iterator[list[logging.LogRecord]]:
+    """What uvicorn logs about failed requests (its logger does not reach the root's)."""
+    kept = _Kept()
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(kept)
+    try:
+        yield kept.records
+    finally:
+        logger.removeHandler(kept)

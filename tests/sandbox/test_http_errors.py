@@ -5,7 +5,6 @@ leading to the phone; a bug is a 500 with its traceback logged, never a 404."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,27 +12,6 @@ import pytest
 from tgpass.sandbox.server import Sandbox
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-class _Kept(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def server_log() -> Iterator[list[logging.LogRecord]]:
-    """What uvicorn logs about failed requests (its logger does not reach the root's)."""
-    kept = _Kept()
-    logger = logging.getLogger("uvicorn.error")
-    logger.addHandler(kept)
-    try:
-        yield kept.records
-    finally:
-        logger.removeHandler(kept)
 
 
 async def test_a_wrong_address_answers_in_tgpass_shape(sandbox: Sandbox) -> None:

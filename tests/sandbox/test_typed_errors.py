@@ -6,7 +6,7 @@ Bot API answers what it answered before, in Telegram's words."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -207,26 +207,6 @@ async def test_rights_that_do_not_exist_answer_typed_errors(scene: Scene) -> Non
         "description": "Bad Request: can't parse keyboard button: "
         "no such administrator rights: can_do_magic",
     }
-
-
-class _Kept(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def server_log() -> Iterator[list[logging.LogRecord]]:
-    kept = _Kept()
-    logger = logging.getLogger("uvicorn.error")
-    logger.addHandler(kept)
-    try:
-        yield kept.records
-    finally:
-        logger.removeHandler(kept)
 
 
 def _planted(*args: Any, **kwargs: Any) -> Any:

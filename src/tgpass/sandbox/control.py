@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from tgpass.accept import prefers_html
+
 from . import join_requests, membership, migration, pages
 from .errors import NOT_FOUND, BotApiError, Invalid, NotFound, SandboxError
 from .faults import EVERY_BOT, Faults
@@ -251,7 +253,7 @@ async def _http_error(request: Request, failure: HTTPException) -> Response:
     if _is_bot_api(request):
         refusal = NOT_FOUND if status == 404 else BotApiError(status, str(failure.detail))
         return JSONResponse(refusal.to_dict(), status, headers=failure.headers)
-    if pages.prefers_html(request.headers.get("accept", "")):
+    if prefers_html(request.headers.get("accept", "")):
         return pages.error_page(status, headers=failure.headers)
     answer = _error(
         status,
@@ -267,7 +269,7 @@ async def _bug(request: Request, failure: Exception) -> Response:
     """Any other exception is a bug: a 500, its traceback logged by the server."""
     if _is_bot_api(request):
         return JSONResponse(BotApiError(500, "Internal Server Error").to_dict(), 500)
-    if pages.prefers_html(request.headers.get("accept", "")):
+    if prefers_html(request.headers.get("accept", "")):
         return pages.error_page(500)
     return _error(500, "internal", BUG_MESSAGE)
 

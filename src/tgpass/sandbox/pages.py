@@ -40,33 +40,6 @@ def _asset(name: str) -> str:
     return (_STATIC / name).read_text(encoding="utf-8")
 
 
-def _accept_ranks(accept: str) -> dict[str, float]:
-    """``{media range: q}`` from an Accept header; a q that is not a number counts as 0."""
-    ranks: dict[str, float] = {}
-    for part in accept.split(","):
-        kind, *params = (piece.strip() for piece in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if kind:
-            ranks[kind.lower()] = quality
-    return ranks
-
-
-def prefers_html(accept: str) -> bool:
-    """Whether the Accept header ranks HTML above JSON: a browser's does (``text/html,...,
-    */*;q=0.8``); ``fetch``'s, curl's and httpx's ``*/*`` do not."""
-    ranks = _accept_ranks(accept)
-    html = ranks.get("text/html", 0.0)
-    json = ranks.get("application/json", ranks.get("application/*", ranks.get("*/*", 0.0)))
-    return html > json
-
-
 def error_page(status: int, *, headers: Mapping[str, str] | None = None) -> HTMLResponse:
     """A small page for a person's browser, leading to the phone."""
     page = _ERROR_PAGE.format(

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from tgpass.accept import prefers_html
 from tgpass.errors import (
     AuthError,
     ConfigError,
@@ -101,33 +102,12 @@ def unavailable_response(error: Unavailable) -> JSONResponse:
     )
 
 
-def _quality(accept: str, *media: str) -> float:
-    """The highest ``q`` that ``accept`` gives any of ``media`` (0 when none is named)."""
-    best = 0.0
-    for part in accept.split(","):
-        kind, *params = (p.strip() for p in part.split(";"))
-        if kind.lower() not in media:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        best = max(best, q)
-    return best
-
-
 def wants_html(request: Request) -> bool:
     """A browser asking for a page: not the API, and HTML named in ``Accept`` at least as
     high as JSON. A bare ``*/*`` (fetch, curl, httpx) keeps JSON."""
     if request.url.path.startswith(API_PREFIX):
         return False
-    accept = request.headers.get("accept", "")
-    html = _quality(accept, "text/html", "text/*")
-    return html > 0 and html >= _quality(accept, "application/json", "application/*", "*/*")
+    return prefers_html(request.headers.get("accept", ""))
 
 
 def page_message(status: int, message: str | None = None) -> str:
