@@ -72,6 +72,7 @@ def _worker(args: argparse.Namespace) -> Any:
     from .log_setup import configure
 
     configure("INFO")
+
     async def run() -> None:
         services = await build(_settings())
         try:
