@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tgpass.service.sessions import SessionService
+from tgpass.service.sessions import SessionService, account_stamp
 from tgpass.store.kv.memory import MemoryStore
 
 from .conftest import Stack
@@ -107,6 +107,8 @@ GOOD = {"epoch": 0, "source": "password", "csrf": "c", "created_at": 1.5}
         {"csrf": None},
         {"created_at": "now"},
         {"created_at": None},
+        {"account": None},
+        {"account": "2001-01-01T00:00:00+00:00"},  # another account that had this id
     ],
 )
 async def test_a_session_record_of_another_shape_is_no_session(
@@ -117,7 +119,7 @@ async def test_a_session_record_of_another_shape_is_no_session(
     user = await stack.services.accounts.find_user(username="ann")
     assert user is not None
     sessions = stack.services.sessions
-    good = {**GOOD, "user_id": user.id, "epoch": user.session_epoch}
+    good = {**GOOD, "user_id": user.id, "account": account_stamp(user), "epoch": 0}
     await sessions.kv.set_json(sessions._key("good"), good, 60)
     resolved = await sessions.resolve("good")
     assert resolved is not None
@@ -140,7 +142,7 @@ async def test_tokens_of_up_to_128_characters_are_looked_up(
     assert user is not None
     sessions = stack.services.sessions
     token = "t" * length
-    record = {**GOOD, "user_id": user.id, "epoch": user.session_epoch}
+    record = {**GOOD, "user_id": user.id, "account": account_stamp(user), "epoch": 0}
     await sessions.kv.set_json(sessions._key(token), record, 60)
     assert (await sessions.resolve(token) is not None) is found
 
