@@ -24,6 +24,7 @@ from .service.metrics import Metrics
 from .service.notifications import NotificationService
 from .service.oidc_login import OidcConfig, TelegramLogin
 from .service.oidc_provider import Lifetimes, OidcProvider
+from .service.oidc_provider_claims import ChatsOf, no_chats
 from .service.pacing import Pacer
 from .service.passwords import Passwords
 from .service.ports import AccountStore, KeyValueStore, Messenger
@@ -206,17 +207,7 @@ async def build(
             if found.status in PRESENT
         ]
 
-    oidc_provider = OidcProvider(
-        SqlOidcStore(engine),
-        cached,
-        issuer=site_url,
-        lifetimes=Lifetimes(
-            access_token=settings.oidc_provider_access_token_ttl,
-            refresh_token=settings.oidc_provider_refresh_token_ttl,
-            id_token=settings.oidc_provider_id_token_ttl,
-        ),
-        chats_of=chats_of,
-    )
+    oidc_provider = make_oidc_provider(settings, engine, cached, chats_of=chats_of)
     sessions.on_end_everywhere(oidc_provider.revoke_user)
     return Services(
         settings=settings,
@@ -238,6 +229,28 @@ async def build(
         gating=gating,
         oidc_provider=oidc_provider,
         telegram_login=telegram_login(settings, kv, auth),
+    )
+
+
+def make_oidc_provider(
+    settings: Settings,
+    engine: AsyncEngine,
+    accounts: AccountStore,
+    *,
+    chats_of: ChatsOf = no_chats,
+) -> OidcProvider:
+    """The OpenID provider as the settings say, for the service and ``tgpass oidc`` alike:
+    its token lifetimes also say how long a retired signing key stays published."""
+    return OidcProvider(
+        SqlOidcStore(engine),
+        accounts,
+        issuer=settings.public_url.rstrip("/"),
+        lifetimes=Lifetimes(
+            access_token=settings.oidc_provider_access_token_ttl,
+            refresh_token=settings.oidc_provider_refresh_token_ttl,
+            id_token=settings.oidc_provider_id_token_ttl,
+        ),
+        chats_of=chats_of,
     )
 
 

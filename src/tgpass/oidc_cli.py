@@ -71,9 +71,8 @@ def add_commands(commands: Any, add: Callable[..., argparse.ArgumentParser]) -> 
 
 
 def _with_provider(work: Callable[[OidcProvider], Awaitable[Any]]) -> Any:
-    from .service.oidc_provider import OidcProvider
+    from .bootstrap import make_oidc_provider
     from .store.sql import SqlAccountStore, make_engine, migrate
-    from .store.sql.oidc import SqlOidcStore
 
     settings = Settings.from_env()
 
@@ -81,9 +80,7 @@ def _with_provider(work: Callable[[OidcProvider], Awaitable[Any]]) -> Any:
         engine = make_engine(settings.database_url, schema=settings.database_schema or None)
         try:
             await migrate(engine)
-            provider = OidcProvider(
-                SqlOidcStore(engine), SqlAccountStore(engine), issuer=settings.public_url
-            )
+            provider = make_oidc_provider(settings, engine, SqlAccountStore(engine))
             return await work(provider)
         finally:
             await engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,17 @@ def test_redirect_uris_accepted(uri: str, public: bool) -> None:
 def test_redirect_uris_refused(uri: str, public: bool) -> None:
     with pytest.raises(InvalidInput):
         checked_redirect_uri(uri, public=public)
+
+
+def test_rotating_keys_keeps_the_old_ones_for_the_id_tokens_lifetime(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The CLI's provider has the service's lifetimes: a day-long ID token's key stays
+    # published a day (and the margin), not the default hour.
+    monkeypatch.setenv("TGPASS_OIDC_PROVIDER_ID_TOKEN_TTL", str(24 * 3600))
+    started = time.time()
+    cli("oidc", "rotate-keys")
+    code, rotated = cli("oidc", "rotate-keys")
+    assert code == 0
+    published = rotated["retired_published_until"] - started
+    assert 24 * 3600 <= published <= 24 * 3600 + 600 + 60
