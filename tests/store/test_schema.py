@@ -16,7 +16,7 @@ from .conftest import sql_engine
 
 
 def _drift(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": False})
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
     return [diff for diff in compare_metadata(context, metadata) if diff[0] != "remove_table"]
 
 
