@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tgpass.cli import CannotStart, main
+from tgpass.cli import main
 from tgpass.demo import (
     CHAT_OWNER,
     DEMO_BOT,
@@ -33,6 +33,7 @@ from tgpass.demo import (
 )
 from tgpass.domain.gating import ChatRule
 from tgpass.sandbox.server import free_port
+from tgpass.startup import CannotStart
 from tgpass.verify import bot_id_from_token
 
 

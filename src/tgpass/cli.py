@@ -9,16 +9,15 @@ A command that cannot start (a port in use) says why in one line and exits 2.
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import TgpassError
+from .startup import CannotStart, ensure_free
 from .verify import (
     TELEGRAM_PUBLIC_KEY,
     TELEGRAM_TEST_PUBLIC_KEY,
@@ -35,31 +34,6 @@ from .verify import (
 Handler = Callable[[argparse.Namespace], Any]
 
 DESCRIPTION = "Verify what Telegram signs; run the tgpass service, its demo and a sandbox Telegram."
-
-
-class CannotStart(Exception):
-    """A command cannot start for a reason the user can fix: one line on stderr, exit code 2."""
-
-    exit_code = 2
-
-
-def ensure_free(host: str, port: int, option: str) -> None:
-    """Raise ``CannotStart`` unless ``host:port`` can be listened on (before any server tries)."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except (OSError, UnicodeError) as error:
-        raise CannotStart(f"cannot listen on {host}: {error}") from None
-    with socket.socket(family, kind, proto) as probe:
-        if os.name != "nt":  # as uvicorn binds: a port left in TIME_WAIT is free, a listener not
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as error:
-            if error.errno in {errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)}:
-                raise CannotStart(
-                    f"port {port} is in use: stop the other program or pass {option}"
-                ) from None
-            raise CannotStart(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 def _max_age(text: str) -> float | None:

@@ -31,13 +31,13 @@ from typing import Any
 import httpx
 
 from .bootstrap import Services, build
-from .cli import CannotStart, ensure_free
 from .domain.accounts import User
 from .domain.gating import ChatRule
 from .sandbox.persist import load_file, save_file
 from .sandbox.server import LoopbackServer, Sandbox, free_port
 from .sandbox.world import Bot, World
 from .settings import Settings
+from .startup import CannotStart, ensure_free
 from .web.app import create_app
 
 if sys.platform != "win32":

@@ -9,8 +9,9 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tgpass.sandbox.app import SandboxState, create_app
+from tgpass.sandbox.app import create_app
 from tgpass.sandbox.botapi import METHODS
+from tgpass.sandbox.state import SandboxState
 from tgpass.sandbox.world import World
 
 PARAMS = [

@@ -30,10 +30,11 @@ from telegram import Bot
 from telegram.error import Forbidden
 
 from tests.oidc_discovery import check_provider_metadata
-from tgpass.sandbox.app import SandboxState, create_app
+from tgpass.sandbox.app import create_app
 from tgpass.sandbox.oidc import CODE_TTL, REQUEST_TTL, OidcProvider
 from tgpass.sandbox.persist import dump, load
 from tgpass.sandbox.server import LoopbackServer, Sandbox, SandboxUsers
+from tgpass.sandbox.state import SandboxState
 from tgpass.sandbox.world import World
 from tgpass.testing import FrozenClock
 

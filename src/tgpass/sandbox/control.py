@@ -9,7 +9,7 @@ person's browser at a wrong address gets a page that leads to the phone."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
@@ -27,11 +27,9 @@ from .limits import FloodLimits
 from .oidc import AuthorizeError, LoginRequest, check_redirect_uris
 from .oidc_http import issuer_for
 from .oidc_keys import ALGORITHMS, DEFAULT_OVERLAP
+from .state import SandboxState
 from .users import bot_of, group_of
 from .world import SigningKey
-
-if TYPE_CHECKING:
-    from .app import SandboxState
 
 Json = dict[str, Any]
 T = TypeVar("T")

@@ -4,15 +4,12 @@ the authorization endpoint (which hands the request to the phone) and the token 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from .oidc import AuthorizeError, LoginPageError, Params, TokenError
-
-if TYPE_CHECKING:
-    from .app import SandboxState
+from .state import SandboxState
 
 PREFIX = "/oauth"
 TOKEN_PATH = f"{PREFIX}/token"

@@ -7,14 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from http import HTTPStatus
 from importlib.resources import files
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-if TYPE_CHECKING:
-    from .app import SandboxState
+from .state import SandboxState
 
 _STATIC = files("tgpass.sandbox") / "static"
 _ERROR_PAGE = """<!doctype html>

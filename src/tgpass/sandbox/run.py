@@ -7,8 +7,9 @@ from pathlib import Path
 
 import uvicorn
 
-from .app import SandboxState, create_app
+from .app import create_app
 from .persist import load_file, save_file
+from .state import SandboxState
 from .world import World
 
 

@@ -12,9 +12,10 @@ from typing import Any, Literal, cast
 import httpx
 import uvicorn
 
-from .app import SandboxState, create_app
+from .app import create_app
 from .observe import Observer
 from .oidc_http import PREFIX as OIDC_PREFIX
+from .state import SandboxState
 from .world import World
 
 Json = dict[str, Any]
