@@ -22,7 +22,7 @@ from .service.gating import GatingConfig, GatingService
 from .service.linking import LinkingService
 from .service.metrics import Metrics
 from .service.notifications import NotificationService
-from .service.oidc_login import OidcConfig, TelegramLogin
+from .service.oidc_login import OidcConfig, TelegramLoginClient
 from .service.oidc_provider import Lifetimes, OidcProvider
 from .service.oidc_provider_claims import ChatsOf, no_chats
 from .service.pacing import Pacer
@@ -65,7 +65,7 @@ class Services:
     notifications: NotificationService
     gating: GatingService
     oidc_provider: OidcProvider
-    telegram_login: TelegramLogin | None
+    telegram_login: TelegramLoginClient | None
     """Sign-in with Telegram Login (OpenID Connect); None unless its client secret is set."""
 
     async def probe_stores(self) -> None:
@@ -89,7 +89,7 @@ class Services:
 
 def telegram_login(
     settings: Settings, kv: KeyValueStore, auth: AuthService
-) -> TelegramLogin | None:
+) -> TelegramLoginClient | None:
     """Telegram Login, when configured: the bot is the client, the callback is the site's."""
     if not settings.oidc_configured:
         return None
@@ -100,7 +100,7 @@ def telegram_login(
         redirect_uri=f"{settings.public_url.rstrip('/')}/auth/telegram/oidc/callback",
         scopes=tuple(settings.oidc_scopes.split()),
     )
-    return TelegramLogin(config, kv, auth, secret_key=settings.secret_key)
+    return TelegramLoginClient(config, kv, auth, secret_key=settings.secret_key)
 
 
 def sender_config(settings: Settings) -> SenderConfig:

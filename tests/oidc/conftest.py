@@ -28,7 +28,7 @@ from tgpass.bootstrap import Services, build
 from tgpass.sandbox.server import free_port
 from tgpass.service.oidc_provider import Lifetimes, OidcProvider
 from tgpass.service.oidc_provider_claims import ChatsOf, no_chats
-from tgpass.service.oidc_provider_keys import ALGORITHMS, new_key
+from tgpass.service.oidc_provider_keys import SIGNING_ALGORITHMS, new_key
 from tgpass.service.oidc_provider_store import SigningKey
 from tgpass.settings import Settings
 from tgpass.store.sql import make_engine, migrate
@@ -159,7 +159,7 @@ class Browser:
 def seed_keys() -> tuple[SigningKey, ...]:
     """Signing keys made once per run: an RSA key takes a tenth of a second to make."""
     made = time.time()
-    return tuple(new_key(alg, made) for alg in ALGORITHMS)
+    return tuple(new_key(alg, made) for alg in SIGNING_ALGORITHMS)
 
 
 @pytest.fixture(scope="session")

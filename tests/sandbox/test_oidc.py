@@ -31,7 +31,7 @@ from telegram.error import Forbidden
 
 from tests.oidc_discovery import check_provider_metadata
 from tgpass.sandbox.app import create_app
-from tgpass.sandbox.oidc import CODE_TTL, REQUEST_TTL, OidcProvider
+from tgpass.sandbox.oidc import CODE_TTL, REQUEST_TTL, SandboxOidcProvider
 from tgpass.sandbox.persist import dump, load
 from tgpass.sandbox.server import LoopbackServer, Sandbox, SandboxUsers
 from tgpass.sandbox.state import SandboxState
@@ -40,7 +40,7 @@ from tgpass.testing import FrozenClock
 
 Json = dict[str, Any]
 REDIRECT = "https://site.test/telegram/callback"
-ALGORITHMS = ["RS256", "ES256", "EdDSA", "ES256K"]
+TELEGRAM_ALGORITHMS = ["RS256", "ES256", "EdDSA", "ES256K"]
 
 
 def s256(verifier: str) -> str:
@@ -140,7 +140,7 @@ class Site:
         """Signature against the served JWKS, then iss, aud, nonce, exp, iat, sub."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # joserfc marks EdDSA as superseded (RFC 9864)
-            token = jwt.decode(id_token, keys or await self.keys(), algorithms=ALGORITHMS)
+            token = jwt.decode(id_token, keys or await self.keys(), algorithms=TELEGRAM_ALGORITHMS)
         registry = jwt.JWTClaimsRegistry(
             leeway=5,
             iss={"essential": True, "value": self.issuer},
@@ -203,7 +203,7 @@ async def test_discovery_names_the_issuer_and_its_endpoints(site: Site) -> None:
     assert meta["authorization_endpoint"] == f"{site.issuer}/auth"
     assert meta["token_endpoint"] == f"{site.issuer}/token"
     assert meta["jwks_uri"] == f"{site.issuer}/.well-known/jwks.json"
-    assert meta["id_token_signing_alg_values_supported"] == ALGORITHMS
+    assert meta["id_token_signing_alg_values_supported"] == TELEGRAM_ALGORITHMS
     assert meta["scopes_supported"] == ["openid", "profile", "phone", "telegram:bot_access"]
     assert meta["token_endpoint_auth_methods_supported"] == [
         "client_secret_basic",
@@ -212,7 +212,7 @@ async def test_discovery_names_the_issuer_and_its_endpoints(site: Site) -> None:
     assert meta["grant_types_supported"] == ["authorization_code"]
     assert "userinfo_endpoint" not in meta  # Telegram has none: the claims are in the ID token
     jwks = (await site.http.get(meta["jwks_uri"])).json()
-    assert sorted(k["alg"] for k in jwks["keys"]) == sorted(ALGORITHMS)
+    assert sorted(k["alg"] for k in jwks["keys"]) == sorted(TELEGRAM_ALGORITHMS)
     assert len({k["kid"] for k in jwks["keys"]}) == 4
     for key in jwks["keys"]:
         assert key["use"] == "sig"
@@ -701,7 +701,7 @@ async def test_browsers_may_read_the_metadata_but_not_trade_codes(site: Site) ->
 # -- algorithms and keys ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", TELEGRAM_ALGORITHMS)
 async def test_each_algorithm_signs_and_verifies(site: Site, algorithm: str) -> None:
     configured = await site.users.set_bot_oidc(site.bot["id"], algorithm=algorithm)
     assert configured["algorithm"] == algorithm
@@ -798,7 +798,7 @@ def test_a_saved_world_keeps_keys_secrets_subjects_and_bot_access() -> None:
     world = World()
     bot = world.add_bot("keep_bot", oidc_redirect_uris=[REDIRECT])
     user = world.add_account("Keep")
-    provider = OidcProvider(world)
+    provider = SandboxOidcProvider(world)
     verifier = secrets.token_urlsafe(48)
     params = {
         "client_id": [str(bot.id)],
@@ -823,7 +823,7 @@ def test_a_saved_world_keeps_keys_secrets_subjects_and_bot_access() -> None:
     jwks = provider.keys.jwks()
 
     again = load(json.loads(json.dumps(dump(world))))
-    loaded = OidcProvider(again)
+    loaded = SandboxOidcProvider(again)
     assert again.bots[bot.id].oidc_client_secret == bot.oidc_client_secret
     assert again.bots[bot.id].oidc_redirect_uris == [REDIRECT]
     assert again.dialogs[(bot.id, user.id)].write_allowed is True

@@ -268,7 +268,7 @@ async def test_faults_are_survived_without_double_invites(stack: Stack) -> None:
         # failed sends and answers are tried again later (seconds to minutes): that time passes
         faults.clear()
         later = lambda: time.time() + 60 * minutes  # noqa: E731
-        stack.services.gating.fx.clock = later
+        stack.services.gating.effects.clock = later
         stack.services.sender.clock = later
         club.patient = True
         await club.settle()

@@ -22,7 +22,7 @@ from tgpass.domain.delivery import OutgoingMessage
 from tgpass.sandbox.oidc import CODE_TTL
 from tgpass.sandbox.server import Sandbox, SandboxUsers
 from tgpass.sandbox.world import World
-from tgpass.service.oidc_login import TelegramLogin
+from tgpass.service.oidc_login import TelegramLoginClient
 from tgpass.store.kv.memory import MemoryStore
 from tgpass.testing import FrozenClock
 from tgpass.web.app import create_app
@@ -165,7 +165,7 @@ async def _site(
     made = services.telegram_login
     if made is not None:  # the site's way to Telegram Login, through the spy
         await made.close()
-        services.telegram_login = TelegramLogin(
+        services.telegram_login = TelegramLoginClient(
             made.config, services.kv, services.auth, secret_key=settings.secret_key, transport=spy
         )
     transport = httpx.ASGITransport(app=create_app(services))

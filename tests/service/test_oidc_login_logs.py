@@ -19,7 +19,7 @@ import uvicorn
 
 from tgpass.bootstrap import Services, build
 from tgpass.sandbox.server import Sandbox, free_port
-from tgpass.service.oidc_login import TelegramLogin
+from tgpass.service.oidc_login import TelegramLoginClient
 from tgpass.settings import Settings
 from tgpass.web.app import create_app
 
@@ -86,7 +86,7 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         made = services.telegram_login
         assert made is not None
         await made.close()
-        services.telegram_login = TelegramLogin(
+        services.telegram_login = TelegramLoginClient(
             made.config,
             services.kv,
             services.auth,

@@ -225,7 +225,7 @@ def test_every_audit_action_the_service_records_has_a_sentence() -> None:
     recorded = set()
     for source in service.glob("*.py"):
         text = source.read_text()
-        recorded |= set(re.findall(r'fx\.audit\(\s*tx,\s*[\w.]+,\s*"([a-z-]+)"', text))
+        recorded |= set(re.findall(r'effects\.audit\(\s*tx,\s*[\w.]+,\s*"([a-z-]+)"', text))
         recorded |= set(re.findall(r'self\._audit\(tx, chat, "([a-z-]+)"', text))
     assert {"bot", "rule", "invite", "remove"} <= recorded  # the search finds them
     assert recorded <= set(admin.AUDIT_SENTENCES), recorded - set(admin.AUDIT_SENTENCES)

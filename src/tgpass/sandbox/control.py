@@ -26,7 +26,7 @@ from .faults import EVERY_BOT, Faults
 from .limits import FloodLimits
 from .oidc import AuthorizeError, LoginRequest, check_redirect_uris
 from .oidc_http import issuer_for
-from .oidc_keys import ALGORITHMS, DEFAULT_OVERLAP
+from .oidc_keys import DEFAULT_OVERLAP, TELEGRAM_ALGORITHMS
 from .state import SandboxState
 from .users import bot_of, group_of
 from .world import SigningKey
@@ -358,7 +358,7 @@ def control_api(state: SandboxState) -> APIRouter:
     async def rotate_oidc_keys(body: OidcRotation | None = None) -> Json:
         """New current keys; ``{"rotated": [new kids], "keys": [published keys]}``."""
         body = body or OidcRotation()
-        algorithms = [body.algorithm] if body.algorithm else list(ALGORITHMS)
+        algorithms = [body.algorithm] if body.algorithm else list(TELEGRAM_ALGORITHMS)
         made = state.oidc.keys.rotate(algorithms, body.overlap_seconds)
         published = [key_json(k) for k in state.oidc.keys.published()]
         return {"rotated": [k.kid for k in made], "keys": published}

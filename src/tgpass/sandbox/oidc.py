@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 from .errors import Invalid, NotFound
-from .oidc_keys import ALGORITHMS, KeyRing, check_algorithm
+from .oidc_keys import TELEGRAM_ALGORITHMS, KeyRing, check_algorithm
 from .world import Bot, World
 
 Json = dict[str, Any]
@@ -163,7 +163,7 @@ def _first(params: Params, name: str) -> str | None:
     return values[0] if values else None
 
 
-class OidcProvider:
+class SandboxOidcProvider:
     """The sandbox's ``oauth.telegram.org``: login requests, codes, tokens, over one world."""
 
     def __init__(self, world: World) -> None:
@@ -207,7 +207,7 @@ class OidcProvider:
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code"],
             "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": list(ALGORITHMS),
+            "id_token_signing_alg_values_supported": list(TELEGRAM_ALGORITHMS),
             "scopes_supported": list(SCOPES),
             "claims_supported": list(CLAIMS),
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

@@ -20,7 +20,7 @@ from .world import SigningKey, World
 Json = dict[str, Any]
 Key = RSAKey | ECKey | OKPKey
 
-ALGORITHMS = ("RS256", "ES256", "EdDSA", "ES256K")
+TELEGRAM_ALGORITHMS = ("RS256", "ES256", "EdDSA", "ES256K")
 DEFAULT_ALGORITHM = "RS256"
 DEFAULT_OVERLAP = 3600.0  # seconds a rotated-out key stays published
 
@@ -35,12 +35,12 @@ def _generate(alg: str) -> Key:
         return ECKey.generate_key("secp256k1", parameters, auto_kid=True)
     if alg == "EdDSA":
         return OKPKey.generate_key("Ed25519", parameters, auto_kid=True)
-    raise ValueError(f"the algorithm is one of {', '.join(ALGORITHMS)}")
+    raise ValueError(f"the algorithm is one of {', '.join(TELEGRAM_ALGORITHMS)}")
 
 
 def check_algorithm(alg: str) -> str:
-    if alg not in ALGORITHMS:
-        raise ValueError(f"the algorithm is one of {', '.join(ALGORITHMS)}")
+    if alg not in TELEGRAM_ALGORITHMS:
+        raise ValueError(f"the algorithm is one of {', '.join(TELEGRAM_ALGORITHMS)}")
     return alg
 
 
@@ -83,7 +83,7 @@ class KeyRing:
         """Every key a relying party may meet in a token now: current ones and those rotated
         out within their overlap. Each algorithm has a current key."""
         self._prune()
-        for alg in ALGORITHMS:
+        for alg in TELEGRAM_ALGORITHMS:
             self.current(alg)
         return list(self.world.oidc_keys)
 

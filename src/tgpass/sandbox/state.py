@@ -11,7 +11,7 @@ from typing import Any
 
 from .faults import FaultInjector
 from .mini_app import SandboxSigner
-from .oidc import OidcProvider
+from .oidc import SandboxOidcProvider
 from .users import UserActions
 from .webhooks import WebhookDelivery
 from .world import Bot, World
@@ -32,7 +32,7 @@ class SandboxState:
     ) -> None:
         self.world = world
         self.signer = signer or SandboxSigner()
-        self.oidc = OidcProvider(world)
+        self.oidc = SandboxOidcProvider(world)
         # the OpenID Connect issuer, e.g. http://127.0.0.1:8081/oauth; left out, each request
         # names it after the address it came to
         self.oidc_issuer = oidc_issuer

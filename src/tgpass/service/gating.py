@@ -90,20 +90,20 @@ class GatingService:
     ) -> None:
         self.uow = uow
         self.config = config or GatingConfig()
-        self.fx = ChatEffects(
+        self.effects = ChatEffects(
             uow, telegram, sender, pacer, texts, bot_rate=self.config.bot_rate, clock=clock
         )
-        self.joins = JoinAnswers(self.fx)
-        self.reconciler = Reconciler(self.fx, kv)
+        self.joins = JoinAnswers(self.effects)
+        self.reconciler = Reconciler(self.effects, kv)
         self._wake = asyncio.Event()
         self._joins = asyncio.Event()
 
     def clock(self) -> float:
-        return self.fx.clock()
+        return self.effects.clock()
 
     @property
     def texts(self) -> Texts:
-        return self.fx.texts
+        return self.effects.texts
 
     # -- change events ---------------------------------------------------------------------------
 
@@ -151,7 +151,7 @@ class GatingService:
         await tx.chats.upsert_chat(chat)
         if known != chat:
             why = not_gateable(chat) or "the bot can gate this chat"
-            await self.fx.audit(tx, chat_id, "bot", reason=f"{status}: {why}")
+            await self.effects.audit(tx, chat_id, "bot", reason=f"{status}: {why}")
         await self.request(tx, "bot rights")
         return chat
 
@@ -165,7 +165,7 @@ class GatingService:
         await tx.chats.record_member(chat_id, telegram_id, status, now=self.clock())
         if by_self and status == "left":
             owner = await tx.accounts.find_user(telegram_id=telegram_id)
-            await self.fx.audit(
+            await self.effects.audit(
                 tx,
                 chat_id,
                 "left",
@@ -186,7 +186,7 @@ class GatingService:
     async def migrated(self, tx: UnitOfWork, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: everything follows it to its new id."""
         if await tx.chats.migrate(old_chat_id, new_chat_id):
-            await self.fx.audit(tx, new_chat_id, "migrated", reason=f"from {old_chat_id}")
+            await self.effects.audit(tx, new_chat_id, "migrated", reason=f"from {old_chat_id}")
             await self.request(tx, "migrated")
 
     # -- the site's side -------------------------------------------------------------------------
@@ -201,7 +201,7 @@ class GatingService:
             await tx.chats.set_rule(chat_id, rule)
             if managed is not None and managed != chat.managed:
                 await tx.chats.upsert_chat(replace(chat, managed=managed))
-            await self.fx.audit(tx, chat_id, "rule", reason=_describe(rule, managed))
+            await self.effects.audit(tx, chat_id, "rule", reason=_describe(rule, managed))
             await self.request(tx, "rule")
         return await self.chat(chat_id)
 

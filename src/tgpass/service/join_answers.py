@@ -19,29 +19,29 @@ JOIN_RETRY = (2.0, 10.0, 60.0, 300.0)  # then every 300 s
 
 class JoinAnswers:
     def __init__(self, effects: ChatEffects) -> None:
-        self.fx = effects
+        self.effects = effects
 
     async def answer_due(self, *, limit: int = 100) -> int:
         """Answer the requests whose time has come; the number answered."""
-        async with self.fx.uow() as tx:
-            due = await tx.chats.due_join_requests(now=self.fx.clock(), limit=limit)
+        async with self.effects.uow() as tx:
+            due = await tx.chats.due_join_requests(now=self.effects.clock(), limit=limit)
         answered = 0
         for request in due:
             try:
                 answered += await self._answer(request)
             except TelegramRateLimited as flood:
-                await self.fx.pacer.pause(flood.retry_after)
+                await self.effects.pacer.pause(flood.retry_after)
                 break
         return answered
 
     async def _answer(self, request: JoinRequest) -> int:
-        async with self.fx.uow() as tx:
+        async with self.effects.uow() as tx:
             chat = await tx.chats.get_chat(request.chat_id)
             rule = await tx.chats.get_rule(request.chat_id)
             owner = await tx.accounts.find_user(telegram_id=request.telegram_id)
         if chat is None or rule is None or not_gateable(chat) is not None:
             # Not gated (or not now): the request is left to the chat's administrators.
-            async with self.fx.uow() as tx:
+            async with self.effects.uow() as tx:
                 await tx.chats.answered_join_request(
                     request.chat_id, request.telegram_id, at=request.at
                 )
@@ -53,9 +53,9 @@ class JoinAnswers:
         )
         verdict = decide_join(person, rule, chat)
         approve = isinstance(verdict, Approve) and owner is not None
-        await self.fx.pace()
+        await self.effects.pace()
         try:
-            await self.fx.telegram.answer_join_request(
+            await self.effects.telegram.answer_join_request(
                 request.chat_id, request.telegram_id, approve=approve, query_id=request.query_id
             )
         except TelegramRateLimited:
@@ -64,11 +64,11 @@ class JoinAnswers:
             # Answered elsewhere, withdrawn, or a query answered too late (Telegram then
             # hands the request to the chat's administrators, us included, as a new update).
             log.info("join request %s/%s: %s", request.chat_id, request.telegram_id, refused)
-            async with self.fx.uow() as tx:
+            async with self.effects.uow() as tx:
                 await tx.chats.answered_join_request(
                     request.chat_id, request.telegram_id, at=request.at
                 )
-                await self.fx.audit(
+                await self.effects.audit(
                     tx,
                     request.chat_id,
                     "request-gone",
@@ -86,15 +86,15 @@ class JoinAnswers:
                 trouble,
                 wait,
             )
-            async with self.fx.uow() as tx:
+            async with self.effects.uow() as tx:
                 await tx.chats.postpone_join_request(
                     request.chat_id,
                     request.telegram_id,
                     at=request.at,
-                    until=self.fx.clock() + wait,
+                    until=self.effects.clock() + wait,
                 )
             return 0
-        async with self.fx.uow() as tx:
+        async with self.effects.uow() as tx:
             await tx.chats.answered_join_request(
                 request.chat_id, request.telegram_id, at=request.at
             )
@@ -103,17 +103,17 @@ class JoinAnswers:
                     request.chat_id,
                     link_hash(request.invite_link),
                     telegram_id=request.telegram_id,
-                    now=self.fx.clock(),
+                    now=self.effects.clock(),
                 )
             if isinstance(verdict, Approve) and owner is not None:
                 await tx.chats.record_member(
                     request.chat_id,
                     request.telegram_id,
                     "member",
-                    now=self.fx.clock(),
+                    now=self.effects.clock(),
                     user_id=owner.id,
                 )
-                await self.fx.audit(
+                await self.effects.audit(
                     tx,
                     request.chat_id,
                     "approve",
@@ -123,7 +123,7 @@ class JoinAnswers:
                 )
             else:
                 reason = verdict.reason if isinstance(verdict, Decline) else "not eligible"
-                await self.fx.audit(
+                await self.effects.audit(
                     tx,
                     request.chat_id,
                     "decline",
@@ -131,8 +131,8 @@ class JoinAnswers:
                     user_id=owner.id if owner else None,
                     reason=reason,
                 )
-                declined = self.fx.texts.join_declined(chat.title, reason)
-                await self.fx.queue(tx, request.user_chat_id, declined)
+                declined = self.effects.texts.join_declined(chat.title, reason)
+                await self.effects.queue(tx, request.user_chat_id, declined)
         if approve and request.invite_link is not None:
             await self._revoke_used(request.chat_id, request.invite_link)
         return 1
@@ -140,7 +140,7 @@ class JoinAnswers:
     async def _revoke_used(self, chat_id: int, invite_link: str) -> None:
         """A personal link, once used, is revoked (a leaked one would admit nobody anyway)."""
         try:
-            await self.fx.pace()
-            await self.fx.telegram.revoke_invite(chat_id, invite_link)
+            await self.effects.pace()
+            await self.effects.telegram.revoke_invite(chat_id, invite_link)
         except TelegramError as trouble:  # it expires within a day regardless
             log.info("revoking a used invite of %s: %s", chat_id, trouble)

@@ -71,7 +71,7 @@ with warnings.catch_warnings():
         AsyncOAuth2Client,
     )
 
-ALGORITHMS = ("RS256", "ES256", "EdDSA", "ES256K")
+ACCEPTED_ALGORITHMS = ("RS256", "ES256", "EdDSA", "ES256K")
 """What Telegram signs ID tokens with (RS256 unless the bot chose another)."""
 PENDING_TTL = 600
 """Seconds a login started here may take to come back (Telegram's own request lives ten)."""
@@ -151,7 +151,7 @@ class TelegramLoginApp(AsyncOAuth2Mixin, AsyncOpenIDMixin, BaseApp):  # type: ig
 
 class _Kept(httpx.AsyncBaseTransport):
     """One transport under the short-lived clients Authlib makes for each call: a client that
-    closes leaves it open (its connections are kept); ``TelegramLogin.close`` closes it."""
+    closes leaves it open (its connections are kept); ``TelegramLoginClient.close`` closes it."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
@@ -188,7 +188,7 @@ def _talking_to_issuer(step: str) -> Iterator[None]:
         ) from None
 
 
-class TelegramLogin:
+class TelegramLoginClient:
     """The use case: ``start`` a login, ``finish`` it when the browser comes back."""
 
     def __init__(
@@ -282,7 +282,9 @@ class TelegramLogin:
         listed = meta.get("id_token_signing_alg_values_supported")
         if not isinstance(listed, list):
             listed = ["RS256"]  # the default of OpenID Connect Discovery
-        meta["id_token_signing_alg_values_supported"] = [a for a in listed if a in ALGORITHMS]
+        meta["id_token_signing_alg_values_supported"] = [
+            a for a in listed if a in ACCEPTED_ALGORITHMS
+        ]
         return meta
 
     # -- and back -----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from .oidc_provider_authlib import Backend as _Backend
 from .oidc_provider_authlib import Failure, Protocol, ProtocolRequest, ProtocolResponse
 from .oidc_provider_claims import CLAIMS, DESCRIPTIONS, SCOPES, ChatsOf, claims_of, no_chats
 from .oidc_provider_clients import NewClient, new_client
-from .oidc_provider_keys import ALGORITHMS, DEFAULT_ALG, KeyRing, Rotation
+from .oidc_provider_keys import DEFAULT_ALG, SIGNING_ALGORITHMS, KeyRing, Rotation
 from .oidc_provider_store import Lifetimes, OidcClient, OidcStore, secret_hash
 
 __all__ = [
@@ -208,7 +208,7 @@ class OidcProvider:
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": list(ALGORITHMS),
+            "id_token_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
             "token_endpoint_auth_methods_supported": AUTH_METHODS,
             "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
             "code_challenge_methods_supported": ["S256"],
@@ -221,7 +221,7 @@ class OidcProvider:
         }
 
     async def jwks(self) -> dict[str, Any]:
-        for alg in ALGORITHMS:  # a new provider publishes its first keys
+        for alg in SIGNING_ALGORITHMS:  # a new provider publishes its first keys
             await self.keys.signer(alg)
         return await self.keys.jwks()
 

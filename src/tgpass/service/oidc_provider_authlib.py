@@ -78,7 +78,7 @@ from joserfc.jwk import KeySet
 from tgpass.domain.accounts import User
 from tgpass.service.ports import AccountStore
 
-from .oidc_provider_keys import ALGORITHMS, KeyRing
+from .oidc_provider_keys import SIGNING_ALGORITHMS, KeyRing
 from .oidc_provider_store import (
     AuthorizationCode,
     IssuedToken,
@@ -511,7 +511,7 @@ class _EndSession(EndSessionEndpoint):  # type: ignore[misc]
         return KeySet(backend.wait(backend.keys.verification_keys))
 
     def get_algorithms(self) -> list[str]:
-        return list(ALGORITHMS)
+        return list(SIGNING_ALGORITHMS)
 
     def end_session(self, end_session_request: Any) -> None:
         """The web layer ends the site's session: this endpoint only checks the request."""

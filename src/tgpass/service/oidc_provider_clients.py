@@ -18,7 +18,7 @@ from tgpass.domain.accounts import storable
 from tgpass.errors import InvalidInput
 
 from .oidc_provider_claims import SCOPES
-from .oidc_provider_keys import ALGORITHMS, DEFAULT_ALG
+from .oidc_provider_keys import DEFAULT_ALG, SIGNING_ALGORITHMS
 from .oidc_provider_store import OidcClient, secret_hash
 
 MAX_URI = 1000
@@ -121,9 +121,9 @@ def new_client(
     now: float,
 ) -> NewClient:
     """A client with a fresh id (and, unless public, a fresh secret)."""
-    if id_token_alg not in ALGORITHMS:
+    if id_token_alg not in SIGNING_ALGORITHMS:
         raise InvalidInput(
-            f"id_token_signed_response_alg is one of {', '.join(ALGORITHMS)}",
+            f"id_token_signed_response_alg is one of {', '.join(SIGNING_ALGORITHMS)}",
             field="id_token_signed_response_alg",
         )
     secret = None if public else secrets.token_urlsafe(32)

@@ -17,9 +17,9 @@ from joserfc.jwk import ECKey, Key, RSAKey, import_key
 
 from .oidc_provider_store import OidcStore, SigningKey
 
-ALGORITHMS = ("RS256", "ES256")
+SIGNING_ALGORITHMS = ("RS256", "ES256")
 """What ID tokens are signed with; RS256 first: the default every relying party accepts."""
-DEFAULT_ALG = ALGORITHMS[0]
+DEFAULT_ALG = SIGNING_ALGORITHMS[0]
 RSA_BITS = 2048
 
 
@@ -88,7 +88,7 @@ class KeyRing:
     async def verification_keys(self) -> list[Key]:
         return [self._key(k) for k in await self._published()]
 
-    async def rotate(self, algorithms: Sequence[str] = ALGORITHMS) -> Rotation:
+    async def rotate(self, algorithms: Sequence[str] = SIGNING_ALGORITHMS) -> Rotation:
         now = self.clock()
         before = await self.store.signing_keys()
         new = [new_key(alg, now) for alg in algorithms]

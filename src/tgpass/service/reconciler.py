@@ -46,13 +46,13 @@ class PassReport:
 
 class Reconciler:
     def __init__(self, effects: ChatEffects, kv: KeyValueStore) -> None:
-        self.fx = effects
+        self.effects = effects
         self.kv = kv
 
     async def reconcile(self, *, dry_run: bool = False) -> PassReport | None:
         """One pass over every chat; None when another process holds the pass."""
         if dry_run:
-            async with self.fx.uow() as tx:
+            async with self.effects.uow() as tx:
                 people = await self._people(tx)
                 chats = await tx.chats.list_chats()
                 plans = [await self._plan(tx, chat, people) for chat in chats]
@@ -66,7 +66,7 @@ class Reconciler:
             await lease.release()
 
     async def _pass(self, lease: Lease) -> PassReport:
-        async with self.fx.uow() as tx:
+        async with self.effects.uow() as tx:
             seen = await tx.chats.last_reconcile_request()
             owed = await tx.chats.owed_unbans()
             chats = await tx.chats.list_chats()
@@ -77,7 +77,7 @@ class Reconciler:
         plans: list[Plan] = []
         applied = 0
         for chat in chats:
-            async with self.fx.uow() as tx:
+            async with self.effects.uow() as tx:
                 current = await tx.chats.get_chat(chat.chat_id)
                 if current is None:
                     continue
@@ -88,14 +88,14 @@ class Reconciler:
                 try:
                     outcome = await self._apply(current, change)
                 except TelegramRateLimited as flood:
-                    await self.fx.pacer.pause(flood.retry_after)
+                    await self.effects.pacer.pause(flood.retry_after)
                     return PassReport(tuple(plans), applied, retry + 1)
                 applied += outcome == "done"
                 retry += outcome == "transient"
                 if outcome == "paused":
                     break
         if retry == 0:
-            async with self.fx.uow() as tx:
+            async with self.effects.uow() as tx:
                 await tx.chats.reconciled(seen)
         return PassReport(tuple(plans), applied, retry)
 
@@ -108,13 +108,13 @@ class Reconciler:
         if rule is None:
             return Plan(chat.chat_id, skipped=not_gateable(chat) or "no rule: not gated")
         members = await tx.chats.members(chat.chat_id)
-        invites = await tx.chats.live_invites(chat.chat_id, now=self.fx.clock())
-        return plan(chat, rule, people, members, invites, self.fx.clock())
+        invites = await tx.chats.live_invites(chat.chat_id, now=self.effects.clock())
+        return plan(chat, rule, people, members, invites, self.effects.clock())
 
     async def _apply(self, chat: Chat, change: Change) -> str:
         """One change, made at Telegram, then recorded: done, refused, paused (a refusal that
         means the bot cannot administer the chat) or transient."""
-        await self.fx.pace()
+        await self.effects.pace()
         try:
             if isinstance(change, Invite):
                 await self._invite(chat, change)
@@ -129,7 +129,7 @@ class Reconciler:
             if _cannot_administer(refused):
                 await self._pause(chat.chat_id, f"Telegram refused: {refused}")
                 return "paused"
-            async with self.fx.uow() as tx:
+            async with self.effects.uow() as tx:
                 await self._audit(tx, chat, "refused", change, str(refused)[:200])
             return "refused"
         except TelegramError as trouble:
@@ -138,65 +138,67 @@ class Reconciler:
         return "done"
 
     async def _invite(self, chat: Chat, change: Invite) -> None:
-        now = self.fx.clock()
+        now = self.effects.clock()
         name = f"tgpass-{change.user_id}-{secrets.token_hex(3)}"  # Telegram: 32 characters
         expires = int(now + INVITE_TTL)
-        link = await self.fx.telegram.create_invite(chat.chat_id, name=name, expire_date=expires)
-        async with self.fx.uow() as tx:
+        link = await self.effects.telegram.create_invite(
+            chat.chat_id, name=name, expire_date=expires
+        )
+        async with self.effects.uow() as tx:
             invitation = Invitation(name, change.user_id, change.telegram_id, expires, link)
             await tx.chats.add_invite(chat.chat_id, invitation, now=now)
             await self._audit(tx, chat, "invite", change, "eligible")
-            text = self.fx.texts.invited(chat.title)
-            button = Button(self.fx.texts.join_button, url=link)
-            await self.fx.queue(tx, change.telegram_id, text, buttons=((button,),))
+            text = self.effects.texts.invited(chat.title)
+            button = Button(self.effects.texts.join_button, url=link)
+            await self.effects.queue(tx, change.telegram_id, text, buttons=((button,),))
 
     async def _revoke(self, chat: Chat, change: RevokeInvite) -> None:
-        async with self.fx.uow() as tx:
-            live = await tx.chats.live_invites(chat.chat_id, now=self.fx.clock())
+        async with self.effects.uow() as tx:
+            live = await tx.chats.live_invites(chat.chat_id, now=self.effects.clock())
         held = next((i for i in live if i.name == change.name), None)
         if held is not None and held.link:
-            await self.fx.telegram.revoke_invite(chat.chat_id, held.link)
-        async with self.fx.uow() as tx:
-            await tx.chats.revoke_invite(chat.chat_id, change.name, now=self.fx.clock())
+            await self.effects.telegram.revoke_invite(chat.chat_id, held.link)
+        async with self.effects.uow() as tx:
+            await tx.chats.revoke_invite(chat.chat_id, change.name, now=self.effects.clock())
             await self._audit(tx, chat, "revoke", change, change.reason)
 
     async def _remove(self, chat: Chat, change: Remove) -> None:
-        await self.fx.telegram.ban_member(chat.chat_id, change.telegram_id)
-        async with self.fx.uow() as tx:
-            await tx.chats.owe_unban(chat.chat_id, change.telegram_id, now=self.fx.clock())
+        await self.effects.telegram.ban_member(chat.chat_id, change.telegram_id)
+        async with self.effects.uow() as tx:
+            await tx.chats.owe_unban(chat.chat_id, change.telegram_id, now=self.effects.clock())
             await self._audit(tx, chat, "remove", change, change.reason)
-            await self.fx.queue(
-                tx, change.telegram_id, self.fx.texts.removed(chat.title, change.reason)
+            await self.effects.queue(
+                tx, change.telegram_id, self.effects.texts.removed(chat.title, change.reason)
             )
         await self._unban(chat.chat_id, change.telegram_id)
 
     async def _unban(self, chat_id: int, telegram_id: int) -> bool:
         """Settle an unban owed: the member removed is free to come back."""
         try:
-            await self.fx.pace()
-            await self.fx.telegram.unban_member(chat_id, telegram_id)
+            await self.effects.pace()
+            await self.effects.telegram.unban_member(chat_id, telegram_id)
         except TelegramRateLimited as flood:
-            await self.fx.pacer.pause(flood.retry_after)
+            await self.effects.pacer.pause(flood.retry_after)
             return False
         except TelegramError as trouble:
             log.warning("unban %s in %s owed: %s", telegram_id, chat_id, trouble)
             return False
-        async with self.fx.uow() as tx:
-            await tx.chats.record_member(chat_id, telegram_id, "left", now=self.fx.clock())
+        async with self.effects.uow() as tx:
+            await tx.chats.record_member(chat_id, telegram_id, "left", now=self.effects.clock())
         return True
 
     async def _pause(self, chat_id: int, reason: str) -> None:
-        async with self.fx.uow() as tx:
+        async with self.effects.uow() as tx:
             chat = await tx.chats.get_chat(chat_id)
             if chat is None or chat.paused_reason is not None:
                 return
             await tx.chats.upsert_chat(replace(chat, paused_reason=reason[:250]))
-            await self.fx.audit(tx, chat_id, "paused", reason=reason)
+            await self.effects.audit(tx, chat_id, "paused", reason=reason)
 
     async def _audit(
         self, tx: UnitOfWork, chat: Chat, action: str, change: Change, reason: str
     ) -> None:
-        await self.fx.audit(
+        await self.effects.audit(
             tx,
             chat.chat_id,
             action,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
+from tgpass.domain.gating import STAFF_ROLE
 from tgpass.errors import Forbidden, InvalidInput, NotFound
 from tgpass.service.notifications import Audience
 
@@ -23,7 +24,6 @@ from .deps import Principal, optional_principal, principal, services
 from .notify_api import BroadcastOut, NotificationIn, StatusOut
 from .schemas import TelegramOut, Text, UserOut
 
-STAFF = "staff"
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services)]
 AUDIT_SENTENCES = {
@@ -66,7 +66,7 @@ REMOVED_BY_THE_BOT = "Removed by the bot"
 
 async def staff(request: Request) -> Principal:
     who = await principal(request)
-    if who.user.role != STAFF:
+    if who.user.role != STAFF_ROLE:
         raise Forbidden("this is for staff", code="not_staff")
     return who
 
@@ -97,7 +97,7 @@ async def _staff_page(request: Request, template: str, **context: Any) -> Respon
     who = await optional_principal(request)
     if who is None:
         return RedirectResponse(pages.sign_in_url(request.url.path), status_code=303)
-    if who.user.role != STAFF:
+    if who.user.role != STAFF_ROLE:
         return await pages.render(request, template, 403, user=who.user, forbidden=True)
     csrf_token = who.csrf_token or ""
     return await pages.render(request, template, user=who.user, csrf_token=csrf_token, **context)

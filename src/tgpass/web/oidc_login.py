@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from tgpass.errors import NotFound, TgpassError
-from tgpass.service.oidc_login import TelegramLogin
+from tgpass.service.oidc_login import TelegramLoginClient
 
 from . import deps
 from .deps import local_path, services_of
@@ -28,7 +28,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 router = APIRouter(include_in_schema=False)
 
 
-def telegram_login(request: Request) -> TelegramLogin:
+def telegram_login(request: Request) -> TelegramLoginClient:
     found = services_of(request).telegram_login
     if found is None:
         raise NotFound("Telegram Login is not set up on this site.", code="oidc_not_configured")
