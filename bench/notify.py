@@ -29,7 +29,7 @@ from tgpass.bootstrap import build
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import OutgoingMessage
 from tgpass.sandbox.server import free_port
-from tgpass.service.notifications import Audience
+from tgpass.service.notify.notifications import Audience
 from tgpass.settings import Settings
 
 BOT = "bench_notify_bot"

@@ -12,26 +12,24 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .domain.gating import PRESENT
-from .service.auth import AuthService
-from .service.bot import BotService
-from .service.bot_gating import GatingFeature
-from .service.bot_linking import LinkingFeature
-from .service.cached_accounts import CachedAccountStore
+from .service.accounts import (
+    AuthService,
+    CachedAccountStore,
+    LinkingFeature,
+    LinkingService,
+    Passwords,
+    SessionService,
+    SiteService,
+)
+from .service.bot import COMMANDS, BotService, SiteUrls, Texts
 from .service.events import AccountEvents
-from .service.gating import GatingConfig, GatingService
-from .service.linking import LinkingService
+from .service.gating import GatingConfig, GatingFeature, GatingService
 from .service.metrics import Metrics
-from .service.notifications import NotificationService
-from .service.oidc_login import OidcConfig, TelegramLoginClient
-from .service.oidc_provider import Lifetimes, OidcProvider
-from .service.oidc_provider_claims import ChatsOf, no_chats
+from .service.notify import NotificationService, Sender, SenderConfig
+from .service.oidc import OidcConfig, TelegramLoginClient
+from .service.oidc.provider import ChatsOf, Lifetimes, OidcProvider, no_chats
 from .service.pacing import Pacer
-from .service.passwords import Passwords
 from .service.ports import AccountStore, KeyValueStore, Messenger
-from .service.sender import Sender, SenderConfig
-from .service.sessions import SessionService
-from .service.site import SiteService
-from .service.texts import COMMANDS, SiteUrls, Texts
 from .service.uow import UnitOfWork, UnitOfWorkFactory
 from .service.worker import Loop, Worker
 from .settings import Settings

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .settings import Settings
 
 if TYPE_CHECKING:  # the service loads only when a command runs
-    from .service.oidc_provider import OidcProvider
+    from .service.oidc.provider.service import OidcProvider
 
 
 def add_commands(commands: Any, add: Callable[..., argparse.ArgumentParser]) -> None:

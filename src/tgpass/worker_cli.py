@@ -88,7 +88,7 @@ def _worker(args: argparse.Namespace) -> Any:
 def _notify(args: argparse.Namespace) -> Any:
     from .bootstrap import build
     from .domain.delivery import checked_message
-    from .service.notifications import Audience
+    from .service.notify.notifications import Audience
 
     async def run() -> dict[str, Any]:
         services = await build(_settings())

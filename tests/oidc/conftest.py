@@ -26,10 +26,10 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from tests.service.fakes import RecordingTelegram
 from tgpass.bootstrap import Services, build
 from tgpass.sandbox.server import free_port
-from tgpass.service.oidc_provider import Lifetimes, OidcProvider
-from tgpass.service.oidc_provider_claims import ChatsOf, no_chats
-from tgpass.service.oidc_provider_keys import SIGNING_ALGORITHMS, new_key
-from tgpass.service.oidc_provider_store import SigningKey
+from tgpass.service.oidc.provider.claims import ChatsOf, no_chats
+from tgpass.service.oidc.provider.keys import SIGNING_ALGORITHMS, new_key
+from tgpass.service.oidc.provider.service import Lifetimes, OidcProvider
+from tgpass.service.oidc.provider.store import SigningKey
 from tgpass.settings import Settings
 from tgpass.store.sql import make_engine, migrate
 from tgpass.store.sql.oidc import SqlOidcStore

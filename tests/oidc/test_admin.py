@@ -13,7 +13,7 @@ import pytest
 
 from tgpass.errors import InvalidInput, TgpassError
 from tgpass.oidc_cli import add_commands
-from tgpass.service.oidc_provider_clients import checked_redirect_uri
+from tgpass.service.oidc.provider.clients import checked_redirect_uri
 
 from .conftest import CALLBACK, SITE_AUTH, Site
 

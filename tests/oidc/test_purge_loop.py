@@ -10,8 +10,8 @@ import secrets
 import pytest
 
 from tgpass.bootstrap import make_worker
-from tgpass.service.oidc_provider import CODE_RETENTION, PURGE_INTERVAL, OidcProvider
-from tgpass.service.oidc_provider_store import secret_hash
+from tgpass.service.oidc.provider.service import CODE_RETENTION, PURGE_INTERVAL, OidcProvider
+from tgpass.service.oidc.provider.store import secret_hash
 from tgpass.store.memory.oidc import MemoryOidcStore
 
 from .conftest import Site, auth_url, exchange

@@ -10,7 +10,7 @@ import secrets
 import pytest
 from sqlalchemy import select
 
-from tgpass.service.oidc_provider_store import secret_hash
+from tgpass.service.oidc.provider.store import secret_hash
 from tgpass.store.sql.tables import oidc_clients, oidc_codes, oidc_keys, oidc_tokens
 
 from .conftest import CALLBACK, SITE_AUTH, Site, auth_url, exchange, refresh, userinfo

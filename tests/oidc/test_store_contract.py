@@ -13,7 +13,7 @@ import pytest
 
 from tests.store.conftest import BACKENDS, sql_engine
 from tgpass.errors import Conflict
-from tgpass.service.oidc_provider_store import (
+from tgpass.service.oidc.provider.store import (
     AuthorizationCode,
     IssuedToken,
     OidcClient,

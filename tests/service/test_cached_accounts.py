@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from tgpass.domain.accounts import TelegramProfile
-from tgpass.service.cached_accounts import CachedAccountStore
+from tgpass.service.accounts.cached import CachedAccountStore
 from tgpass.store.sql import SqlAccountStore, make_engine, migrate
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from tgpass.bootstrap import build
 from tgpass.domain.accounts import TelegramProfile
-from tgpass.service.bot import Message
-from tgpass.service.linking import Linked
+from tgpass.service.accounts.linking import Linked
+from tgpass.service.bot.core import Message
 from tgpass.settings import Settings
 
 from .backends import BACKENDS, backend_settings

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tgpass.domain.accounts import TelegramProfile
-from tgpass.service.bot import Message
+from tgpass.service.bot.core import Message
 
 from .conftest import Stack
 

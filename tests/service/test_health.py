@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tgpass.errors import Unavailable
-from tgpass.service.sessions import SessionService
+from tgpass.service.accounts.sessions import SessionService
 from tgpass.store.kv.memory import MemoryStore
 from tgpass.web.app import create_app
 

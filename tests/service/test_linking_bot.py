@@ -9,7 +9,7 @@ import pytest
 from telegram import InlineKeyboardButton
 
 from tgpass.domain.accounts import TelegramProfile
-from tgpass.service.bot import Message
+from tgpass.service.bot.core import Message
 
 from .conftest import SITE, Stack
 

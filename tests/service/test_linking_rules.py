@@ -1,4 +1,4 @@
-"""Linking rules a mutation run of service/linking.py showed untested: a moved link keeps a
+"""Linking rules a mutation run of service/accounts/linking.py showed untested: a moved link keeps a
 chat the bot can write to, unlinking by Telegram id, one-time sign-in codes' size and bounds."""
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from tgpass.domain.delivery import OutgoingMessage
 from tgpass.sandbox.oidc import CODE_TTL
 from tgpass.sandbox.server import Sandbox, SandboxUsers
 from tgpass.sandbox.world import World
-from tgpass.service.oidc_login import TelegramLoginClient
+from tgpass.service.oidc.client import TelegramLoginClient
 from tgpass.store.kv.memory import MemoryStore
 from tgpass.testing import FrozenClock
 from tgpass.web.app import create_app

@@ -19,7 +19,7 @@ import uvicorn
 
 from tgpass.bootstrap import Services, build
 from tgpass.sandbox.server import Sandbox, free_port
-from tgpass.service.oidc_login import TelegramLoginClient
+from tgpass.service.oidc.client import TelegramLoginClient
 from tgpass.settings import Settings
 from tgpass.web.app import create_app
 

@@ -22,7 +22,7 @@ from tgpass.bootstrap import build, make_worker
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import OutgoingMessage
 from tgpass.sandbox.server import Sandbox
-from tgpass.service.notifications import Audience
+from tgpass.service.notify.notifications import Audience
 
 from .conftest import settings_for
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import NewMessage, OutgoingMessage
 from tgpass.errors import TelegramTransient
-from tgpass.service.bot import ButtonPress
+from tgpass.service.bot.core import ButtonPress
 
 from .conftest import Stack
 from .draining import drain

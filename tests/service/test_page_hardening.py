@@ -223,7 +223,7 @@ async def test_the_account_page_says_how_one_signed_in_in_words(site: PageSite) 
 def test_every_audit_action_the_service_records_has_a_sentence() -> None:
     service = Path(__file__).parents[2] / "src" / "tgpass" / "service"
     recorded = set()
-    for source in service.glob("*.py"):
+    for source in service.rglob("*.py"):
         text = source.read_text()
         recorded |= set(re.findall(r'effects\.audit\(\s*tx,\s*[\w.]+,\s*"([a-z-]+)"', text))
         recorded |= set(re.findall(r'self\._audit\(tx, chat, "([a-z-]+)"', text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 
-from tgpass.service.passwords import Passwords
+from tgpass.service.accounts.passwords import Passwords
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tgpass.service.sessions import SessionService, account_stamp
+from tgpass.service.accounts.sessions import SessionService, account_stamp
 from tgpass.store.kv.memory import MemoryStore
 
 from .conftest import Stack

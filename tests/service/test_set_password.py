@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tgpass.domain.accounts import TelegramProfile, User
-from tgpass.service.auth import how_long
+from tgpass.service.accounts.auth import how_long
 
 from .pagesite import PASSWORD, PageSite, page_site
 

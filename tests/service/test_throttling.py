@@ -13,9 +13,9 @@ import pytest
 from argon2 import PasswordHasher
 
 from tgpass.errors import AuthError, TooManyAttempts
-from tgpass.service.auth import AuthService, how_long
+from tgpass.service.accounts.auth import AuthService, how_long
+from tgpass.service.accounts.passwords import Passwords
 from tgpass.service.events import AccountEvents
-from tgpass.service.passwords import Passwords
 from tgpass.store.kv.memory import MemoryStore
 
 from .served import Served, served

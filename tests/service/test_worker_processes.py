@@ -21,7 +21,7 @@ from tgpass.bootstrap import Services, build
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import OutgoingMessage
 from tgpass.sandbox.server import Sandbox, SandboxUsers
-from tgpass.service.notifications import Audience
+from tgpass.service.notify.notifications import Audience
 from tgpass.settings import Settings
 
 from .backends import backend_settings

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import postgres_or_skip
-from tgpass.service.cached_accounts import CachedAccountStore
+from tgpass.service.accounts.cached import CachedAccountStore
 from tgpass.service.ports import AccountStore
 from tgpass.service.uow import UnitOfWorkFactory
 from tgpass.store.memory import MemoryDatabase, MemoryUnitOfWork

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from .uow import UnitOfWork
+from tgpass.service.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,7 @@ from typing import Self
 
 from tgpass.domain.delivery import NewMessage, OutboxItem, Settlement, State
 from tgpass.domain.gating import Chat, ChatRule, Invitation, JoinRequest, Member, MemberStatus
-
-from .ports import AccountStore
+from tgpass.service.ports import AccountStore
 
 
 class OutboxStore(ABC):

@@ -17,7 +17,7 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
-from tgpass.service.bot import BotService
+from tgpass.service.bot.core import BotService
 
 from .updates import allowed_updates, hand_over, update_id_of
 

@@ -15,7 +15,7 @@ from telegram import Update
 from tgpass.domain.accounts import TelegramProfile, checked_profile, storable
 from tgpass.domain.gating import MEMBER_STATUSES, JoinRequest, MemberStatus
 from tgpass.errors import InvalidInput
-from tgpass.service.bot import (
+from tgpass.service.bot.core import (
     BlockChange,
     BotService,
     BotStatusChange,

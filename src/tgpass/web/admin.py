@@ -16,7 +16,7 @@ from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
 from tgpass.domain.gating import STAFF_ROLE
 from tgpass.errors import Forbidden, InvalidInput, NotFound
-from tgpass.service.notifications import Audience
+from tgpass.service.notify.notifications import Audience
 
 from . import chats_api, pages
 from .chats_api import AuditOut, ChatId, ChatOut, Limit, RuleIn, UserChatOut

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 
 from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
-from tgpass.service.linking import LinkOffer
+from tgpass.service.accounts.linking import LinkOffer
 
 from . import deps
 from .deps import Principal, principal, require_json, services, services_of, site_api_key

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
 from tgpass.domain.gating import PRESENT, ChatRule, Invite, Plan, Remove, missing_rights
-from tgpass.service.gating import ChatView, UserInChat
+from tgpass.service.gating.service import ChatView, UserInChat
 from tgpass.service.uow import AuditEntry
 
 from .deps import services, site_api_key

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from tgpass.bootstrap import Services
 from tgpass.domain.delivery import OutgoingMessage, checked_message
-from tgpass.service.notifications import Accepted, Audience, NotificationStatus
+from tgpass.service.notify.notifications import Accepted, Audience, NotificationStatus
 
 from .deps import services, site_api_key
 from .schemas import Text

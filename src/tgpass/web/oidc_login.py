@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from tgpass.errors import NotFound, TgpassError
-from tgpass.service.oidc_login import TelegramLoginClient
+from tgpass.service.oidc.client import TelegramLoginClient
 
 from . import deps
 from .deps import local_path, services_of

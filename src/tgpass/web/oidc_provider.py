@@ -25,7 +25,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from tgpass.errors import InvalidInput, TgpassError
-from tgpass.service.oidc_provider import (
+from tgpass.service.accounts.sessions import Session
+from tgpass.service.oidc.provider.service import (
     AskConsent,
     AuthorizeOutcome,
     ConfirmLogout,
@@ -42,8 +43,7 @@ from tgpass.service.oidc_provider import (
     SignedOut,
     SignInFirst,
 )
-from tgpass.service.oidc_provider_store import OidcClient
-from tgpass.service.sessions import Session
+from tgpass.service.oidc.provider.store import OidcClient
 
 from . import deps
 from .deps import services_of, site_api_key

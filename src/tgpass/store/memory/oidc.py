@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from tgpass.errors import Conflict
-from tgpass.service.oidc_provider_store import (
+from tgpass.service.oidc.provider.store import (
     AuthorizationCode,
     IssuedToken,
     OidcClient,

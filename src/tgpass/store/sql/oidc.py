@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tgpass.errors import Conflict
-from tgpass.service.oidc_provider_store import (
+from tgpass.service.oidc.provider.store import (
     AuthorizationCode,
     IssuedToken,
     OidcClient,

@@ -257,7 +257,7 @@ gating_requests = Table(
 )
 
 # The OpenID provider. Codes and tokens are kept as SHA-256 hashes; a grant is what one code
-# started, and revoking it revokes every token made from it (tgpass.service.oidc_provider_store).
+# started, and revoking it revokes every token made from it (tgpass.service.oidc.provider.store).
 oidc_clients = Table(
     "oidc_clients",
     metadata,

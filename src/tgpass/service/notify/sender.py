@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from tgpass.domain.delivery import OutboxItem, RetryPolicy, Settlement, settle
 from tgpass.domain.pacing import limits_for
 from tgpass.errors import TelegramError, TelegramRateLimited
-
-from .metrics import Metrics
-from .pacing import Pacer
-from .ports import Messenger
-from .uow import UnitOfWorkFactory
+from tgpass.service.metrics import Metrics
+from tgpass.service.pacing import Pacer
+from tgpass.service.ports import Messenger
+from tgpass.service.uow import UnitOfWorkFactory
 
 log = logging.getLogger("tgpass.sender")
 

@@ -9,8 +9,7 @@ import logging
 
 from tgpass.domain.gating import Approve, Decline, JoinRequest, decide_join, link_hash, not_gateable
 from tgpass.errors import TelegramError, TelegramRateLimited, TelegramRefused
-
-from .gating_effects import ChatEffects, person_of
+from tgpass.service.gating.effects import ChatEffects, person_of
 
 log = logging.getLogger("tgpass.gating")
 

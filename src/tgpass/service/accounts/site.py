@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from tgpass.domain.accounts import TelegramLink, User, checked_display_name, checked_role
 from tgpass.errors import Conflict, InvalidInput, NotFound
-
-from .events import AccountChanged, AccountEvents
-from .linking import LinkingService, LinkOffer
-from .uow import UnitOfWorkFactory
+from tgpass.service.accounts.linking import LinkingService, LinkOffer
+from tgpass.service.events import AccountChanged, AccountEvents
+from tgpass.service.uow import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)

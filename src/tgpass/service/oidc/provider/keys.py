@@ -15,7 +15,7 @@ from typing import Any
 
 from joserfc.jwk import ECKey, Key, RSAKey, import_key
 
-from .oidc_provider_store import OidcStore, SigningKey
+from tgpass.service.oidc.provider.store import OidcStore, SigningKey
 
 SIGNING_ALGORITHMS = ("RS256", "ES256")
 """What ID tokens are signed with; RS256 first: the default every relying party accepts."""

@@ -34,16 +34,15 @@ from tgpass.domain.gating import (
     not_gateable,
 )
 from tgpass.errors import NotFound
-
-from .events import AccountChanged
-from .gating_effects import ChatEffects, person_of
-from .join_answers import JoinAnswers
-from .pacing import Pacer
-from .ports import KeyValueStore, Messenger
-from .reconciler import PassReport, Reconciler
-from .sender import Sender
-from .texts import Texts
-from .uow import AuditEntry, UnitOfWork, UnitOfWorkFactory
+from tgpass.service.bot.texts import Texts
+from tgpass.service.events import AccountChanged
+from tgpass.service.gating.effects import ChatEffects, person_of
+from tgpass.service.gating.join_answers import JoinAnswers
+from tgpass.service.gating.reconciler import PassReport, Reconciler
+from tgpass.service.notify.sender import Sender
+from tgpass.service.pacing import Pacer
+from tgpass.service.ports import KeyValueStore, Messenger
+from tgpass.service.uow import AuditEntry, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("tgpass.gating")
 

@@ -31,13 +31,12 @@ from tgpass.errors import (
     NotFound,
     TooManyAttempts,
 )
+from tgpass.service.accounts.passwords import Passwords
+from tgpass.service.cache import TtlCache
+from tgpass.service.events import AccountChanged, AccountEvents
+from tgpass.service.ports import AccountStore, KeyValueStore
+from tgpass.service.uow import UnitOfWork, UnitOfWorkFactory
 from tgpass.verify import InitData, TelegramLogin, Verifier
-
-from .cache import TtlCache
-from .events import AccountChanged, AccountEvents
-from .passwords import Passwords
-from .ports import AccountStore, KeyValueStore
-from .uow import UnitOfWork, UnitOfWorkFactory
 
 FAILURE_MEMORY = 86400
 """Seconds the failures of an account and client are remembered (a success forgets them)."""

@@ -25,14 +25,25 @@ from urllib.parse import urlencode, urlsplit
 
 from tgpass.domain.accounts import User
 from tgpass.errors import AuthError, Forbidden
+from tgpass.service.oidc.provider.claims import (
+    CLAIMS,
+    DESCRIPTIONS,
+    SCOPES,
+    ChatsOf,
+    claims_of,
+    no_chats,
+)
+from tgpass.service.oidc.provider.clients import NewClient, new_client
+from tgpass.service.oidc.provider.keys import DEFAULT_ALG, SIGNING_ALGORITHMS, KeyRing, Rotation
+from tgpass.service.oidc.provider.protocol import Backend as _Backend
+from tgpass.service.oidc.provider.protocol import (
+    Failure,
+    Protocol,
+    ProtocolRequest,
+    ProtocolResponse,
+)
+from tgpass.service.oidc.provider.store import Lifetimes, OidcClient, OidcStore, secret_hash
 from tgpass.service.ports import AccountStore
-
-from .oidc_provider_authlib import Backend as _Backend
-from .oidc_provider_authlib import Failure, Protocol, ProtocolRequest, ProtocolResponse
-from .oidc_provider_claims import CLAIMS, DESCRIPTIONS, SCOPES, ChatsOf, claims_of, no_chats
-from .oidc_provider_clients import NewClient, new_client
-from .oidc_provider_keys import DEFAULT_ALG, SIGNING_ALGORITHMS, KeyRing, Rotation
-from .oidc_provider_store import Lifetimes, OidcClient, OidcStore, secret_hash
 
 __all__ = [
     "AskConsent",

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from tgpass.domain.delivery import Button
 from tgpass.domain.gating import STAFF_ROLE
-
-from .bot import (
+from tgpass.service.bot.core import (
     BotStatusChange,
     ChatShared,
     Command,
@@ -18,7 +17,7 @@ from .bot import (
     Message,
     Turn,
 )
-from .gating import GatingService
+from tgpass.service.gating.service import GatingService
 
 NEW_CHAT_REQUEST = 1  # the request_id of /newchat's button
 

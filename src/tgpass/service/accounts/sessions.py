@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 from tgpass.domain.accounts import User
 from tgpass.domain.codes import code_key
-
-from .ports import AccountStore, KeyValueStore
+from tgpass.service.ports import AccountStore, KeyValueStore
 
 SOURCES = frozenset({"password", "widget", "loginurl", "miniapp", "bot", "oidc"})
 EndedEverywhere = Callable[[int], Awaitable[None]]

@@ -76,10 +76,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tgpass.domain.accounts import User
-from tgpass.service.ports import AccountStore
-
-from .oidc_provider_keys import SIGNING_ALGORITHMS, KeyRing
-from .oidc_provider_store import (
+from tgpass.service.oidc.provider.keys import SIGNING_ALGORITHMS, KeyRing
+from tgpass.service.oidc.provider.store import (
     AuthorizationCode,
     IssuedToken,
     Lifetimes,
@@ -87,6 +85,7 @@ from .oidc_provider_store import (
     OidcStore,
     secret_hash,
 )
+from tgpass.service.ports import AccountStore
 
 log = logging.getLogger("tgpass.oidc_provider")
 T = TypeVar("T")

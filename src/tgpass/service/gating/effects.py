@@ -9,12 +9,11 @@ from collections.abc import Callable
 from tgpass.domain.delivery import Button, NewMessage, OutgoingMessage
 from tgpass.domain.gating import Person
 from tgpass.domain.pacing import Limit
-
-from .pacing import Pacer
-from .ports import Messenger
-from .sender import Sender
-from .texts import Texts
-from .uow import UnitOfWork, UnitOfWorkFactory
+from tgpass.service.bot.texts import Texts
+from tgpass.service.notify.sender import Sender
+from tgpass.service.pacing import Pacer
+from tgpass.service.ports import Messenger
+from tgpass.service.uow import UnitOfWork, UnitOfWorkFactory
 
 MESSAGE_DEADLINE = 86400.0
 

@@ -8,12 +8,26 @@ from dataclasses import replace
 from tgpass.domain.accounts import LastSignInMethod, User
 from tgpass.domain.delivery import Button
 from tgpass.errors import NotFound
+from tgpass.service.accounts.auth import new_telegram_account
+from tgpass.service.accounts.linking import (
+    CodeUnusable,
+    Kept,
+    Linked,
+    LinkingService,
+    NeedsConsent,
+    Stranded,
+)
+from tgpass.service.bot.core import (
+    BlockChange,
+    ButtonPress,
+    Command,
+    Feature,
+    Handler,
+    Message,
+    Turn,
+)
+from tgpass.service.events import AccountEvents
 from tgpass.verify import is_valid_payload
-
-from .auth import new_telegram_account
-from .bot import BlockChange, ButtonPress, Command, Feature, Handler, Message, Turn
-from .events import AccountEvents
-from .linking import CodeUnusable, Kept, Linked, LinkingService, NeedsConsent, Stranded
 
 
 class LinkingFeature(Feature):

@@ -20,12 +20,11 @@ from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import Button, NewMessage, OutgoingMessage
 from tgpass.domain.gating import JoinRequest, MemberStatus
 from tgpass.errors import Conflict, InvalidInput, TelegramError
-
-from .metrics import Metrics
-from .ports import Messenger
-from .sender import Sender
-from .texts import Texts, texts_for
-from .uow import UnitOfWork, UnitOfWorkFactory
+from tgpass.service.bot.texts import Texts, texts_for
+from tgpass.service.metrics import Metrics
+from tgpass.service.notify.sender import Sender
+from tgpass.service.ports import Messenger
+from tgpass.service.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("tgpass.bot")
 REPLY_DEADLINE = 86400.0

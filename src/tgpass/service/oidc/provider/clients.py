@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 
 from tgpass.domain.accounts import storable
 from tgpass.errors import InvalidInput
-
-from .oidc_provider_claims import SCOPES
-from .oidc_provider_keys import DEFAULT_ALG, SIGNING_ALGORITHMS
-from .oidc_provider_store import OidcClient, secret_hash
+from tgpass.service.oidc.provider.claims import SCOPES
+from tgpass.service.oidc.provider.keys import DEFAULT_ALG, SIGNING_ALGORITHMS
+from tgpass.service.oidc.provider.store import OidcClient, secret_hash
 
 MAX_URI = 1000
 MAX_URIS = 20

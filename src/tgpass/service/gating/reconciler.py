@@ -25,10 +25,9 @@ from tgpass.domain.gating import (
     plan,
 )
 from tgpass.errors import RecipientUnavailable, TelegramError, TelegramRateLimited, TelegramRefused
-
-from .gating_effects import ChatEffects, person_of
-from .ports import KeyValueStore
-from .uow import UnitOfWork
+from tgpass.service.gating.effects import ChatEffects, person_of
+from tgpass.service.ports import KeyValueStore
+from tgpass.service.uow import UnitOfWork
 
 log = logging.getLogger("tgpass.gating")
 

@@ -11,9 +11,8 @@ import asyncio
 from typing import Any
 
 from tgpass.domain.accounts import TelegramLink, TelegramProfile, User
-
-from .cache import TtlCache
-from .ports import UNSET, AccountStore
+from tgpass.service.cache import TtlCache
+from tgpass.service.ports import UNSET, AccountStore
 
 
 class CachedAccountStore(AccountStore):

@@ -23,11 +23,10 @@ from tgpass.domain.accounts import (
 )
 from tgpass.domain.codes import code_key
 from tgpass.errors import NotFound
+from tgpass.service.events import AccountChanged, AccountEvents
+from tgpass.service.ports import AccountStore, AlreadyLinked, KeyValueStore
+from tgpass.service.uow import Consent, UnitOfWork, UnitOfWorkFactory
 from tgpass.verify import new_link_code, start_link
-
-from .events import AccountChanged, AccountEvents
-from .ports import AccountStore, AlreadyLinked, KeyValueStore
-from .uow import Consent, UnitOfWork, UnitOfWorkFactory
 
 CONSENT_TTL = 600
 

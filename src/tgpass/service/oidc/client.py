@@ -61,9 +61,8 @@ from joserfc.errors import (
 from tgpass.domain.accounts import TelegramProfile, User
 from tgpass.domain.codes import code_key
 from tgpass.errors import AuthError, ConfigError, Forbidden, InvalidAuthData, TelegramTransient
-
-from .auth import AuthService
-from .ports import KeyValueStore
+from tgpass.service.accounts.auth import AuthService
+from tgpass.service.ports import KeyValueStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # Authlib would rather have httpx2

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from tgpass.domain.accounts import TelegramLink, User
 from tgpass.domain.delivery import NewMessage, OutboxItem, OutgoingMessage, State
 from tgpass.errors import Conflict, InvalidInput, NotFound
-
-from .ports import AccountStore
-from .uow import Notification, StoredAnswer, UnitOfWork, UnitOfWorkFactory
+from tgpass.service.ports import AccountStore
+from tgpass.service.uow import Notification, StoredAnswer, UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
