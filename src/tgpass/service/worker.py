@@ -110,6 +110,20 @@ class Worker:
             return
 
 
+async def until_one_fails(*loops: Awaitable[None]) -> None:
+    """Run ``loops`` together until cancelled; the first to fail stops the others, and its
+    error is raised (for the worker to say and start them again)."""
+    tasks = [asyncio.ensure_future(loop) for loop in loops]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()  # the first failure, raised
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _briefly(error: BaseException) -> str:
     """The error in a line: its type and its first line, not its traceback."""
     while isinstance(error, BaseExceptionGroup) and error.exceptions:

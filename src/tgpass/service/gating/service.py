@@ -43,6 +43,7 @@ from tgpass.service.notify.sender import Sender
 from tgpass.service.pacing import Pacer
 from tgpass.service.ports import KeyValueStore, Messenger
 from tgpass.service.uow import AuditEntry, UnitOfWork, UnitOfWorkFactory
+from tgpass.service.worker import until_one_fails
 
 log = logging.getLogger("tgpass.gating")
 
@@ -282,18 +283,7 @@ class GatingService:
         """The worker's loop: a pass when asked (a change event) or when the schedule says,
         and join requests as they come. A failure of either stops both, for the worker to
         start them again (at once after a store's outage)."""
-        tasks = [
-            asyncio.create_task(self._reconcile_forever()),
-            asyncio.create_task(self._answer_forever()),
-        ]
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()  # the first failure, raised
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await until_one_fails(self._reconcile_forever(), self._answer_forever())
 
     async def _reconcile_forever(self) -> None:
         next_pass = 0.0

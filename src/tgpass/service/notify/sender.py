@@ -24,6 +24,7 @@ from tgpass.service.metrics import Metrics
 from tgpass.service.pacing import Pacer
 from tgpass.service.ports import Messenger
 from tgpass.service.uow import UnitOfWorkFactory
+from tgpass.service.worker import until_one_fails
 
 log = logging.getLogger("tgpass.sender")
 
@@ -150,16 +151,10 @@ class Sender:
                         async with asyncio.timeout(self.config.poll_interval):
                             await self._wake.wait()
 
-        tasks = [asyncio.create_task(worker()) for _ in range(self.config.concurrency)]
-        tasks += [asyncio.create_task(flusher()), asyncio.create_task(claimer())]
+        workers = [worker() for _ in range(self.config.concurrency)]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()  # the first failure, raised
+            await until_one_fails(*workers, flusher(), claimer())
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             while not queue.empty():  # claimed, never tried: free to go at once
                 self._give_back(queue.get_nowait())
             with contextlib.suppress(Exception):
