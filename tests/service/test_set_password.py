@@ -4,6 +4,7 @@ changes it only with the current one. Errors are typed; writes need the CSRF tok
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -160,3 +161,17 @@ def test_waits_are_said_as_people_say_them() -> None:
         3600: "1 hour",
         7200: "2 hours",
     }
+
+
+async def test_two_first_passwords_at_once_one_wins(site: PageSite) -> None:
+    # Both pass the "no password yet" check while their hashes are made; only one is written.
+    user = await password_less(site)
+    await signed_in(site, user)
+    answers = await asyncio.gather(
+        put(site.web, password=NEW), put(site.web, password="other one!")
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    lost = next(a for a in answers if a.status_code == 409)
+    assert lost.json()["error"]["code"] == "password_set"
+    won = NEW if answers[0].status_code == 200 else "other one!"
+    assert await can_sign_in(site, "zoya", won)

@@ -167,3 +167,20 @@ async def test_an_account_may_be_given_a_free_username(accounts: AccountStore) -
     assert named.username == "zoya"
     assert await accounts.find_user(username="zoya") == named
     assert (await accounts.get_user(taken.id)) == taken
+
+
+async def test_a_password_replaces_only_the_one_it_was_checked_against(
+    accounts: AccountStore,
+) -> None:
+    user = await accounts.create_user(display_name="Zoya", username="zoya")
+    first = await accounts.update_user(user.id, password_hash="h1", if_password_hash=None)
+    assert first.password_hash == "h1"
+    with pytest.raises(Conflict) as stale:  # a second "first password" lost the race
+        await accounts.update_user(user.id, password_hash="h2", if_password_hash=None)
+    assert stale.value.code == "password_set"
+    with pytest.raises(Conflict):
+        await accounts.update_user(user.id, password_hash="h2", if_password_hash="other")
+    changed = await accounts.update_user(user.id, password_hash="h2", if_password_hash="h1")
+    assert changed.password_hash == "h2"
+    with pytest.raises(NotFound):
+        await accounts.update_user(user.id + 1000, password_hash="h3", if_password_hash=None)

@@ -123,8 +123,11 @@ class AccountStore(ABC):
         karma: int | None = None,
         password_hash: str | None = None,
         username: str | None = None,
+        if_password_hash: str | None = _UNSET,
     ) -> User:
-        """Change what is given; Conflict when ``username`` is another account's."""
+        """Change what is given; Conflict when ``username`` is another account's, or when
+        ``if_password_hash`` is given and the account's password hash is no longer that (None:
+        no password): two requests setting a first password cannot both win."""
 
     @abstractmethod
     async def bump_session_epoch(self, user_id: int) -> int:

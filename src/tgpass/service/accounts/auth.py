@@ -262,8 +262,18 @@ class AuthService:
         hashed = await self.passwords.hash(password)
         try:
             async with self.uow() as tx:
-                return await tx.accounts.update_user(user.id, password_hash=hashed, username=name)
-        except Conflict:  # chosen meanwhile by another account
+                # only over the password checked above: of two requests at once, one wins
+                return await tx.accounts.update_user(
+                    user.id,
+                    password_hash=hashed,
+                    username=name,
+                    if_password_hash=user.password_hash,
+                )
+        except Conflict as clash:
+            if clash.code == "password_set":
+                raise Conflict(
+                    "the password was just set elsewhere; sign in with it", code="password_set"
+                ) from None
             raise Conflict("that username is taken", code="username_taken") from None
 
     @staticmethod

@@ -100,11 +100,14 @@ class MemoryAccountStore(AccountStore):
         karma: int | None = None,
         password_hash: str | None = None,
         username: str | None = None,
+        if_password_hash: str | None = UNSET,
     ) -> User:
         async with self._tx():
             user = self.db.tables.users.get(user_id)
             if user is None:
                 raise NotFound(f"no user {user_id}")
+            if if_password_hash is not UNSET and user.password_hash != if_password_hash:
+                raise Conflict("the password changed meanwhile", code="password_set")
             if username is not None and any(
                 u.username == username and u.id != user_id for u in self.db.tables.users.values()
             ):

@@ -155,6 +155,7 @@ class SqlAccountStore(AccountStore):
         karma: int | None = None,
         password_hash: str | None = None,
         username: str | None = None,
+        if_password_hash: str | None = UNSET,
     ) -> User:
         changes: dict[str, Any] = {
             k: v
@@ -168,15 +169,25 @@ class SqlAccountStore(AccountStore):
             if v is not None
         }
         changes["updated_at"] = self._now()
+        statement = update(users).where(users.c.id == user_id)
+        if if_password_hash is not UNSET:
+            statement = statement.where(
+                users.c.password_hash.is_(None)
+                if if_password_hash is None
+                else users.c.password_hash == if_password_hash
+            )
         try:
             async with self._db.write() as db:
-                row = (
-                    await db.execute(
-                        update(users).where(users.c.id == user_id).values(changes).returning(users)
-                    )
-                ).one_or_none()
+                row = (await db.execute(statement.values(changes).returning(users))).one_or_none()
+                exists = (
+                    row is not None
+                    or (await db.execute(select(users.c.id).where(users.c.id == user_id))).first()
+                    is not None
+                )
         except IntegrityError:
             raise Conflict("that username is taken") from None
+        if row is None and exists:
+            raise Conflict("the password changed meanwhile", code="password_set")
         if row is None:
             raise NotFound(f"no user {user_id}")
         return _user(row)
