@@ -50,9 +50,10 @@ typecheck: $(STAMP)
 
 # Four workers on two cores: most of the suite waits (on sockets, a sandbox's limits, a
 # browser), so it runs in about half the time; each test has its own ports, temporary
-# directory, database schema and Redis prefix.
+# directory, database schema and Redis prefix. Tests that measure a rate run after, alone.
 unit: $(STAMP)
-	$(BIN)/pytest -n 4
+	$(BIN)/pytest -n 4 -m "not alone"
+	$(BIN)/pytest -m alone
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.verify

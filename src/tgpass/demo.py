@@ -331,13 +331,16 @@ async def _gate(services: Services, chats: dict[str, int], *, timeout: float = 3
 async def run_demo(
     *, site_port: int, sandbox_port: int, data_dir: Path, check: bool, fresh: bool = False
 ) -> int:
+    # Before the servers start: a terminal closed while they do must not kill the process
+    # before it has saved anything.
+    stopped = None if check else _stop_on_signals()
     async with running_demo(
         site_port=site_port, sandbox_port=sandbox_port, data_dir=data_dir, fresh=fresh
     ) as demo:
         print_welcome(demo, check=check)
-        if check:
+        if stopped is None:
             return await self_check(demo)
-        await _until_stopped()
+        await stopped.wait()
         print(f"tgpass demo: stopping; {_kept_until_next_run(demo)}", flush=True)
     return 0
 
@@ -639,15 +642,15 @@ async def _until(
     raise _CheckFailed(f"not {said} within 15 s")
 
 
-async def _until_stopped() -> None:
-    """Until Ctrl+C, SIGTERM or the terminal closing (SIGHUP); then the servers stop in order,
-    each answering what it holds, and the world is saved."""
+def _stop_on_signals() -> asyncio.Event:
+    """Set by Ctrl+C, SIGTERM or the terminal closing (SIGHUP); then the servers stop in
+    order, each answering what it holds, and the world is saved."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             loop.add_signal_handler(getattr(signal, name), stop.set)
-    await stop.wait()
+    return stop
 
 
 @contextlib.contextmanager
