@@ -153,7 +153,7 @@ def install(app: FastAPI, page: ErrorPage | None = None) -> None:
         )
         status = status_of(error)
         body = error_body(error.code, error.message, **extra)
-        words = None if status >= 500 else _sentence(error.message)
+        words = None if status >= 500 else as_sentence(error.message)
         return await answer(request, status, body, message=words, headers=headers_of(error))
 
     @app.exception_handler(RequestValidationError)
@@ -172,7 +172,7 @@ def install(app: FastAPI, page: ErrorPage | None = None) -> None:
         return await answer(request, error.status_code, body, headers=error.headers)
 
 
-def _sentence(text: str) -> str:
+def as_sentence(text: str) -> str:
     """A message of the error tree (``"sign in first"``) as a sentence for a page."""
     text = text.strip()
     if not text:

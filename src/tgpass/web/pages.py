@@ -24,7 +24,7 @@ from tgpass.errors import InvalidAuthData, TgpassError
 
 from . import deps
 from .deps import services, services_of
-from .errors import headers_of, status_of
+from .errors import as_sentence, headers_of, status_of
 
 log = logging.getLogger("tgpass.web")
 templates = Jinja2Templates(directory=str(files("tgpass.web") / "templates"))
@@ -194,7 +194,7 @@ async def login_form(
         page = await _login_page(
             request,
             next_path,
-            error=_sentence(error.message),
+            error=as_sentence(error.message),
             status=status_of(error),
             username=username,
         )
@@ -229,7 +229,7 @@ async def register_form(
             request,
             "register.html",
             next_path,
-            error=_sentence(error.message),
+            error=as_sentence(error.message),
             status=status_of(error),
             username=username,
             display_name=display_name,
@@ -254,11 +254,6 @@ async def logout(
     response = RedirectResponse("/login", status_code=303)
     deps.clear_session_cookie(response)
     return response
-
-
-def _sentence(text: str) -> str:
-    """An error's message (``"wrong username or password"``) as a sentence on a page."""
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def sign_in_url(path: str) -> str:
