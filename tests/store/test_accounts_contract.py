@@ -17,6 +17,16 @@ def profile(telegram_id: int = BIG, name: str = "Зоя 🚀") -> TelegramProfil
     return TelegramProfile(telegram_id=telegram_id, first_name=name, username="zoya")
 
 
+async def test_users_are_read_many_at_once(accounts: AccountStore) -> None:
+    ann = await accounts.create_user(display_name="Ann")
+    bob = await accounts.create_user(display_name="Bob")
+    assert await accounts.get_users([bob.id, ann.id, ann.id, bob.id + 1000]) == {
+        ann.id: ann,
+        bob.id: bob,
+    }
+    assert await accounts.get_users([]) == {}
+
+
 async def test_users_are_created_found_and_updated(accounts: AccountStore) -> None:
     user = await accounts.create_user(display_name="Ann", username="ann", password_hash="h")
     assert user.id > 0

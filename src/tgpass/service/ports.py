@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from tgpass.domain.accounts import TelegramLink, TelegramProfile, User
@@ -102,6 +102,10 @@ class AccountStore(ABC):
 
     @abstractmethod
     async def get_user(self, user_id: int) -> User | None: ...
+
+    @abstractmethod
+    async def get_users(self, user_ids: Collection[int]) -> dict[int, User]:
+        """The accounts that exist among ``user_ids``, by id, in one read."""
 
     @abstractmethod
     async def find_user(

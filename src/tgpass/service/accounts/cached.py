@@ -8,6 +8,7 @@ by another process is seen here after at most ``ttl`` seconds.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from typing import Any
 
 from tgpass.domain.accounts import TelegramLink, TelegramProfile, User
@@ -57,6 +58,10 @@ class CachedAccountStore(AccountStore):
         found: User | None = await self._read(
             ("user", user_id), lambda: self.store.get_user(user_id)
         )
+        return found
+
+    async def get_users(self, user_ids: Collection[int]) -> dict[int, User]:
+        found: dict[int, User] = await self.store.get_users(user_ids)
         return found
 
     async def find_user(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +73,10 @@ class MemoryAccountStore(AccountStore):
 
     async def get_user(self, user_id: int) -> User | None:
         return self.db.tables.users.get(user_id)
+
+    async def get_users(self, user_ids: Collection[int]) -> dict[int, User]:
+        users = self.db.tables.users
+        return {user_id: users[user_id] for user_id in set(user_ids) if user_id in users}
 
     async def find_user(
         self,

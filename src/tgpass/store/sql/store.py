@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,6 +122,13 @@ class SqlAccountStore(AccountStore):
         async with self._db.read() as db:
             row = (await db.execute(select(users).where(users.c.id == user_id))).one_or_none()
         return None if row is None else _user(row)
+
+    async def get_users(self, user_ids: Collection[int]) -> dict[int, User]:
+        if not user_ids:
+            return {}
+        async with self._db.read() as db:
+            rows = await db.execute(select(users).where(users.c.id.in_(set(user_ids))))
+        return {row.id: _user(row) for row in rows}
 
     async def find_user(
         self,
