@@ -23,7 +23,7 @@ import pytest
 import uvicorn
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from tests.service.fakes import RecordingTelegram
+from tests.harness.fakes import RecordingTelegram
 from tgpass.bootstrap import Services, build
 from tgpass.sandbox.server import free_port
 from tgpass.service.oidc.provider.claims import ChatsOf, no_chats

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.service.fakes import RecordingTelegram
+from tests.harness.fakes import RecordingTelegram
 from tgpass.bootstrap import Services, build
 from tgpass.settings import Settings
 from tgpass.web.app import create_app

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.backends import BACKENDS, backend_settings
+from tests.harness.draining import drain
+from tests.harness.fakes import RecordingTelegram
 from tgpass.bootstrap import build
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.service.accounts.linking import Linked
 from tgpass.service.bot.core import Message
 from tgpass.settings import Settings
-
-from .backends import BACKENDS, backend_settings
-from .draining import drain
-from .fakes import RecordingTelegram
 
 TOKEN = "7000000001:AAF-concurrency-test-token"
 

@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 from telegram.error import NetworkError
 
+from tests.harness.gated import ADMIN
+from tests.harness.stack import API_KEY, Stack
 from tgpass.domain.gating import ChatRule
 from tgpass.sandbox import membership
 from tgpass.sandbox.faults import Faults
 from tgpass.verify import bot_id_from_token
-
-from .conftest import API_KEY, Stack
-from .gated import ADMIN
 
 SITE_KEY = {"Authorization": f"Bearer {API_KEY}"}
 

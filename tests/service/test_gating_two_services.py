@@ -10,16 +10,15 @@ import os
 from collections import Counter
 from pathlib import Path
 
+from tests.cli.test_notify_cli import cli
+from tests.harness.backends import backend_settings
+from tests.harness.gated import ADMIN, bot_made_admin
 from tgpass.bootstrap import build
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.gating import ChatRule
 from tgpass.sandbox import membership
 from tgpass.sandbox.server import Sandbox
 from tgpass.settings import Settings
-
-from .backends import backend_settings
-from .gated import ADMIN, bot_made_admin
-from .test_notify_cli import cli
 
 
 async def test_two_services_neither_double_invite_nor_double_remove(tmp_path: Path) -> None:

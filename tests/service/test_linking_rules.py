@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.harness.stack import Stack
 from tgpass.domain.codes import code_key
 from tgpass.errors import NotFound
-
-from .conftest import Stack
 
 
 async def open_and_start(stack: Stack, tg: int) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from .conftest import SITE, Stack
-from .test_linking_bot import link_offer, open_and_start
+from tests.harness.stack import SITE, Stack
+from tests.telegram.test_linking_bot import link_offer, open_and_start
 
 AUTH = {"Authorization": "Bearer site-api-key-for-tests"}
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.harness.stack import SITE, settings_for
 from tgpass.bootstrap import Services, build
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import OutgoingMessage
@@ -21,8 +22,6 @@ from tgpass.sandbox.server import Sandbox
 from tgpass.service.notify.notifications import Audience
 from tgpass.service.pacing import Pacer
 from tgpass.service.ports import Messenger
-
-from .conftest import SITE, settings_for
 
 AUTH = {"Authorization": "Bearer site-api-key-for-tests"}
 BOT = "notify_bot"

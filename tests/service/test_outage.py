@@ -18,13 +18,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_or_skip
+from tests.harness.stack import settings_for
 from tgpass.bootstrap import build, make_worker
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import OutgoingMessage
 from tgpass.sandbox.server import Sandbox
 from tgpass.service.notify.notifications import Audience
-
-from .conftest import settings_for
 
 BOT = "outage_bot"
 

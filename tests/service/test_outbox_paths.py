@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.harness.draining import drain
+from tests.harness.served import SITE_AUTH, WEBHOOK_SECRET, served
+from tests.harness.stack import Stack
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import NewMessage, OutgoingMessage
 from tgpass.errors import TelegramTransient
 from tgpass.service.bot.core import ButtonPress
-
-from .conftest import Stack
-from .draining import drain
-from .served import SITE_AUTH, WEBHOOK_SECRET, served
 
 
 async def test_a_message_to_an_upgraded_group_is_retried_on_its_new_id(stack: Stack) -> None:

@@ -7,9 +7,8 @@ import asyncio
 
 import pytest
 
+from tests.harness.stack import API_KEY, Stack
 from tgpass.errors import InvalidInput, NotFound
-
-from .conftest import API_KEY, Stack
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 SITE_ID_RULE = "a site user id is 1-128 printable characters"

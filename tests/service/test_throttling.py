@@ -12,13 +12,12 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
+from tests.harness.served import Served, served
 from tgpass.errors import AuthError, TooManyAttempts
 from tgpass.service.accounts.auth import AuthService, how_long
 from tgpass.service.accounts.passwords import Passwords
 from tgpass.service.events import AccountEvents
 from tgpass.store.kv.memory import MemoryStore
-
-from .served import Served, served
 
 OWNER, ATTACKER = "198.51.100.7", "203.0.113.9"
 

@@ -14,11 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
 from telegram import Bot
-
+from tests.harness.backends import backend_settings
 from tgpass.sandbox.server import Sandbox, free_port
-
-from .backends import backend_settings
 
 
 @contextmanager

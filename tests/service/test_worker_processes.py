@@ -17,14 +17,13 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.harness.backends import backend_settings
 from tgpass.bootstrap import Services, build
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import OutgoingMessage
 from tgpass.sandbox.server import Sandbox, SandboxUsers
 from tgpass.service.notify.notifications import Audience
 from tgpass.settings import Settings
-
-from .backends import backend_settings
 
 BOT = "workers_bot"
 
