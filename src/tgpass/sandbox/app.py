@@ -1,7 +1,10 @@
 """The sandbox server: Telegram's Bot API at ``/bot<token>/<method>``, the users' side under
 ``/sandbox/api/`` (OpenAPI at ``/openapi.json``), the phone page at ``/``, drop-in
 ``telegram-widget.js`` and ``telegram-web-app.js``, and Telegram Login's OpenID Connect
-provider under ``/oauth`` (the issuer)."""
+provider under ``/oauth`` (the issuer).
+
+The users' side is one router per area, in ``sandbox/control/``; what any path answers when
+something goes wrong is ``sandbox/http_errors.py``."""
 
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from . import botapi, oidc_http, pages
-from .control import control_api, install_error_handlers
+from .control import accounts, bots, chats, faults, inbox, info, limits, login, users
 from .errors import BotApiError, bad_request
+from .http_errors import install_error_handlers
 from .params import Params
 from .state import SandboxState
 from .world import Bot, World
@@ -109,7 +113,9 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
         return JSONResponse({"ok": True, "result": result})
 
     install_error_handlers(app)
-    app.include_router(control_api(state))
+    control = (info, accounts, bots, login, chats, users, inbox, limits, faults)
+    for area in control:
+        app.include_router(area.router(state), prefix="/sandbox/api", tags=["sandbox"])
     app.include_router(pages.router(state))
     app.include_router(oidc_http.router(state))
     return app

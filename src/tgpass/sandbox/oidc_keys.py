@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, get_args
 
 from joserfc import jwk, jwt
 from joserfc.jwk import ECKey, OKPKey, RSAKey
@@ -20,7 +20,8 @@ from .world import SigningKey, World
 Json = dict[str, Any]
 Key = RSAKey | ECKey | OKPKey
 
-TELEGRAM_ALGORITHMS = ("RS256", "ES256", "EdDSA", "ES256K")
+Algorithm = Literal["RS256", "ES256", "EdDSA", "ES256K"]
+TELEGRAM_ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
 DEFAULT_ALGORITHM = "RS256"
 DEFAULT_OVERLAP = 3600.0  # seconds a rotated-out key stays published
 
