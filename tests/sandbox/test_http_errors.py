@@ -80,6 +80,23 @@ async def test_a_bug_is_a_500_with_its_traceback_logged(
     assert logged, [r.getMessage() for r in server_log]
 
 
+async def test_a_value_error_from_a_bug_is_a_500_not_a_400(
+    sandbox: Sandbox, server_log: list[logging.LogRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = sandbox.world.add_account("Ann")
+
+    def broken(user_id: int, bot: str, payload: str | None) -> dict[str, object]:
+        return {"count": int("not a number")}  # a ValueError, not the sandbox's Invalid
+
+    monkeypatch.setattr(sandbox.state.users, "press_start", broken)
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        answer = await http.post(f"/sandbox/api/users/{user.id}/start", json={"bot": "any_bot"})
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "internal"
+    logged = [r for r in server_log if r.exc_info and r.exc_info[0] is ValueError]
+    assert logged, [r.getMessage() for r in server_log]
+
+
 async def test_the_phone_is_never_shown_a_code_or_a_token(sandbox: Sandbox) -> None:
     assert sandbox.users is not None
     http = sandbox.users.http
