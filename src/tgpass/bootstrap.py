@@ -1,16 +1,17 @@
-"""The one composition root: ``build(settings)`` wires adapters into the use cases, and
-``make_worker`` composes the background loops that web, CLI and demo processes run."""
+"""The one composition root, made of small factories that ``build()``, every command, the
+demo and the tests share: the stores (``sql_stores``, ``memory_stores``), the Telegram
+client, the sender, the bot, the OpenID provider, and ``make_worker`` for the background
+loops. ``build(settings)`` wires them into the use cases; any adapter may be given instead
+(tests run the use cases on the in-memory unit of work that way)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from .container import Services
 from .domain.gating import PRESENT
 from .service.accounts import (
     AuthService,
@@ -27,62 +28,95 @@ from .service.gating import GatingConfig, GatingFeature, GatingService
 from .service.metrics import Metrics
 from .service.notify import NotificationService, Sender, SenderConfig
 from .service.oidc import OidcConfig, TelegramLoginClient
-from .service.oidc.provider import ChatsOf, Lifetimes, OidcProvider, no_chats
+from .service.oidc.provider import ChatsOf, Lifetimes, OidcProvider, OidcStore, no_chats
 from .service.pacing import Pacer
 from .service.ports import AccountStore, KeyValueStore, Messenger
-from .service.uow import UnitOfWork, UnitOfWorkFactory
+from .service.uow import UnitOfWork
 from .service.worker import Loop, Worker
 from .settings import Settings
 from .store.kv import kv_from_url
 from .store.outages import outage_of
 from .store.pacing import pacer_from_url
-from .store.sql import SqlAccountStore, SqlUnitOfWork, make_engine, migrate
-from .store.sql.oidc import SqlOidcStore
 from .verify import Verifier, bot_id_from_token
+
+__all__ = [
+    "Services",
+    "Stores",
+    "build",
+    "make_oidc_provider",
+    "make_telegram",
+    "make_worker",
+    "memory_stores",
+    "sql_stores",
+]
 
 PAID_BROADCAST_RATE = 1000.0  # Bot API 7.11: allow_paid_broadcast raises the bot's limit
 
 
-@dataclass
-class Services:
-    settings: Settings
-    engine: AsyncEngine
-    uow: UnitOfWorkFactory
+@dataclass(frozen=True)
+class Stores:
+    """Where the use cases keep their data: one database, SQL or in memory."""
+
+    unit_of_work: Callable[[Callable[[], None]], UnitOfWork]
+    """A unit of work that calls the given function after each commit."""
     accounts: AccountStore
-    kv: KeyValueStore
-    pacer: Pacer
-    metrics: Metrics
-    verifier: Verifier
-    telegram: Messenger
-    sender: Sender
-    sessions: SessionService
-    auth: AuthService
-    linking: LinkingService
-    bot: BotService
-    site: SiteService
-    notifications: NotificationService
-    gating: GatingService
-    oidc_provider: OidcProvider
-    telegram_login: TelegramLoginClient | None
-    """Sign-in with Telegram Login (OpenID Connect); None unless its client secret is set."""
+    """The account store outside a transaction (the read cache wraps it)."""
+    oidc: OidcStore
+    database_answers: Callable[[], Awaitable[None]]
+    engine: Any = None
+    """The SQL engine, when there is one."""
 
-    async def probe_stores(self) -> None:
-        """Raises unless the database, the KV store and the pacer each answer in time."""
-        async with asyncio.timeout(self.settings.store_timeout):
-            async with self.engine.connect() as db:
-                await db.execute(text("SELECT 1"))
-        async with asyncio.timeout(self.settings.store_timeout):
-            await self.kv.get("probe")
-        async with asyncio.timeout(self.settings.store_timeout):
-            await self.pacer.paused_for()
 
-    async def close(self) -> None:
-        if self.telegram_login is not None:
-            await self.telegram_login.close()
-        await self.telegram.close()
-        await self.pacer.close()
-        await self.kv.close()
-        await self.accounts.close()
+async def sql_stores(settings: Settings, *, migrate_schema: bool = True) -> Stores:
+    """The database the settings name (SQLite or PostgreSQL), migrated unless told not."""
+    from sqlalchemy import text
+
+    from .store.sql import SqlAccountStore, SqlUnitOfWork, make_engine, migrate
+    from .store.sql.oidc import SqlOidcStore
+
+    engine = make_engine(settings.database_url, schema=settings.database_schema or None)
+    if migrate_schema:
+        await migrate(engine)
+
+    async def database_answers() -> None:
+        async with engine.connect() as db:
+            await db.execute(text("SELECT 1"))
+
+    return Stores(
+        unit_of_work=lambda on_commit: SqlUnitOfWork(engine, on_commit=on_commit),
+        accounts=SqlAccountStore(engine),
+        oidc=SqlOidcStore(engine),
+        database_answers=database_answers,
+        engine=engine,
+    )
+
+
+def memory_stores() -> Stores:
+    """Every store in this process's memory: for tests of the use cases, and one-offs."""
+    from .store.memory import MemoryDatabase, MemoryUnitOfWork
+    from .store.memory.accounts import MemoryAccountStore
+    from .store.memory.oidc import MemoryOidcStore
+
+    db = MemoryDatabase()
+
+    async def database_answers() -> None:
+        return None
+
+    return Stores(
+        unit_of_work=lambda on_commit: MemoryUnitOfWork(db, on_commit=on_commit),
+        accounts=MemoryAccountStore(db),
+        oidc=MemoryOidcStore(),
+        database_answers=database_answers,
+    )
+
+
+def make_telegram(settings: Settings) -> Messenger:
+    """The Bot API client (python-telegram-bot) the settings name."""
+    from .telegram.gateway import PtbMessenger, make_bot
+
+    return PtbMessenger(
+        make_bot(settings.bot_token, settings.bot_api_url), username=settings.bot_username
+    )
 
 
 def telegram_login(
@@ -116,30 +150,28 @@ def sender_config(settings: Settings) -> SenderConfig:
 async def build(
     settings: Settings,
     *,
+    stores: Stores | None = None,
     telegram: Messenger | None = None,
+    kv: KeyValueStore | None = None,
+    pacer: Pacer | None = None,
     migrate_schema: bool = True,
 ) -> Services:
-    """Everything the web app, the bot and the worker need, from settings alone (a
-    messenger may be given)."""
-    engine = make_engine(settings.database_url, schema=settings.database_schema or None)
-    if migrate_schema:
-        await migrate(engine)
-    cached = CachedAccountStore(SqlAccountStore(engine), ttl=settings.read_cache_ttl)
+    """Everything the web app, the bot and the worker need, from settings alone; any of
+    the stores, the Telegram client, the KV store and the pacer may be given instead."""
+    stores = stores or await sql_stores(settings, migrate_schema=migrate_schema)
+    cached = CachedAccountStore(stores.accounts, ttl=settings.read_cache_ttl)
 
     def uow() -> UnitOfWork:
         # what a transaction commits, the read cache forgets
-        return SqlUnitOfWork(engine, on_commit=cached.invalidate)
+        return stores.unit_of_work(cached.invalidate)
 
-    kv = kv_from_url(settings.kv_url, prefix=settings.kv_prefix, timeout=settings.store_timeout)
-    pacer = pacer_from_url(settings.kv_url, prefix=settings.kv_prefix)
+    kv = kv or kv_from_url(
+        settings.kv_url, prefix=settings.kv_prefix, timeout=settings.store_timeout
+    )
+    pacer = pacer or pacer_from_url(settings.kv_url, prefix=settings.kv_prefix)
     metrics = Metrics()
     verifier = Verifier([settings.bot_token], max_age=settings.auth_max_age, clock=time.time)
-    if telegram is None:
-        from .telegram.gateway import PtbMessenger, make_bot
-
-        telegram = PtbMessenger(
-            make_bot(settings.bot_token, settings.bot_api_url), username=settings.bot_username
-        )
+    telegram = telegram or make_telegram(settings)
     sender = Sender(uow, telegram, pacer, metrics, sender_config(settings))
     sessions = SessionService(kv, cached, secret_key=settings.secret_key, ttl=settings.session_ttl)
     events = AccountEvents()
@@ -166,11 +198,7 @@ async def build(
         events=events,
         link_base=settings.telegram_link_base,
     )
-    site_url = settings.public_url.rstrip("/")
-    texts = Texts(
-        settings.site_name,
-        SiteUrls(account=f"{site_url}/account", bot_login=f"{site_url}/auth/bot"),
-    )
+    texts = site_texts(settings)
     gating = GatingService(
         uow,
         telegram,
@@ -181,35 +209,26 @@ async def build(
         config=GatingConfig(interval=settings.reconcile_interval, bot_rate=settings.bot_rate),
     )
     events.subscribe(gating.account_changed)
-    features = [
-        LinkingFeature(linking, events, telegram_signup=settings.telegram_signup),
-        GatingFeature(gating),
-    ]
     bot = BotService(
         uow,
         telegram,
         sender,
         metrics,
-        features,
+        [
+            LinkingFeature(linking, events, telegram_signup=settings.telegram_signup),
+            GatingFeature(gating),
+        ],
         texts=texts,
         bot_id=bot_id_from_token(settings.bot_token),
         menu=COMMANDS,
     )
-    notifications = NotificationService(uow, cached, deadline=settings.send_deadline)
-
-    async def chats_of(user_id: int) -> list[dict[str, Any]]:
-        """The gated chats the account is in, for the OpenID ``chats`` claim."""
-        return [
-            {"chat_id": found.chat.chat_id, "title": found.chat.title, "status": found.status}
-            for found in await gating.user_chats(user_id)
-            if found.status in PRESENT
-        ]
-
-    oidc_provider = make_oidc_provider(settings, engine, cached, chats_of=chats_of)
+    oidc_provider = make_oidc_provider(
+        settings, stores.oidc, cached, chats_of=gated_chats_claim(gating)
+    )
     sessions.on_end_everywhere(oidc_provider.revoke_user)
     return Services(
         settings=settings,
-        engine=engine,
+        engine=stores.engine,
         uow=uow,
         accounts=cached,
         kv=kv,
@@ -223,16 +242,39 @@ async def build(
         linking=linking,
         bot=bot,
         site=SiteService(uow, linking, events),
-        notifications=notifications,
+        notifications=NotificationService(uow, cached, deadline=settings.send_deadline),
         gating=gating,
         oidc_provider=oidc_provider,
         telegram_login=telegram_login(settings, kv, auth),
+        database_answers=stores.database_answers,
     )
+
+
+def site_texts(settings: Settings) -> Texts:
+    """What the bot says, naming the site and its pages."""
+    site_url = settings.public_url.rstrip("/")
+    return Texts(
+        settings.site_name,
+        SiteUrls(account=f"{site_url}/account", bot_login=f"{site_url}/auth/bot"),
+    )
+
+
+def gated_chats_claim(gating: GatingService) -> ChatsOf:
+    """The gated chats an account is in, for the OpenID ``chats`` claim."""
+
+    async def chats_of(user_id: int) -> list[dict[str, Any]]:
+        return [
+            {"chat_id": view.chat.chat_id, "title": view.chat.title, "status": view.status}
+            for view in await gating.user_chats(user_id)
+            if view.status in PRESENT
+        ]
+
+    return chats_of
 
 
 def make_oidc_provider(
     settings: Settings,
-    engine: AsyncEngine,
+    store: OidcStore,
     accounts: AccountStore,
     *,
     chats_of: ChatsOf = no_chats,
@@ -240,7 +282,7 @@ def make_oidc_provider(
     """The OpenID provider as the settings say, for the service and ``tgpass oidc`` alike:
     its token lifetimes also say how long a retired signing key stays published."""
     return OidcProvider(
-        SqlOidcStore(engine),
+        store,
         accounts,
         issuer=settings.public_url.rstrip("/"),
         lifetimes=Lifetimes(

@@ -71,19 +71,16 @@ def add_commands(commands: Any, add: Callable[..., argparse.ArgumentParser]) -> 
 
 
 def _with_provider(work: Callable[[OidcProvider], Awaitable[Any]]) -> Any:
-    from .bootstrap import make_oidc_provider
-    from .store.sql import SqlAccountStore, make_engine, migrate
+    from .bootstrap import make_oidc_provider, sql_stores
 
     settings = Settings.from_env()
 
     async def run() -> Any:
-        engine = make_engine(settings.database_url, schema=settings.database_schema or None)
+        stores = await sql_stores(settings)
         try:
-            await migrate(engine)
-            provider = make_oidc_provider(settings, engine, SqlAccountStore(engine))
-            return await work(provider)
+            return await work(make_oidc_provider(settings, stores.oidc, stores.accounts))
         finally:
-            await engine.dispose()
+            await stores.accounts.close()  # and with it the database's connections
 
     return asyncio.run(run())
 

@@ -48,8 +48,8 @@ def migrate() -> None:
 
 
 def webhook(action: str) -> dict[str, Any]:
-    from .bootstrap import build
-    from .telegram.gateway import make_bot
+    from .bootstrap import build, memory_stores
+    from .telegram.gateway import PtbMessenger
     from .telegram.updates import allowed_updates
 
     settings = Settings.from_env()
@@ -57,25 +57,32 @@ def webhook(action: str) -> dict[str, Any]:
         raise SystemExit("tgpass webhook: set TGPASS_BOT_TOKEN")
 
     async def run() -> dict[str, Any]:
-        services = await build(settings, migrate_schema=False)  # what the bot's features take
+        # The bot as the settings make it, over memory: its features say which updates it
+        # takes, and nothing but Telegram is touched.
+        services = await build(settings, stores=memory_stores())
         wanted = allowed_updates(services.bot.event_types)
-        await services.close()
-        async with make_bot(settings.bot_token, settings.bot_api_url) as bot:
-            if action == "set":
-                if not settings.webhook_secret:
-                    raise SystemExit("tgpass webhook set: set TGPASS_WEBHOOK_SECRET first")
-                url = f"{settings.public_url.rstrip('/')}/telegram/webhook"
-                await bot.set_webhook(
-                    url, secret_token=settings.webhook_secret, allowed_updates=wanted
-                )
-            elif action == "delete":
-                await bot.delete_webhook()
-            info = await bot.get_webhook_info()
-            return {
-                "url": info.url,
-                "pending_update_count": info.pending_update_count,
-                "last_error_message": info.last_error_message,
-                "allowed_updates": list(info.allowed_updates or []),
-            }
+        if not isinstance(services.telegram, PtbMessenger):
+            raise TypeError("the webhook is set with the python-telegram-bot client")
+        try:
+            async with services.telegram.bot as bot:
+                if action == "set":
+                    if not settings.webhook_secret:
+                        raise SystemExit("tgpass webhook set: set TGPASS_WEBHOOK_SECRET first")
+                    await bot.set_webhook(
+                        f"{settings.public_url.rstrip('/')}/telegram/webhook",
+                        secret_token=settings.webhook_secret,
+                        allowed_updates=wanted,
+                    )
+                elif action == "delete":
+                    await bot.delete_webhook()
+                info = await bot.get_webhook_info()
+        finally:
+            await services.close()
+        return {
+            "url": info.url,
+            "pending_update_count": info.pending_update_count,
+            "last_error_message": info.last_error_message,
+            "allowed_updates": list(info.allowed_updates or []),
+        }
 
     return asyncio.run(run())

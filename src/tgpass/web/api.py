@@ -7,12 +7,22 @@ from typing import Annotated, Any
 import segno
 from fastapi import APIRouter, Body, Depends, Request, Response
 
-from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
 from tgpass.service.accounts.linking import LinkOffer
 
 from . import deps
-from .deps import Principal, principal, require_json, services, services_of, site_api_key
+from .deps import (
+    Auth,
+    Config,
+    Linking,
+    Sessions,
+    SiteUsers,
+    Who,
+    principal,
+    require_json,
+    services_of,
+    site_api_key,
+)
 from .schemas import (
     Done,
     LinkOfferOut,
@@ -32,8 +42,6 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/api")
-Svc = Annotated[Services, Depends(services)]
-Who = Annotated[Principal, Depends(principal)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in, or the signed data failed a check"},
     422: {"description": "Invalid input"},
@@ -48,8 +56,7 @@ async def me(request: Request) -> Response:
     serialized directly (each saves measurable time per request; see bench/http.py).
     """
     who = await principal(request)
-    svc = services_of(request)
-    link = await svc.accounts.telegram_link(user_id=who.user.id)
+    link = await services_of(request).linking.link_of(who.user.id)
     body = MeOut(user=UserOut.of(who.user), telegram=TelegramOut.of(link), source=who.source)
     return Response(body.model_dump_json(), media_type="application/json")
 
@@ -64,10 +71,10 @@ async def me(request: Request) -> Response:
         **ERRORS,
     },
 )
-async def set_password(body: SetPassword, request: Request, who: Who, svc: Svc) -> UserOut:
+async def set_password(body: SetPassword, request: Request, who: Who, auth: Auth) -> UserOut:
     """Give the account a password (and a username, if it has none), so that it can sign in
     without Telegram; or change it, with the current one."""
-    user = await svc.auth.set_password(
+    user = await auth.set_password(
         who.user.id,
         body.password,
         client=deps.client_address(request),
@@ -77,9 +84,11 @@ async def set_password(body: SetPassword, request: Request, who: Who, svc: Svc) 
     return UserOut.of(user)
 
 
-async def _signed_in(response: Response, svc: Services, user: User, source: str) -> SignedIn:
-    token, session = await svc.sessions.start(user, source)
-    deps.set_session_cookie(response, svc, token)
+async def _signed_in(
+    response: Response, sessions: Sessions, settings: Config, user: User, source: str
+) -> SignedIn:
+    token, session = await sessions.start(user, source)
+    deps.set_session_cookie(response, settings, token)
     return SignedIn(user=UserOut.of(user), source=source, csrf_token=session.csrf_token)
 
 
@@ -90,12 +99,14 @@ async def _signed_in(response: Response, svc: Services, user: User, source: str)
     dependencies=[Depends(require_json)],
     responses={409: {"description": "Username taken"}, **ERRORS},
 )
-async def register(body: Register, response: Response, svc: Svc) -> SignedIn:
+async def register(
+    body: Register, response: Response, auth: Auth, sessions: Sessions, settings: Config
+) -> SignedIn:
     """A new account, signed in: the account is written only if its session starts."""
     name, password, shown = body.username, body.password, body.display_name
-    async with svc.auth.registration(name, password, shown) as user:
-        token, session = await svc.sessions.start(user, "password")
-    deps.set_session_cookie(response, svc, token)
+    async with auth.registration(name, password, shown) as user:
+        token, session = await sessions.start(user, "password")
+    deps.set_session_cookie(response, settings, token)
     return SignedIn(user=UserOut.of(user), source="password", csrf_token=session.csrf_token)
 
 
@@ -105,11 +116,18 @@ async def register(body: Register, response: Response, svc: Svc) -> SignedIn:
     dependencies=[Depends(require_json)],
     responses={429: {"description": "Too many attempts"}, **ERRORS},
 )
-async def login(body: Login, request: Request, response: Response, svc: Svc) -> SignedIn:
-    user = await svc.auth.sign_in_password(
+async def login(
+    body: Login,
+    request: Request,
+    response: Response,
+    auth: Auth,
+    sessions: Sessions,
+    settings: Config,
+) -> SignedIn:
+    user = await auth.sign_in_password(
         body.username, body.password, client=deps.client_address(request)
     )
-    return await _signed_in(response, svc, user, "password")
+    return await _signed_in(response, sessions, settings, user, "password")
 
 
 @router.post(
@@ -119,11 +137,15 @@ async def login(body: Login, request: Request, response: Response, svc: Svc) -> 
     responses=ERRORS,
 )
 async def widget_login(
-    response: Response, svc: Svc, fields: Annotated[dict[str, Any], Body()]
+    response: Response,
+    auth: Auth,
+    sessions: Sessions,
+    settings: Config,
+    fields: Annotated[dict[str, Any], Body()],
 ) -> SignedIn:
     """What the Login Widget's ``data-onauth`` callback received, posted as it came."""
-    user = await svc.auth.sign_in_widget(fields)
-    return await _signed_in(response, svc, user, "widget")
+    user = await auth.sign_in_widget(fields)
+    return await _signed_in(response, sessions, settings, user, "widget")
 
 
 @router.post(
@@ -132,21 +154,23 @@ async def widget_login(
     dependencies=[Depends(require_json)],
     responses=ERRORS,
 )
-async def mini_app_login(body: MiniAppLogin, response: Response, svc: Svc) -> SignedIn:
-    user, _ = await svc.auth.sign_in_mini_app(body.init_data)
-    return await _signed_in(response, svc, user, "miniapp")
+async def mini_app_login(
+    body: MiniAppLogin, response: Response, auth: Auth, sessions: Sessions, settings: Config
+) -> SignedIn:
+    user, _ = await auth.sign_in_mini_app(body.init_data)
+    return await _signed_in(response, sessions, settings, user, "miniapp")
 
 
 @router.post("/auth/logout", tags=["auth"], responses=ERRORS)
-async def logout(request: Request, response: Response, who: Who, svc: Svc) -> Done:
-    await svc.sessions.end(request.cookies.get(deps.SESSION_COOKIE))
+async def logout(request: Request, response: Response, who: Who, sessions: Sessions) -> Done:
+    await sessions.end(request.cookies.get(deps.SESSION_COOKIE))
     deps.clear_session_cookie(response)
     return Done()
 
 
 @router.post("/auth/logout-everywhere", tags=["auth"], responses=ERRORS)
-async def logout_everywhere(response: Response, who: Who, svc: Svc) -> Done:
-    await svc.sessions.end_everywhere(who.user.id)
+async def logout_everywhere(response: Response, who: Who, sessions: Sessions) -> Done:
+    await sessions.end_everywhere(who.user.id)
     deps.clear_session_cookie(response)
     return Done()
 
@@ -157,15 +181,15 @@ def _offer(offer: LinkOffer) -> LinkOfferOut:
 
 
 @router.post("/link", tags=["me"], responses=ERRORS)
-async def offer_link(who: Who, svc: Svc) -> LinkOfferOut:
+async def offer_link(who: Who, linking: Linking) -> LinkOfferOut:
     """A one-time ``t.me`` link (and its QR code) that links this account to Telegram."""
-    return _offer(await svc.linking.offer_link(who.user.id))
+    return _offer(await linking.offer_link(who.user.id))
 
 
 @router.get("/link", tags=["me"], responses=ERRORS)
-async def link_status(who: Who, svc: Svc) -> LinkStatus:
-    link = await svc.accounts.telegram_link(user_id=who.user.id)
-    expires = await svc.linking.pending(who.user.id)
+async def link_status(who: Who, linking: Linking) -> LinkStatus:
+    link = await linking.link_of(who.user.id)
+    expires = await linking.pending(who.user.id)
     return LinkStatus(
         linked=link is not None,
         telegram=TelegramOut.of(link),
@@ -174,15 +198,15 @@ async def link_status(who: Who, svc: Svc) -> LinkStatus:
 
 
 @router.delete("/link/code", tags=["me"], responses=ERRORS)
-async def cancel_link_code(who: Who, svc: Svc) -> Done:
+async def cancel_link_code(who: Who, linking: Linking) -> Done:
     """Withdraw the live link code: the link it made stops working."""
-    await svc.linking.cancel(who.user.id)
+    await linking.cancel(who.user.id)
     return Done()
 
 
 @router.delete("/link", tags=["me"], responses={404: {"description": "Not linked"}, **ERRORS})
-async def unlink(who: Who, svc: Svc) -> Done:
-    await svc.linking.unlink(user_id=who.user.id)
+async def unlink(who: Who, linking: Linking) -> Done:
+    await linking.unlink(user_id=who.user.id)
     return Done()
 
 
@@ -207,10 +231,10 @@ def _site_user(site_user_id: str, found: Any) -> SiteUserOut:
 
 @site.put("/users/{site_user_id}", responses=SITE_ERRORS)
 async def upsert_site_user(
-    site_user_id: str, body: SiteUserIn, response: Response, svc: Svc
+    site_user_id: str, body: SiteUserIn, response: Response, users: SiteUsers
 ) -> SiteUserOut:
     """Create or update the user known by the website's own id, with name, role and karma."""
-    found, created = await svc.site.upsert(
+    found, created = await users.upsert(
         site_user_id, display_name=body.display_name, role=body.role, karma=body.karma
     )
     response.status_code = 201 if created else 200
@@ -218,25 +242,25 @@ async def upsert_site_user(
 
 
 @site.delete("/users/{site_user_id}", responses=SITE_ERRORS)
-async def delete_site_user(site_user_id: str, svc: Svc) -> Done:
+async def delete_site_user(site_user_id: str, users: SiteUsers) -> Done:
     """Forget the user: their Telegram link goes, and gated chats let them out."""
-    await svc.site.delete(site_user_id)
+    await users.delete(site_user_id)
     return Done()
 
 
 @site.get("/users/{site_user_id}", responses=SITE_ERRORS)
-async def get_site_user(site_user_id: str, svc: Svc) -> SiteUserOut:
-    return _site_user(site_user_id, await svc.site.get(site_user_id))
+async def get_site_user(site_user_id: str, users: SiteUsers) -> SiteUserOut:
+    return _site_user(site_user_id, await users.get(site_user_id))
 
 
 @site.post("/users/{site_user_id}/link", responses=SITE_ERRORS)
-async def site_link(site_user_id: str, svc: Svc) -> SiteLinkOut:
+async def site_link(site_user_id: str, users: SiteUsers) -> SiteLinkOut:
     """A one-time link for the website to show its user: opening it links their Telegram."""
-    offer = await svc.site.offer_link(site_user_id)
+    offer = await users.offer_link(site_user_id)
     return SiteLinkOut(url=offer.url, expires_at=offer.expires_at)
 
 
 @site.delete("/users/{site_user_id}/telegram", responses=SITE_ERRORS)
-async def site_unlink(site_user_id: str, svc: Svc) -> Done:
-    await svc.site.unlink(site_user_id)
+async def site_unlink(site_user_id: str, users: SiteUsers) -> Done:
+    await users.unlink(site_user_id)
     return Done()

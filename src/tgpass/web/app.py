@@ -11,7 +11,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from tgpass.bootstrap import Services, build, make_worker
+from tgpass.bootstrap import build, make_worker
+from tgpass.container import Services
 from tgpass.settings import Settings
 
 from . import (
@@ -79,8 +80,6 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(oidc_login.router)
-    app.include_router(
-        oidc_provider.router(lambda request: deps.services_of(request).oidc_provider)
-    )
+    app.include_router(oidc_provider.router)
     app.include_router(webhook.router)
     return app

@@ -1,21 +1,34 @@
-"""Who is asking: a session cookie, a Mini App's ``Authorization: tma``, or the website's
-API key; CSRF protection for cookie-authenticated writes; and where a sign-in may send the
-browser next (``local_path``)."""
+"""What a route may ask for: one dependency per use case, declared here once (``Auth``,
+``Linking``, ``Gating``…), so that a router names what it calls, never the container; who
+is asking (a session cookie, a Mini App's ``Authorization: tma``, the website's API key);
+CSRF protection for cookie-authenticated writes; and where a sign-in may send the browser
+next (``local_path``)."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
-from tgpass.bootstrap import Services
+from tgpass.container import Services
 from tgpass.domain.accounts import User
 from tgpass.errors import AuthError, ConfigError, Forbidden, InvalidInput
+from tgpass.service.accounts import AuthService, LinkingService, SessionService, SiteService
+from tgpass.service.bot import BotService
+from tgpass.service.gating import GatingService
+from tgpass.service.metrics import Metrics
+from tgpass.service.notify import NotificationService
+from tgpass.service.oidc import TelegramLoginClient
+from tgpass.service.oidc.provider import OidcProvider
+from tgpass.service.ports import AccountStore, KeyValueStore, Messenger
+from tgpass.settings import Settings
 
 SESSION_COOKIE = "tgpass_session"
 CSRF_COOKIE = "tgpass_csrf"
@@ -28,13 +41,94 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def services_of(request: Request) -> Services:
+    """The container, for the app's own wiring; routes ask for a use case instead."""
     found: Services = request.app.state.services
     return found
 
 
 async def services(request: Request) -> Services:
-    """The services, as a dependency (async: FastAPI would run a sync one in a thread)."""
     return services_of(request)
+
+
+# -- one dependency per use case (async: FastAPI would run a sync one in a thread) ----------
+
+
+async def _settings(request: Request) -> Settings:
+    return services_of(request).settings
+
+
+async def _auth(request: Request) -> AuthService:
+    return services_of(request).auth
+
+
+async def _sessions(request: Request) -> SessionService:
+    return services_of(request).sessions
+
+
+async def _linking(request: Request) -> LinkingService:
+    return services_of(request).linking
+
+
+async def _site(request: Request) -> SiteService:
+    return services_of(request).site
+
+
+async def _notifications(request: Request) -> NotificationService:
+    return services_of(request).notifications
+
+
+async def _gating(request: Request) -> GatingService:
+    return services_of(request).gating
+
+
+async def _bot(request: Request) -> BotService:
+    return services_of(request).bot
+
+
+async def _accounts(request: Request) -> AccountStore:
+    return services_of(request).accounts
+
+
+async def _telegram(request: Request) -> Messenger:
+    return services_of(request).telegram
+
+
+async def _oidc_provider(request: Request) -> OidcProvider:
+    return services_of(request).oidc_provider
+
+
+async def _telegram_login(request: Request) -> TelegramLoginClient | None:
+    return services_of(request).telegram_login
+
+
+async def _metrics(request: Request) -> Metrics:
+    return services_of(request).metrics
+
+
+async def _kv(request: Request) -> KeyValueStore:
+    return services_of(request).kv
+
+
+async def _database_answers(request: Request) -> Callable[[], Awaitable[None]]:
+    return services_of(request).database_answers
+
+
+Config = Annotated[Settings, Depends(_settings)]
+Auth = Annotated[AuthService, Depends(_auth)]
+Sessions = Annotated[SessionService, Depends(_sessions)]
+Linking = Annotated[LinkingService, Depends(_linking)]
+SiteUsers = Annotated[SiteService, Depends(_site)]
+Notifications = Annotated[NotificationService, Depends(_notifications)]
+Gating = Annotated[GatingService, Depends(_gating)]
+Bot = Annotated[BotService, Depends(_bot)]
+Accounts = Annotated[AccountStore, Depends(_accounts)]
+"""The accounts as the read cache holds them: lookups by id, name or site id."""
+Telegram = Annotated[Messenger, Depends(_telegram)]
+Provider = Annotated[OidcProvider, Depends(_oidc_provider)]
+TelegramLogin = Annotated[TelegramLoginClient | None, Depends(_telegram_login)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
+Kv = Annotated[KeyValueStore, Depends(_kv)]
+DatabaseAnswers = Annotated[Callable[[], Awaitable[None]], Depends(_database_answers)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +140,12 @@ class Principal:
 
 
 async def optional_principal(request: Request) -> Principal | None:
-    svc = services_of(request)
+    services = services_of(request)
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "tma":
-        user, _ = await svc.auth.sign_in_mini_app(credentials.strip())
+        user, _ = await services.auth.sign_in_mini_app(credentials.strip())
         return Principal(user, "miniapp", "tma")
-    session = await svc.sessions.resolve(request.cookies.get(SESSION_COOKIE))
+    session = await services.sessions.resolve(request.cookies.get(SESSION_COOKIE))
     if session is None:
         return None
     return Principal(session.user, session.source, "session", session.csrf_token)
@@ -67,6 +161,10 @@ async def principal(request: Request) -> Principal:
         if not found.csrf_token or not same_token(sent, found.csrf_token):
             raise Forbidden("missing or wrong X-CSRF-Token", code="csrf_failed")
     return found
+
+
+Who = Annotated[Principal, Depends(principal)]
+"""The signed-in caller (by session or Mini App init data)."""
 
 
 def same_token(sent: str, expected: str) -> bool:
@@ -164,14 +262,14 @@ async def require_json(request: Request) -> None:
         )
 
 
-def set_session_cookie(response: Response, svc: Services, token: str) -> None:
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=svc.settings.session_ttl,
+        max_age=settings.session_ttl,
         httponly=True,
         samesite="lax",
-        secure=svc.settings.secure_cookies,
+        secure=settings.secure_cookies,
         path="/",
     )
 
@@ -186,13 +284,13 @@ def form_token(request: Request) -> str:
     return token if token and len(token) <= 64 else secrets.token_urlsafe(24)
 
 
-def set_form_token(response: Response, svc: Services, token: str) -> None:
+def set_form_token(response: Response, settings: Settings, token: str) -> None:
     response.set_cookie(
         CSRF_COOKIE,
         token,
         httponly=False,
         samesite="lax",
-        secure=svc.settings.secure_cookies,
+        secure=settings.secure_cookies,
         path="/",
     )
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
-from .deps import services_of
+from .deps import Config, DatabaseAnswers, Kv
 from .errors import RETRY_UNAVAILABLE, error_body, unavailable_of
 
 router = APIRouter(tags=["health"])
@@ -33,24 +32,18 @@ async def _probe(check: Awaitable[object], timeout: float) -> str:
     return "ok"
 
 
-async def _database(request: Request) -> None:
-    async with services_of(request).engine.connect() as db:
-        await db.execute(text("SELECT 1"))
-
-
 @router.get(
     "/readyz",
     responses={503: {"description": "The database or the KV store does not answer"}},
 )
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(settings: Config, database_answers: DatabaseAnswers, kv: Kv) -> JSONResponse:
     """Ready: the database and the KV store each answer within ``store_timeout``."""
-    svc = services_of(request)
-    timeout = svc.settings.store_timeout
-    database, kv = await asyncio.gather(
-        _probe(_database(request), timeout), _probe(svc.kv.get("readyz"), timeout)
+    timeout = settings.store_timeout
+    database, kv_state = await asyncio.gather(
+        _probe(database_answers(), timeout), _probe(kv.get("readyz"), timeout)
     )
-    checks = {"database": database, "kv": kv}
-    if database == kv == "ok":
+    checks = {"database": database, "kv": kv_state}
+    if database == kv_state == "ok":
         return JSONResponse({"status": "ready", "checks": checks})
     failing = " and ".join(name for name, state in checks.items() if state != "ok")
     return JSONResponse(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from .deps import services_of
+from .deps import MetricsDep, Notifications
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/metrics")
-async def metrics(request: Request) -> Response:
-    svc = services_of(request)
-    svc.metrics.set_depth(await svc.notifications.depth())
-    return Response(svc.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(metrics: MetricsDep, notifications: Notifications) -> Response:
+    metrics.set_depth(await notifications.depth())
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -8,15 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
-from tgpass.bootstrap import Services
 from tgpass.domain.delivery import OutgoingMessage, checked_message
 from tgpass.service.notify.notifications import Accepted, Audience, NotificationStatus
 
-from .deps import services, site_api_key
+from .deps import Notifications, SiteUsers, site_api_key
 from .schemas import Text
 
 router = APIRouter(prefix="/api/site", tags=["notifications"], dependencies=[Depends(site_api_key)])
-Svc = Annotated[Services, Depends(services)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -126,19 +124,23 @@ async def notify_user(
     site_user_id: str,
     body: NotificationIn,
     response: Response,
-    svc: Svc,
+    users: SiteUsers,
+    notifications: Notifications,
     key: IdempotencyKey = None,
 ) -> QueuedOut:
     """Queue a message to the user's linked Telegram chat; 409 ``not_linked`` without one."""
-    found = await svc.site.get(site_user_id)
-    accepted = await svc.notifications.send(found.user, body.message(), idempotency_key=key)
+    found = await users.get(site_user_id)
+    accepted = await notifications.send(found.user, body.message(), idempotency_key=key)
     _replayed(response, accepted)
     return QueuedOut(id=accepted.id)
 
 
 @router.post("/notifications", status_code=202, responses=ERRORS)
 async def broadcast(
-    body: BroadcastIn, response: Response, svc: Svc, key: IdempotencyKey = None
+    body: BroadcastIn,
+    response: Response,
+    notifications: Notifications,
+    key: IdempotencyKey = None,
 ) -> BroadcastOut:
     """Queue a message to every linked user of the audience (every filter must match).
     Users known to have blocked the bot are counted as ``unreachable``."""
@@ -147,12 +149,12 @@ async def broadcast(
         roles=None if body.audience.roles is None else tuple(body.audience.roles),
         min_karma=body.audience.min_karma,
     )
-    accepted = await svc.notifications.broadcast(body.message(), audience, idempotency_key=key)
+    accepted = await notifications.broadcast(body.message(), audience, idempotency_key=key)
     _replayed(response, accepted)
     return BroadcastOut(id=accepted.id, recipients=accepted.recipients)
 
 
 @router.get("/notifications/{notification_id}", responses=ERRORS)
-async def notification_status(notification_id: str, svc: Svc) -> StatusOut:
+async def notification_status(notification_id: str, notifications: Notifications) -> StatusOut:
     """Counts by state; for one user's notification, its message's state and last error."""
-    return StatusOut.of(await svc.notifications.status(notification_id[:64]))
+    return StatusOut.of(await notifications.status(notification_id[:64]))

@@ -16,7 +16,7 @@ from tgpass.errors import NotFound, TgpassError
 from tgpass.service.oidc.client import TelegramLoginClient
 
 from . import deps
-from .deps import local_path, services_of
+from .deps import Config, Sessions, TelegramLogin, local_path
 from .errors import status_of
 from .pages import render
 
@@ -28,8 +28,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 router = APIRouter(include_in_schema=False)
 
 
-def telegram_login(request: Request) -> TelegramLoginClient:
-    found = services_of(request).telegram_login
+def configured(found: TelegramLoginClient | None) -> TelegramLoginClient:
     if found is None:
         raise NotFound("Telegram Login is not set up on this site.", code="oidc_not_configured")
     return found
@@ -49,11 +48,10 @@ async def error_page(request: Request, error: TgpassError) -> Response:
 
 
 @router.get(START)
-async def start(request: Request) -> Response:
+async def start(request: Request, login: TelegramLogin, settings: Config) -> Response:
     """To Telegram, to log in; ``next`` is where to go after (a path on this site)."""
     try:
-        login = telegram_login(request)
-        started = await login.start(
+        started = await configured(login).start(
             next_path=local_path(request.query_params.get("next")),
             browser=request.cookies.get(BROWSER_COOKIE),
         )
@@ -66,23 +64,24 @@ async def start(request: Request) -> Response:
         max_age=started.ttl,
         httponly=True,
         samesite="lax",  # sent on the top-level GET that comes back from Telegram
-        secure=services_of(request).settings.secure_cookies,
+        secure=settings.secure_cookies,
         path=START,
     )
     return response
 
 
 @router.get(CALLBACK)
-async def callback(request: Request) -> Response:
+async def callback(
+    request: Request, login: TelegramLogin, sessions: Sessions, settings: Config
+) -> Response:
     """Back from Telegram: signed in, and on to where the login was started for."""
     try:
-        login = telegram_login(request)
-        signed_in = await login.finish(
+        signed_in = await configured(login).finish(
             request.query_params.multi_items(), browser=request.cookies.get(BROWSER_COOKIE)
         )
-        token, _ = await services_of(request).sessions.start(signed_in.user, "oidc")
+        token, _ = await sessions.start(signed_in.user, "oidc")
     except TgpassError as error:
         return await error_page(request, error)
     response = RedirectResponse(signed_in.next_path, status_code=303, headers=NO_STORE)
-    deps.set_session_cookie(response, services_of(request), token)
+    deps.set_session_cookie(response, settings, token)
     return response

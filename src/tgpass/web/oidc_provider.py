@@ -15,7 +15,7 @@ only what happened, never a value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode
@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from tgpass.errors import InvalidInput, TgpassError
-from tgpass.service.accounts.sessions import Session
+from tgpass.service.accounts.sessions import Session, SessionService
 from tgpass.service.oidc.provider.service import (
     AskConsent,
     AuthorizeOutcome,
@@ -35,7 +35,6 @@ from tgpass.service.oidc.provider.service import (
     InsufficientScope,
     InvalidToken,
     NewClient,
-    OidcProvider,
     ProtocolRequest,
     ProtocolResponse,
     Redirect,
@@ -46,11 +45,10 @@ from tgpass.service.oidc.provider.service import (
 from tgpass.service.oidc.provider.store import OidcClient
 
 from . import deps
-from .deps import services_of, site_api_key
+from .deps import Provider, Sessions, site_api_key
 from .errors import status_of
 from .pages import render
 
-ProviderOf = Callable[[Request], OidcProvider]
 Pairs = tuple[tuple[str, str], ...]
 FORM = "application/x-www-form-urlencoded"
 # The consent and logout pages are never framed (clickjacking) nor cached.
@@ -152,8 +150,8 @@ def _bearer_error(error: InvalidToken | InsufficientScope, sent: bool) -> JSONRe
     )
 
 
-async def _session(request: Request) -> Session | None:
-    return await services_of(request).sessions.resolve(request.cookies.get(deps.SESSION_COOKIE))
+async def _session(request: Request, sessions: SessionService) -> Session | None:
+    return await sessions.resolve(request.cookies.get(deps.SESSION_COOKIE))
 
 
 def _end_user(session: Session | None) -> EndUser | None:
@@ -261,164 +259,159 @@ SITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-# -- the router -------------------------------------------------------------------------------
+# -- the routes (the protocol's, and the site API's client registration) -----------------
+
+pages = APIRouter(include_in_schema=False)
 
 
-def _finder(provider: OidcProvider | ProviderOf) -> ProviderOf:
-    if isinstance(provider, OidcProvider):
-        return lambda request: provider
-    return provider
+@pages.get(PATHS.discovery)
+async def discovery(found: Provider) -> Response:
+    return JSONResponse(
+        found.discovery(endpoints(found.issuer)),
+        headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
+    )
 
 
-def router(provider: OidcProvider | ProviderOf) -> APIRouter:
-    """The provider's routes. ``provider`` is the provider, or how to find it for a request
-    (``lambda request: services_of(request).oidc_provider``)."""
-    provider_of = _finder(provider)
-    routes = APIRouter()
-    pages = APIRouter(include_in_schema=False)
+@pages.get(PATHS.jwks)
+async def jwks(found: Provider) -> Response:
+    return JSONResponse(
+        await found.jwks(),
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
 
-    @pages.get(PATHS.discovery)
-    async def discovery(request: Request) -> Response:
-        found = provider_of(request)
-        return JSONResponse(
-            found.discovery(endpoints(found.issuer)),
-            headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
-        )
 
-    @pages.get(PATHS.jwks)
-    async def jwks(request: Request) -> Response:
-        return JSONResponse(
-            await provider_of(request).jwks(),
-            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
-        )
+@pages.api_route(PATHS.authorize, methods=["GET", "POST"])
+async def authorize(request: Request, found: Provider, sessions: Sessions) -> Response:
+    try:
+        sent = await protocol_request(request, found.issuer)
+    except InvalidInput as error:
+        return await _error_page(request, "invalid_request", error.message)
+    session = await _session(request, sessions)
+    outcome = await found.authorize(sent, _end_user(session))
+    return await _answer(request, outcome, session, sent.pairs())
 
-    @pages.api_route(PATHS.authorize, methods=["GET", "POST"])
-    async def authorize(request: Request) -> Response:
-        found = provider_of(request)
+
+@pages.post(PATHS.consent)
+async def consent(
+    request: Request,
+    found: Provider,
+    sessions: Sessions,
+    csrf_token: Annotated[str, Form(max_length=64)] = "",
+    decision: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    try:
+        query = _pairs(request.scope.get("query_string", b""), "query string")
+    except InvalidInput as error:
+        return await _error_page(request, "invalid_request", error.message)
+    session = await _session(request, sessions)
+    if session is None:
+        return _sign_in(query, drop_login=True)
+    try:
+        deps.check_form_csrf(request, csrf_token, session.csrf_token)
+    except TgpassError as error:
+        return await _error_page(request, error.code, error.message, status_of(error))
+    url = found.issuer + PATHS.authorize + (f"?{urlencode(query)}" if query else "")
+    sent = ProtocolRequest("GET", url, query)
+    outcome = await found.authorize(sent, _end_user(session), decision=decision == "allow")
+    return await _answer(request, outcome, session, query)
+
+
+@pages.post(PATHS.token)
+async def token(request: Request, found: Provider) -> Response:
+    try:
+        sent = await protocol_request(request, found.issuer)
+    except InvalidInput as error:
+        return oauth_error("invalid_request", error.message)
+    return protocol_response(await found.token(sent))
+
+
+@pages.post(PATHS.revoke)
+async def revoke(request: Request, found: Provider) -> Response:
+    try:
+        sent = await protocol_request(request, found.issuer)
+    except InvalidInput as error:
+        return oauth_error("invalid_request", error.message)
+    return protocol_response(await found.revoke(sent))
+
+
+@pages.api_route(PATHS.userinfo, methods=["GET", "POST"])
+async def userinfo(request: Request, found: Provider) -> Response:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    access_token = credentials.strip() if scheme.lower() == "bearer" else None
+    if access_token is None and request.method == "POST":  # RFC 6750 §2.2
         try:
             sent = await protocol_request(request, found.issuer)
         except InvalidInput as error:
-            return await _error_page(request, "invalid_request", error.message)
-        session = await _session(request)
-        outcome = await found.authorize(sent, _end_user(session))
-        return await _answer(request, outcome, session, sent.pairs())
+            return oauth_error("invalid_request", error.message)
+        access_token = dict(sent.form).get("access_token")
+    try:
+        claims = await found.userinfo(access_token)
+    except (InvalidToken, InsufficientScope) as error:
+        return _bearer_error(error, sent=bool(access_token))
+    return JSONResponse(claims, headers=JSON_NO_STORE)
 
-    @pages.post(PATHS.consent)
-    async def consent(
-        request: Request,
-        csrf_token: Annotated[str, Form(max_length=64)] = "",
-        decision: Annotated[str, Form(max_length=8)] = "",
-    ) -> Response:
-        found = provider_of(request)
+
+@pages.api_route(PATHS.logout, methods=["GET", "POST"])
+async def logout(request: Request, found: Provider, sessions: Sessions) -> Response:
+    try:
+        sent = await protocol_request(request, found.issuer)
+    except InvalidInput as error:
+        return await _error_page(request, "invalid_request", error.message)
+    session = await _session(request, sessions)
+    fields = dict(sent.pairs())
+    confirmed = request.method == "POST" and fields.get("confirm") == "yes"
+    if confirmed and session is not None:
         try:
-            query = _pairs(request.scope.get("query_string", b""), "query string")
-        except InvalidInput as error:
-            return await _error_page(request, "invalid_request", error.message)
-        session = await _session(request)
-        if session is None:
-            return _sign_in(query, drop_login=True)
-        try:
-            deps.check_form_csrf(request, csrf_token, session.csrf_token)
+            deps.check_form_csrf(request, fields.get("csrf_token"), session.csrf_token)
         except TgpassError as error:
             return await _error_page(request, error.code, error.message, status_of(error))
-        url = found.issuer + PATHS.authorize + (f"?{urlencode(query)}" if query else "")
-        sent = ProtocolRequest("GET", url, query)
-        outcome = await found.authorize(sent, _end_user(session), decision=decision == "allow")
-        return await _answer(request, outcome, session, query)
-
-    @pages.post(PATHS.token)
-    async def token(request: Request) -> Response:
-        found = provider_of(request)
-        try:
-            sent = await protocol_request(request, found.issuer)
-        except InvalidInput as error:
-            return oauth_error("invalid_request", error.message)
-        return protocol_response(await found.token(sent))
-
-    @pages.post(PATHS.revoke)
-    async def revoke(request: Request) -> Response:
-        found = provider_of(request)
-        try:
-            sent = await protocol_request(request, found.issuer)
-        except InvalidInput as error:
-            return oauth_error("invalid_request", error.message)
-        return protocol_response(await found.revoke(sent))
-
-    @pages.api_route(PATHS.userinfo, methods=["GET", "POST"])
-    async def userinfo(request: Request) -> Response:
-        found = provider_of(request)
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        access_token = credentials.strip() if scheme.lower() == "bearer" else None
-        if access_token is None and request.method == "POST":  # RFC 6750 §2.2
-            try:
-                sent = await protocol_request(request, found.issuer)
-            except InvalidInput as error:
-                return oauth_error("invalid_request", error.message)
-            access_token = dict(sent.form).get("access_token")
-        try:
-            claims = await found.userinfo(access_token)
-        except (InvalidToken, InsufficientScope) as error:
-            return _bearer_error(error, sent=bool(access_token))
-        return JSONResponse(claims, headers=JSON_NO_STORE)
-
-    @pages.api_route(PATHS.logout, methods=["GET", "POST"])
-    async def logout(request: Request) -> Response:
-        found = provider_of(request)
-        try:
-            sent = await protocol_request(request, found.issuer)
-        except InvalidInput as error:
-            return await _error_page(request, "invalid_request", error.message)
-        session = await _session(request)
-        fields = dict(sent.pairs())
-        confirmed = request.method == "POST" and fields.get("confirm") == "yes"
-        if confirmed and session is not None:
-            try:
-                deps.check_form_csrf(request, fields.get("csrf_token"), session.csrf_token)
-            except TgpassError as error:
-                return await _error_page(request, error.code, error.message, status_of(error))
-        outcome = await found.end_session(sent, _end_user(session), confirmed=confirmed)
-        if isinstance(outcome, Refused):
-            return await _error_page(request, outcome.error, outcome.description, outcome.status)
-        if isinstance(outcome, ConfirmLogout):
-            return await _page(
-                request,
-                "oidc_logout.html",
-                confirm=True,
-                client_name=outcome.client_name,
-                params=[(k, fields[k]) for k in LOGOUT_PARAMS if k in fields],
-                user=session.user if session else None,
-                csrf_token=session.csrf_token if session else "",
-            )
-        assert isinstance(outcome, SignedOut)
-        if outcome.end_session:
-            await services_of(request).sessions.end(request.cookies.get(deps.SESSION_COOKIE))
-        if outcome.redirect is not None:
-            done: Response = RedirectResponse(outcome.redirect, status_code=303)
-        else:
-            done = await _page(request, "oidc_logout.html", confirm=False)
-        deps.clear_session_cookie(done)
-        return done
-
-    site = APIRouter(prefix="/api/site/oidc", tags=["site"], dependencies=[Depends(site_api_key)])
-
-    @site.post("/clients", status_code=201, responses=SITE_ERRORS, response_model_exclude_none=True)
-    async def register_client(body: ClientIn, request: Request) -> ClientOut:
-        """Register an application that signs its users in through this site (OpenID
-        Connect). The secret is in this answer only."""
-        made = await provider_of(request).register_client(
-            body.name,
-            body.redirect_uris,
-            public=body.public,
-            post_logout_redirect_uris=body.post_logout_redirect_uris,
-            scopes=body.scopes,
-            id_token_alg=body.id_token_signed_response_alg,
+    outcome = await found.end_session(sent, _end_user(session), confirmed=confirmed)
+    if isinstance(outcome, Refused):
+        return await _error_page(request, outcome.error, outcome.description, outcome.status)
+    if isinstance(outcome, ConfirmLogout):
+        return await _page(
+            request,
+            "oidc_logout.html",
+            confirm=True,
+            client_name=outcome.client_name,
+            params=[(k, fields[k]) for k in LOGOUT_PARAMS if k in fields],
+            user=session.user if session else None,
+            csrf_token=session.csrf_token if session else "",
         )
-        return ClientOut.registered(made)
+    assert isinstance(outcome, SignedOut)
+    if outcome.end_session:
+        await sessions.end(request.cookies.get(deps.SESSION_COOKIE))
+    if outcome.redirect is not None:
+        done: Response = RedirectResponse(outcome.redirect, status_code=303)
+    else:
+        done = await _page(request, "oidc_logout.html", confirm=False)
+    deps.clear_session_cookie(done)
+    return done
 
-    @site.get("/clients", responses=SITE_ERRORS, response_model_exclude_none=True)
-    async def list_clients(request: Request) -> list[ClientOut]:
-        return [ClientOut.of(c) for c in await provider_of(request).clients()]
 
-    routes.include_router(pages)
-    routes.include_router(site)
-    return routes
+site = APIRouter(prefix="/api/site/oidc", tags=["site"], dependencies=[Depends(site_api_key)])
+
+
+@site.post("/clients", status_code=201, responses=SITE_ERRORS, response_model_exclude_none=True)
+async def register_client(body: ClientIn, found: Provider) -> ClientOut:
+    """Register an application that signs its users in through this site (OpenID
+    Connect). The secret is in this answer only."""
+    made = await found.register_client(
+        body.name,
+        body.redirect_uris,
+        public=body.public,
+        post_logout_redirect_uris=body.post_logout_redirect_uris,
+        scopes=body.scopes,
+        id_token_alg=body.id_token_signed_response_alg,
+    )
+    return ClientOut.registered(made)
+
+
+@site.get("/clients", responses=SITE_ERRORS, response_model_exclude_none=True)
+async def list_clients(found: Provider) -> list[ClientOut]:
+    return [ClientOut.of(c) for c in await found.clients()]
+
+
+router = APIRouter()
+router.include_router(pages)
+router.include_router(site)

@@ -14,22 +14,23 @@ from importlib.resources import files
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
 from tgpass.errors import InvalidAuthData, TgpassError
+from tgpass.service.accounts import SessionService
+from tgpass.service.ports import Messenger
+from tgpass.settings import Settings
 
 from . import deps
-from .deps import services, services_of
+from .deps import Auth, Config, Linking, Notifications, Sessions, services_of
 from .errors import as_sentence, headers_of, status_of
 
 log = logging.getLogger("tgpass.web")
 templates = Jinja2Templates(directory=str(files("tgpass.web") / "templates"))
 router = APIRouter(include_in_schema=False)
-Svc = Annotated[Services, Depends(services)]
 Next = Annotated[str, Form(alias="next")]  # checked, not limited: one too long is not followed
 SIGNED_IN_WITH = {
     "password": "your password",
@@ -62,9 +63,9 @@ ERROR_TITLES = {
 }
 
 
-async def _bot_username(svc: Services) -> str:
+async def _bot_username(telegram: Messenger) -> str:
     try:
-        return await svc.telegram.bot_username()
+        return await telegram.bot_username()
     except Exception:  # Telegram unreachable: the page still works without the widget
         log.warning("could not learn the bot's username from the Bot API")
         return ""
@@ -76,11 +77,13 @@ async def render(request: Request, name: str, status: int = 200, **context: Any)
 
 
 async def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    svc = services_of(request)
+    # called by error handlers too, outside dependency injection: from the app's container
+    services = services_of(request)
+    bot_username = await _bot_username(services.telegram)
     return templates.TemplateResponse(
         request,
         name,
-        {"settings": svc.settings, "bot_username": await _bot_username(svc), **context},
+        {"settings": services.settings, "bot_username": bot_username, **context},
         status_code=status,
     )
 
@@ -113,7 +116,7 @@ async def _form_page(request: Request, name: str, status: int = 200, **context: 
     """A page with a form used before sign-in: it carries the double-submit CSRF token."""
     token = deps.form_token(request)
     response = await _page(request, name, status, csrf_token=token, **context)
-    deps.set_form_token(response, services_of(request), token)
+    deps.set_form_token(response, services_of(request).settings, token)
     return response
 
 
@@ -153,15 +156,17 @@ async def _login_page(
     )
 
 
-async def _signed_in(svc: Services, user: User, source: str, next_path: str) -> Response:
-    token, _ = await svc.sessions.start(user, source)
-    return _with_session(svc, token, next_path)
+async def _signed_in(
+    sessions: SessionService, settings: Settings, user: User, source: str, next_path: str
+) -> Response:
+    token, _ = await sessions.start(user, source)
+    return _with_session(settings, token, next_path)
 
 
-def _with_session(svc: Services, token: str, next_path: str) -> Response:
+def _with_session(settings: Settings, token: str, next_path: str) -> Response:
     """Signed in, on to ``next_path`` (checked already)."""
     response = RedirectResponse(next_path, status_code=303)
-    deps.set_session_cookie(response, svc, token)
+    deps.set_session_cookie(response, settings, token)
     return response
 
 
@@ -179,7 +184,9 @@ async def login_page(request: Request) -> Response:
 @router.post("/login")
 async def login_form(
     request: Request,
-    svc: Svc,
+    auth: Auth,
+    sessions: Sessions,
+    settings: Config,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
     csrf_token: Annotated[str, Form(max_length=64)] = "",
@@ -189,7 +196,7 @@ async def login_form(
     try:
         deps.check_form_csrf(request, csrf_token)
         client = deps.client_address(request)
-        user = await svc.auth.sign_in_password(username, password, client=client)
+        user = await auth.sign_in_password(username, password, client=client)
     except TgpassError as error:
         page = await _login_page(
             request,
@@ -200,7 +207,7 @@ async def login_form(
         )
         page.headers.update(headers_of(error) or {})  # a lockout's Retry-After
         return page
-    return await _signed_in(svc, user, "password", next_path)
+    return await _signed_in(sessions, settings, user, "password", next_path)
 
 
 @router.get("/register")
@@ -211,7 +218,9 @@ async def register_page(request: Request) -> Response:
 @router.post("/register")
 async def register_form(
     request: Request,
-    svc: Svc,
+    auth: Auth,
+    sessions: Sessions,
+    settings: Config,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
     display_name: Annotated[str, Form(max_length=128)] = "",
@@ -222,8 +231,8 @@ async def register_form(
     try:
         deps.check_form_csrf(request, csrf_token)
         # the account is written only if its session starts
-        async with svc.auth.registration(username, password, display_name or None) as user:
-            token, _ = await svc.sessions.start(user, "password")
+        async with auth.registration(username, password, display_name or None) as user:
+            token, _ = await sessions.start(user, "password")
     except TgpassError as error:
         return await _sign_in_page(
             request,
@@ -234,13 +243,13 @@ async def register_form(
             username=username,
             display_name=display_name,
         )
-    return _with_session(svc, token, next_path)
+    return _with_session(settings, token, next_path)
 
 
 @router.post("/logout")
 async def logout(
     request: Request,
-    svc: Svc,
+    sessions: Sessions,
     csrf_token: Annotated[str, Form(max_length=64)] = "",
     everywhere: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
@@ -248,9 +257,9 @@ async def logout(
     if found is not None and found.via == "session":
         deps.check_form_csrf(request, csrf_token, found.csrf_token)
         if everywhere:
-            await svc.sessions.end_everywhere(found.user.id)
+            await sessions.end_everywhere(found.user.id)
         else:
-            await svc.sessions.end(request.cookies.get(deps.SESSION_COOKIE))
+            await sessions.end(request.cookies.get(deps.SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     deps.clear_session_cookie(response)
     return response
@@ -262,12 +271,12 @@ def sign_in_url(path: str) -> str:
 
 
 @router.get("/account")
-async def account(request: Request, svc: Svc) -> Response:
+async def account(request: Request, linking: Linking, notifications: Notifications) -> Response:
     found = await deps.optional_principal(request)
     if found is None:
         return RedirectResponse(sign_in_url("/account"), status_code=303)
     user = found.user
-    link = await svc.accounts.telegram_link(user_id=user.id)
+    link = await linking.link_of(user.id)
     return await _page(
         request,
         "account.html",
@@ -280,8 +289,8 @@ async def account(request: Request, svc: Svc) -> Response:
         # an account made with Telegram chooses its username with its password
         needs_username=user.username is None,
         csrf_token=found.csrf_token or "",
-        pending=await svc.linking.pending(user.id),
-        notifications=await svc.notifications.recent(user.id, limit=10),
+        pending=await linking.pending(user.id),
+        notifications=await notifications.recent(user.id, limit=10),
     )
 
 
@@ -292,12 +301,13 @@ async def mini_app(request: Request) -> Response:
     return await _page(request, "miniapp.html", nav_unknown=True)
 
 
-async def _telegram_redirect(request: Request, source: str) -> Response:
-    svc = services_of(request)
+async def _telegram_redirect(
+    request: Request, auth: Auth, sessions: Sessions, settings: Config, source: str
+) -> Response:
     next_path = _next_of(request)
     try:
         # The query string as sent, not a dict of it: a duplicated field must be refused.
-        user = await svc.auth.sign_in_widget(_signed_query(request))
+        user = await auth.sign_in_widget(_signed_query(request))
     except TgpassError as error:
         return await _login_page(
             request,
@@ -305,7 +315,7 @@ async def _telegram_redirect(request: Request, source: str) -> Response:
             error=f"Telegram sign-in failed: {error.message}",
             status=status_of(error),
         )
-    return await _signed_in(svc, user, source, next_path)
+    return await _signed_in(sessions, settings, user, source, next_path)
 
 
 def _signed_query(request: Request) -> str:
@@ -323,22 +333,26 @@ def _signed_query(request: Request) -> str:
 
 
 @router.get("/auth/telegram/callback")
-async def widget_redirect(request: Request) -> Response:
+async def widget_redirect(
+    request: Request, auth: Auth, sessions: Sessions, settings: Config
+) -> Response:
     """The Login Widget's ``data-auth-url`` target."""
-    return await _telegram_redirect(request, "widget")
+    return await _telegram_redirect(request, auth, sessions, settings, "widget")
 
 
 @router.get("/auth/telegram/loginurl")
-async def login_url(request: Request) -> Response:
+async def login_url(request: Request, auth: Auth, sessions: Sessions, settings: Config) -> Response:
     """A LoginUrl button's target: the same signed fields as the widget."""
-    return await _telegram_redirect(request, "loginurl")
+    return await _telegram_redirect(request, auth, sessions, settings, "loginurl")
 
 
 @router.get("/auth/bot")
-async def bot_link(request: Request, svc: Svc, code: str = "") -> Response:
+async def bot_link(
+    request: Request, linking: Linking, sessions: Sessions, settings: Config, code: str = ""
+) -> Response:
     """The one-time sign-in link the bot sends on /login."""
     next_path = _next_of(request)
-    user = await svc.linking.redeem_login(code)
+    user = await linking.redeem_login(code)
     if user is None:
         return await _login_page(
             request,
@@ -346,4 +360,4 @@ async def bot_link(request: Request, svc: Svc, code: str = "") -> Response:
             error="This sign-in link has expired or was already used.",
             status=401,
         )
-    return await _signed_in(svc, user, "bot", next_path)
+    return await _signed_in(sessions, settings, user, "bot", next_path)

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 
 from tgpass.telegram.updates import hand_over, update_id_of
 
-from .deps import services_of
+from .deps import Bot, Config
 
 log = logging.getLogger("tgpass.webhook")
 router = APIRouter(include_in_schema=False)
@@ -31,9 +31,8 @@ def _refused(status: int, code: str, message: str) -> JSONResponse:
 
 
 @router.post("/telegram/webhook")
-async def webhook(request: Request) -> JSONResponse:
-    svc = services_of(request)
-    expected = svc.settings.webhook_secret
+async def webhook(request: Request, bot: Bot, settings: Config) -> JSONResponse:
+    expected = settings.webhook_secret
     sent = request.headers.get(SECRET_HEADER, "")
     # No secret configured: refuse everything (anyone could post updates otherwise).
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
@@ -47,7 +46,7 @@ async def webhook(request: Request) -> JSONResponse:
     if update_id is None:
         return _refused(400, "invalid_input", "not a Telegram update")
     try:
-        await hand_over(svc.bot, update_id, data, body.decode("utf-8", "replace"))
+        await hand_over(bot, update_id, data, body.decode("utf-8", "replace"))
     except Exception:
         log.exception("could not record update %s", update_id)
         return _refused(503, "unavailable", "try again later")

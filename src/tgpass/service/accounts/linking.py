@@ -112,6 +112,10 @@ class LinkingService:
             await tx.links.put_code(user_id, self._hash("link", code), expires_at=expires_at)
         return LinkOffer(code, url, expires_at)
 
+    async def link_of(self, user_id: int) -> TelegramLink | None:
+        """The account's Telegram, as the read cache holds it; None when not linked."""
+        return await self.accounts.telegram_link(user_id=user_id)
+
     async def pending(self, user_id: int) -> float | None:
         """When the account's live link code expires, or None."""
         async with self.uow() as tx:
