@@ -49,3 +49,16 @@ def test_shared_stores_need_a_shared_secret_key() -> None:
 def test_cookies_are_secure_behind_https() -> None:
     assert Settings.from_env({"TGPASS_PUBLIC_URL": "https://example.org"}).secure_cookies
     assert not Settings.from_env({}).secure_cookies
+
+
+def test_telegram_login_is_read_under_its_former_names_too() -> None:
+    former = Settings.from_env(
+        {"TGPASS_OIDC_CLIENT_SECRET": "s", "TGPASS_OIDC_ISSUER": "http://127.0.0.1:1/oauth"}
+    )
+    assert former.telegram_login_configured
+    assert former.telegram_login_issuer == "http://127.0.0.1:1/oauth"
+    both = Settings.from_env(
+        {"TGPASS_OIDC_SCOPES": "openid", "TGPASS_TELEGRAM_LOGIN_SCOPES": "openid profile"}
+    )
+    assert both.telegram_login_scopes == "openid profile"  # the current name wins
+    assert not Settings.from_env({}).telegram_login_configured

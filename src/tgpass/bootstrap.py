@@ -123,14 +123,14 @@ def telegram_login(
     settings: Settings, kv: KeyValueStore, auth: AuthService
 ) -> TelegramLoginClient | None:
     """Telegram Login, when configured: the bot is the client, the callback is the site's."""
-    if not settings.oidc_configured:
+    if not settings.telegram_login_configured:
         return None
     config = OidcConfig(
-        issuer=settings.oidc_issuer,
-        client_id=settings.oidc_client_id or str(bot_id_from_token(settings.bot_token)),
-        client_secret=settings.oidc_client_secret,
+        issuer=settings.telegram_login_issuer,
+        client_id=settings.telegram_login_client_id or str(bot_id_from_token(settings.bot_token)),
+        client_secret=settings.telegram_login_client_secret,
         redirect_uri=f"{settings.public_url.rstrip('/')}/auth/telegram/oidc/callback",
-        scopes=tuple(settings.oidc_scopes.split()),
+        scopes=tuple(settings.telegram_login_scopes.split()),
     )
     return TelegramLoginClient(config, kv, auth, secret_key=settings.secret_key)
 

@@ -207,8 +207,8 @@ def demo_settings(
             "web_app_script_url": f"{sandbox.url}/js/telegram-web-app.js",
             "telegram_link_base": f"{sandbox.url}/t.me",
             "site_name": "tgpass demo",
-            "oidc_issuer": sandbox.oidc_issuer,
-            "oidc_client_secret": bot.oidc_client_secret,
+            "telegram_login_issuer": sandbox.oidc_issuer,
+            "telegram_login_client_secret": bot.oidc_client_secret,
             "login_widget": True,  # the older widget too, under Telegram Login
         }
     )

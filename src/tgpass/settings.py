@@ -14,6 +14,14 @@ from typing import Any
 from .errors import ConfigError
 
 PREFIX = "TGPASS_"
+FORMER_NAMES = {
+    "oidc_client_id": "telegram_login_client_id",
+    "oidc_client_secret": "telegram_login_client_secret",
+    "oidc_issuer": "telegram_login_issuer",
+    "oidc_scopes": "telegram_login_scopes",
+}
+"""Settings read under an earlier name too (``TGPASS_OIDC_*`` for Telegram Login, now
+``TGPASS_TELEGRAM_LOGIN_*``, so that ``oidc_provider_*`` alone means tgpass's provider)."""
 
 
 @dataclass(frozen=True)
@@ -91,26 +99,26 @@ class Settings:
     oidc_provider_id_token_ttl: int = 3600
     """Seconds an ID token lives; a retired signing key stays published this long, plus 10 min."""
     # -- Telegram Login (OpenID Connect) -------------------------------------------------------
-    oidc_client_id: str = ""
+    telegram_login_client_id: str = ""
     """Telegram Login's client id: the bot's id, taken from the bot token when empty."""
-    oidc_client_secret: str = field(default="", repr=False)
+    telegram_login_client_secret: str = field(default="", repr=False)
     """The client secret BotFather gives for Web Login; setting it turns Telegram Login on."""
-    oidc_issuer: str = "https://oauth.telegram.org"
+    telegram_login_issuer: str = "https://oauth.telegram.org"
     """Telegram Login's issuer: discovery at ``<issuer>/.well-known/openid-configuration``
     (a sandbox's is ``<sandbox>/oauth``)."""
-    oidc_scopes: str = "openid profile phone telegram:bot_access"
+    telegram_login_scopes: str = "openid profile phone telegram:bot_access"
     """What the site asks for, space-separated; ``openid`` and ``profile`` (the Telegram id)
     are needed."""
 
     @property
-    def oidc_configured(self) -> bool:
+    def telegram_login_configured(self) -> bool:
         """Telegram Login (OpenID Connect) is on: its client secret is set."""
-        return bool(self.oidc_client_secret)
+        return bool(self.telegram_login_client_secret)
 
     @property
     def widget_offered(self) -> bool:
         """The login page offers the Login Widget: Telegram Login is off, or both are asked."""
-        return self.login_widget or not self.oidc_configured
+        return self.login_widget or not self.telegram_login_configured
 
     @property
     def secure_cookies(self) -> bool:
@@ -127,7 +135,9 @@ class Settings:
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
         known = {f.name: f for f in fields(cls)}
         parsed: dict[str, Any] = {}
-        for name, raw in values.items():
+        # a former name first, so that the current one wins when both are set
+        for given, raw in sorted(values.items(), key=lambda item: item[0] not in FORMER_NAMES):
+            name = FORMER_NAMES.get(given, given)
             spec = known.get(name)
             if spec is None:
                 continue  # other TGPASS_ variables (test settings and the like) are not ours
