@@ -53,7 +53,7 @@ async def test_two_services_neither_double_invite_nor_double_remove(tmp_path: Pa
                         eligible.append(tg)
                     else:  # in the chat already, but not qualified: to be removed
                         membership.set_status(sandbox.world, world_chat, tg, "member", actor_id=tg)
-                        await tx.chats.record_member(chat_id, tg, "member", now=0.0)
+                        await tx.members.record(chat_id, tg, "member", now=0.0)
                         unqualified.append(tg)
             await first.gating.set_rule(chat_id, ChatRule(min_karma=100))
 

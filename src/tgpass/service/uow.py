@@ -173,7 +173,12 @@ class UnitOfWork(ABC):
     links: LinkStore
     updates: UpdateLog
     notifications: NotificationStore
-    chats: ChatStore
+    chats: ChatRepository
+    members: MemberRepository
+    invites: InviteRepository
+    join_requests: JoinRequestRepository
+    reconcile_requests: ReconcileRequests
+    audit: AuditLog
 
     def __init__(self) -> None:
         self._after_commit: list[Callable[[], None]] = []
@@ -225,11 +230,9 @@ class AuditEntry:
     at: float
 
 
-class ChatStore(ABC):
-    """Gated chats: the chats, their rules, who is in them, the personal invite links sent
-    (looked up by a hash of the URL), join requests waiting for an answer, change events
-    waiting for the reconciler, and an audit trail. Rules, members and invites belong
-    to a known chat: for an unknown one, writing them raises NotFound."""
+class ChatRepository(ABC):
+    """Gated chats as the bot sees them, and each one's rule: for an unknown chat, writing a
+    rule raises NotFound."""
 
     @abstractmethod
     async def upsert_chat(self, chat: Chat) -> None:
@@ -250,7 +253,28 @@ class ChatStore(ABC):
     async def get_rule(self, chat_id: int) -> ChatRule | None: ...
 
     @abstractmethod
-    async def record_member(
+    async def rules(self) -> dict[int, ChatRule]:
+        """Every chat's rule, by chat id, in one read (chats without one are absent)."""
+
+    @abstractmethod
+    async def copy_chat(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """A group became a supergroup: record the new id as the old chat (a supergroup now)
+        and give it the old's rule, each unless the new id holds one already. False when the
+        old chat is unknown. The old chat stays, for what belongs to it to follow it, until
+        ``delete_chat``."""
+
+    @abstractmethod
+    async def delete_chat(self, chat_id: int) -> None:
+        """Forget the chat, its rule, and what of it is left (members, invites, join
+        requests)."""
+
+
+class MemberRepository(ABC):
+    """Who is in each gated chat, as Telegram last said, and the unbans the bot owes. Writing
+    them for an unknown chat raises NotFound."""
+
+    @abstractmethod
+    async def record(
         self,
         chat_id: int,
         telegram_id: int,
@@ -264,8 +288,17 @@ class ChatStore(ABC):
         but ``kicked`` settles an unban owed."""
 
     @abstractmethod
-    async def memberships(self, telegram_id: int) -> dict[int, Member]:
+    async def of_account(self, telegram_id: int) -> dict[int, Member]:
         """The Telegram account's recorded status in every chat, by chat id."""
+
+    @abstractmethod
+    async def of_chat(self, chat_id: int) -> list[Member]:
+        """Every recorded status in the chat (those who left too), by Telegram id."""
+
+    @abstractmethod
+    async def present_counts(self, *, chat_id: int | None = None) -> dict[int, int]:
+        """How many are in each chat (or in ``chat_id``) now, by chat id, in one read; a chat
+        nobody is in is absent."""
 
     @abstractmethod
     async def owe_unban(self, chat_id: int, telegram_id: int, *, now: float) -> None:
@@ -276,69 +309,99 @@ class ChatStore(ABC):
         """(chat id, Telegram id) of every unban owed, by chat then account."""
 
     @abstractmethod
-    async def members(self, chat_id: int) -> list[Member]:
-        """Every recorded status in the chat (those who left too), by Telegram id."""
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The old chat's members (and unbans owed) go to the new id, unless it holds the
+        same Telegram account already. The new chat must be known."""
+
+
+class InviteRepository(ABC):
+    """The personal invite links sent, looked up by a hash of the URL. Adding one for an
+    unknown chat raises NotFound."""
 
     @abstractmethod
-    async def add_invite(self, chat_id: int, invite: Invitation, *, now: float) -> None:
+    async def add(self, chat_id: int, invite: Invitation, *, now: float) -> None:
         """Keep a new invite link; its name is unique in the chat (Conflict otherwise)."""
 
     @abstractmethod
-    async def revoke_invite(self, chat_id: int, name: str, *, now: float) -> bool:
+    async def revoke(self, chat_id: int, name: str, *, now: float) -> bool:
         """End a live invite; False when it was not live."""
 
     @abstractmethod
-    async def consume_invite(
+    async def consume(
         self, chat_id: int, link_hash: str, *, telegram_id: int, now: float
     ) -> Invitation | None:
         """Use a live, unexpired invite, once, and only by the Telegram account it was made
         for: of two requests at once, one gets it."""
 
     @abstractmethod
-    async def live_invites(self, chat_id: int, *, now: float) -> list[Invitation]:
+    async def live(self, chat_id: int, *, now: float) -> list[Invitation]:
         """Invites neither used, revoked nor expired, by name."""
 
     @abstractmethod
-    async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
-        """A group became a supergroup: move its record, rule, members, invites and audit
-        trail to the new id. What the new id already holds is kept over the old's. False
-        when the old chat was unknown (its audit trail moves all the same)."""
+    async def live_counts(self, *, now: float, chat_id: int | None = None) -> dict[int, int]:
+        """How many invites are live in each chat (or in ``chat_id``), by chat id, in one
+        read; a chat with none is absent."""
 
     @abstractmethod
-    async def add_join_request(self, request: JoinRequest) -> None:
+    async def invited_to(self, user_id: int, *, now: float) -> set[int]:
+        """The chats where an invite made for the site account is live."""
+
+    @abstractmethod
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The old chat's invites go to the new id, unless it holds one of the same name
+        already. The new chat must be known."""
+
+
+class JoinRequestRepository(ABC):
+    """Join requests waiting for an answer (tried again when answering fails)."""
+
+    @abstractmethod
+    async def add(self, request: JoinRequest) -> None:
         """A join request waiting for an answer; a newer one from the same account in the
         same chat replaces it. NotFound for an unknown chat."""
 
     @abstractmethod
-    async def due_join_requests(self, *, now: float, limit: int) -> list[JoinRequest]:
+    async def due(self, *, now: float, limit: int) -> list[JoinRequest]:
         """Unanswered requests whose time has come, oldest first."""
 
     @abstractmethod
-    async def answered_join_request(self, chat_id: int, telegram_id: int, *, at: float) -> bool:
+    async def answered(self, chat_id: int, telegram_id: int, *, at: float) -> bool:
         """The request made at ``at`` has been answered (or can no longer be): forget it.
         False when a newer one took its place."""
 
     @abstractmethod
-    async def postpone_join_request(
-        self, chat_id: int, telegram_id: int, *, at: float, until: float
-    ) -> None:
+    async def postpone(self, chat_id: int, telegram_id: int, *, at: float, until: float) -> None:
         """Answering failed for now: try again at ``until``; one more attempt counted."""
 
     @abstractmethod
-    async def request_reconcile(self, reason: str, *, now: float) -> int:
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The old chat's requests go to the new id, unless it holds one from the same
+        account already. The new chat must be known."""
+
+
+class ReconcileRequests(ABC):
+    """Change events waiting for the reconciler: written in the transaction that made the
+    change, forgotten once a pass has seen them."""
+
+    @abstractmethod
+    async def add(self, reason: str, *, now: float) -> int:
         """Something gating depends on changed (karma, role, a link, a rule): the reconciler
         must look again. Returns the request's number."""
 
     @abstractmethod
-    async def last_reconcile_request(self) -> int:
+    async def last(self) -> int:
         """The newest request's number, 0 when none is waiting."""
 
     @abstractmethod
     async def reconciled(self, upto: int) -> None:
         """A pass that began after request ``upto`` has run: forget it and those before."""
 
+
+class AuditLog(ABC):
+    """What gating did or decided in each chat, and why; it outlives a forgotten chat."""
+
     @abstractmethod
-    async def audit(
+    async def add(
         self,
         chat_id: int,
         action: str,
@@ -350,7 +413,11 @@ class ChatStore(ABC):
     ) -> None: ...
 
     @abstractmethod
-    async def audit_log(
+    async def entries(
         self, *, chat_id: int | None = None, user_id: int | None = None, limit: int = 100
     ) -> list[AuditEntry]:
         """Entries, newest first (in the order written when their times are equal)."""
+
+    @abstractmethod
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The old chat's entries name the new id."""

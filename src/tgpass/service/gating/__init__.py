@@ -3,6 +3,6 @@ what the bot does in the chats (invites, removals, the audit trail) and hears of
 feature of the bot)."""
 
 from .bot import GatingFeature
-from .service import ChatView, GatingConfig, GatingService, UserInChat
+from .service import AuditLine, ChatView, GatingConfig, GatingService, UserInChat
 
-__all__ = ["ChatView", "GatingConfig", "GatingFeature", "GatingService", "UserInChat"]
+__all__ = ["AuditLine", "ChatView", "GatingConfig", "GatingFeature", "GatingService", "UserInChat"]

@@ -69,7 +69,7 @@ class ChatEffects:
         user_id: int | None = None,
         reason: str,
     ) -> None:
-        await tx.chats.audit(
+        await tx.audit.add(
             chat_id,
             action,
             telegram_id=telegram_id,

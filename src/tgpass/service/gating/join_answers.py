@@ -23,7 +23,7 @@ class JoinAnswers:
     async def answer_due(self, *, limit: int = 100) -> int:
         """Answer the requests whose time has come; the number answered."""
         async with self.effects.uow() as tx:
-            due = await tx.chats.due_join_requests(now=self.effects.clock(), limit=limit)
+            due = await tx.join_requests.due(now=self.effects.clock(), limit=limit)
         answered = 0
         for request in due:
             try:
@@ -41,9 +41,7 @@ class JoinAnswers:
         if chat is None or rule is None or not_gateable(chat) is not None:
             # Not gated (or not now): the request is left to the chat's administrators.
             async with self.effects.uow() as tx:
-                await tx.chats.answered_join_request(
-                    request.chat_id, request.telegram_id, at=request.at
-                )
+                await tx.join_requests.answered(request.chat_id, request.telegram_id, at=request.at)
             return 0
         person = (
             None
@@ -64,9 +62,7 @@ class JoinAnswers:
             # hands the request to the chat's administrators, us included, as a new update).
             log.info("join request %s/%s: %s", request.chat_id, request.telegram_id, refused)
             async with self.effects.uow() as tx:
-                await tx.chats.answered_join_request(
-                    request.chat_id, request.telegram_id, at=request.at
-                )
+                await tx.join_requests.answered(request.chat_id, request.telegram_id, at=request.at)
                 await self.effects.audit(
                     tx,
                     request.chat_id,
@@ -86,7 +82,7 @@ class JoinAnswers:
                 wait,
             )
             async with self.effects.uow() as tx:
-                await tx.chats.postpone_join_request(
+                await tx.join_requests.postpone(
                     request.chat_id,
                     request.telegram_id,
                     at=request.at,
@@ -94,18 +90,16 @@ class JoinAnswers:
                 )
             return 0
         async with self.effects.uow() as tx:
-            await tx.chats.answered_join_request(
-                request.chat_id, request.telegram_id, at=request.at
-            )
+            await tx.join_requests.answered(request.chat_id, request.telegram_id, at=request.at)
             if request.invite_link is not None:
-                await tx.chats.consume_invite(
+                await tx.invites.consume(
                     request.chat_id,
                     link_hash(request.invite_link),
                     telegram_id=request.telegram_id,
                     now=self.effects.clock(),
                 )
             if isinstance(verdict, Approve) and owner is not None:
-                await tx.chats.record_member(
+                await tx.members.record(
                     request.chat_id,
                     request.telegram_id,
                     "member",

@@ -66,8 +66,8 @@ class Reconciler:
 
     async def _pass(self, lease: Lease) -> PassReport:
         async with self.effects.uow() as tx:
-            seen = await tx.chats.last_reconcile_request()
-            owed = await tx.chats.owed_unbans()
+            seen = await tx.reconcile_requests.last()
+            owed = await tx.members.owed_unbans()
             chats = await tx.chats.list_chats()
             people = await self._people(tx)
         retry = 0  # transient failures: the requests stay, the next pass tries again
@@ -95,7 +95,7 @@ class Reconciler:
                     break
         if retry == 0:
             async with self.effects.uow() as tx:
-                await tx.chats.reconciled(seen)
+                await tx.reconcile_requests.reconciled(seen)
         return PassReport(tuple(plans), applied, retry)
 
     async def _people(self, tx: UnitOfWork) -> list[Person]:
@@ -106,8 +106,8 @@ class Reconciler:
         rule = await tx.chats.get_rule(chat.chat_id)
         if rule is None:
             return Plan(chat.chat_id, skipped=not_gateable(chat) or "no rule: not gated")
-        members = await tx.chats.members(chat.chat_id)
-        invites = await tx.chats.live_invites(chat.chat_id, now=self.effects.clock())
+        members = await tx.members.of_chat(chat.chat_id)
+        invites = await tx.invites.live(chat.chat_id, now=self.effects.clock())
         return plan(chat, rule, people, members, invites, self.effects.clock())
 
     async def _apply(self, chat: Chat, change: Change) -> str:
@@ -145,7 +145,7 @@ class Reconciler:
         )
         async with self.effects.uow() as tx:
             invitation = Invitation(name, change.user_id, change.telegram_id, expires, link)
-            await tx.chats.add_invite(chat.chat_id, invitation, now=now)
+            await tx.invites.add(chat.chat_id, invitation, now=now)
             await self._audit(tx, chat, "invite", change, "eligible")
             text = self.effects.texts.invited(chat.title)
             button = Button(self.effects.texts.join_button, url=link)
@@ -153,18 +153,18 @@ class Reconciler:
 
     async def _revoke(self, chat: Chat, change: RevokeInvite) -> None:
         async with self.effects.uow() as tx:
-            live = await tx.chats.live_invites(chat.chat_id, now=self.effects.clock())
+            live = await tx.invites.live(chat.chat_id, now=self.effects.clock())
         held = next((i for i in live if i.name == change.name), None)
         if held is not None and held.link:
             await self.effects.telegram.revoke_invite(chat.chat_id, held.link)
         async with self.effects.uow() as tx:
-            await tx.chats.revoke_invite(chat.chat_id, change.name, now=self.effects.clock())
+            await tx.invites.revoke(chat.chat_id, change.name, now=self.effects.clock())
             await self._audit(tx, chat, "revoke", change, change.reason)
 
     async def _remove(self, chat: Chat, change: Remove) -> None:
         await self.effects.telegram.ban_member(chat.chat_id, change.telegram_id)
         async with self.effects.uow() as tx:
-            await tx.chats.owe_unban(chat.chat_id, change.telegram_id, now=self.effects.clock())
+            await tx.members.owe_unban(chat.chat_id, change.telegram_id, now=self.effects.clock())
             await self._audit(tx, chat, "remove", change, change.reason)
             await self.effects.queue(
                 tx, change.telegram_id, self.effects.texts.removed(chat.title, change.reason)
@@ -183,7 +183,7 @@ class Reconciler:
             log.warning("unban %s in %s owed: %s", telegram_id, chat_id, trouble)
             return False
         async with self.effects.uow() as tx:
-            await tx.chats.record_member(chat_id, telegram_id, "left", now=self.effects.clock())
+            await tx.members.record(chat_id, telegram_id, "left", now=self.effects.clock())
         return True
 
     async def _pause(self, chat_id: int, reason: str) -> None:

@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from tgpass.domain.accounts import User
 from tgpass.domain.gating import (
-    PRESENT,
     Chat,
     ChatRule,
     JoinRequest,
@@ -38,6 +38,7 @@ from tgpass.service.bot.texts import Texts
 from tgpass.service.events import AccountChanged
 from tgpass.service.gating.effects import ChatEffects, person_of
 from tgpass.service.gating.join_answers import JoinAnswers
+from tgpass.service.gating.migration import migrate_chat
 from tgpass.service.gating.reconciler import PassReport, Reconciler
 from tgpass.service.notify.sender import Sender
 from tgpass.service.pacing import Pacer
@@ -73,6 +74,15 @@ class UserInChat:
     status: MemberStatus | None
     invited: bool
     removed: AuditEntry | None
+    blocked: str | None  # why the chat is not gated now (it has a rule), as in ChatView
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    """An audit entry with the site account it names, if it names one that still exists."""
+
+    entry: AuditEntry
+    user: User | None
 
 
 class GatingService:
@@ -112,7 +122,7 @@ class GatingService:
         await self.request(tx, event.what)
 
     async def request(self, tx: UnitOfWork, reason: str) -> None:
-        await tx.chats.request_reconcile(reason, now=self.clock())
+        await tx.reconcile_requests.add(reason, now=self.clock())
         tx.after_commit(self._wake.set)
 
     # -- what the bot hears ----------------------------------------------------------------------
@@ -162,7 +172,7 @@ class GatingService:
         fought."""
         if await tx.chats.get_chat(chat_id) is None:
             return
-        await tx.chats.record_member(chat_id, telegram_id, status, now=self.clock())
+        await tx.members.record(chat_id, telegram_id, status, now=self.clock())
         if by_self and status == "left":
             owner = await tx.accounts.find_user(telegram_id=telegram_id)
             await self.effects.audit(
@@ -179,13 +189,13 @@ class GatingService:
         whose requests are not its to answer)."""
         if await tx.chats.get_chat(request.chat_id) is None:
             return False
-        await tx.chats.add_join_request(request)
+        await tx.join_requests.add(request)
         tx.after_commit(self._joins.set)
         return True
 
     async def migrated(self, tx: UnitOfWork, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: everything follows it to its new id."""
-        if await tx.chats.migrate(old_chat_id, new_chat_id):
+        if await migrate_chat(tx, old_chat_id, new_chat_id):
             await self.effects.audit(tx, new_chat_id, "migrated", reason=f"from {old_chat_id}")
             await self.request(tx, "migrated")
 
@@ -210,19 +220,19 @@ class GatingService:
             chat = await tx.chats.get_chat(chat_id)
             if chat is None:
                 raise NotFound(f"no chat {chat_id}")
-            return await self._view(tx, chat)
+            rule = await tx.chats.get_rule(chat_id)
+            present = await tx.members.present_counts(chat_id=chat_id)
+            invites = await tx.invites.live_counts(now=self.clock(), chat_id=chat_id)
+        return _view(chat, rule, present, invites)
 
     async def chats(self) -> list[ChatView]:
+        """Every chat with its rule and counts: four reads, however many chats there are."""
         async with self.uow() as tx:
-            return [await self._view(tx, chat) for chat in await tx.chats.list_chats()]
-
-    async def _view(self, tx: UnitOfWork, chat: Chat) -> ChatView:
-        rule = await tx.chats.get_rule(chat.chat_id)
-        members = await tx.chats.members(chat.chat_id)
-        invites = await tx.chats.live_invites(chat.chat_id, now=self.clock())
-        blocked = not_gateable(chat) or (None if rule else "no rule: not gated")
-        present = sum(1 for m in members if m.status in PRESENT)
-        return ChatView(chat, rule, blocked, present, len(invites))
+            chats = await tx.chats.list_chats()
+            rules = await tx.chats.rules()
+            present = await tx.members.present_counts()
+            invites = await tx.invites.live_counts(now=self.clock())
+        return [_view(chat, rules.get(chat.chat_id), present, invites) for chat in chats]
 
     async def user_chats(self, user_id: int) -> list[UserInChat]:
         """For each gated chat: may the account be in it, and is it."""
@@ -234,38 +244,49 @@ class GatingService:
             link = await tx.accounts.telegram_link(user_id=user_id)
             telegram_id = link.profile.telegram_id if link else None
             person = person_of(user.id, user.role, user.karma, telegram_id)
-            removals = [
-                e for e in await tx.chats.audit_log(user_id=user_id) if e.action == "remove"
-            ]
-            # one read for every chat (a chat may hold many thousands of members)
-            statuses = {} if telegram_id is None else await tx.chats.memberships(telegram_id)
-            found = []
-            for chat in await tx.chats.list_chats():
-                rule = await tx.chats.get_rule(chat.chat_id)
-                if rule is None:
-                    continue
-                verdict = eligibility(person, rule)
-                held = statuses.get(chat.chat_id)
-                status = held.status if held is not None else None
-                invites = await tx.chats.live_invites(chat.chat_id, now=now)
-                removed = next((e for e in removals if e.chat_id == chat.chat_id), None)
-                found.append(
-                    UserInChat(
-                        chat,
-                        not isinstance(verdict, NotEligible),
-                        verdict.reasons if isinstance(verdict, NotEligible) else (),
-                        status,
-                        any(i.user_id == user_id for i in invites),
-                        removed,
-                    )
+            removals = [e for e in await tx.audit.entries(user_id=user_id) if e.action == "remove"]
+            # one read each for every chat (a chat may hold many thousands of members)
+            statuses = {} if telegram_id is None else await tx.members.of_account(telegram_id)
+            chats = await tx.chats.list_chats()
+            rules = await tx.chats.rules()
+            invited = await tx.invites.invited_to(user_id, now=now)
+        found = []
+        for chat in chats:
+            rule = rules.get(chat.chat_id)
+            if rule is None:
+                continue
+            verdict = eligibility(person, rule)
+            held = statuses.get(chat.chat_id)
+            status = held.status if held is not None else None
+            removed = next((e for e in removals if e.chat_id == chat.chat_id), None)
+            found.append(
+                UserInChat(
+                    chat,
+                    not isinstance(verdict, NotEligible),
+                    verdict.reasons if isinstance(verdict, NotEligible) else (),
+                    status,
+                    chat.chat_id in invited,
+                    removed,
+                    not_gateable(chat),
                 )
+            )
         return found
 
     async def audit_log(
         self, *, chat_id: int | None = None, user_id: int | None = None, limit: int = 100
     ) -> list[AuditEntry]:
         async with self.uow() as tx:
-            return await tx.chats.audit_log(chat_id=chat_id, user_id=user_id, limit=limit)
+            return await tx.audit.entries(chat_id=chat_id, user_id=user_id, limit=limit)
+
+    async def audit_trail(
+        self, *, chat_id: int | None = None, user_id: int | None = None, limit: int = 100
+    ) -> list[AuditLine]:
+        """The audit log with the account each entry names: two reads, however long."""
+        async with self.uow() as tx:
+            entries = await tx.audit.entries(chat_id=chat_id, user_id=user_id, limit=limit)
+            named = {e.user_id for e in entries if e.user_id is not None}
+            users = await tx.accounts.get_users(named) if named else {}
+        return [AuditLine(e, None if e.user_id is None else users.get(e.user_id)) for e in entries]
 
     # -- the worker's side ----------------------------------------------------------------------
 
@@ -289,7 +310,7 @@ class GatingService:
         next_pass = 0.0
         while True:
             async with self.uow() as tx:
-                waiting = await tx.chats.last_reconcile_request()
+                waiting = await tx.reconcile_requests.last()
             if waiting or time.monotonic() >= next_pass:
                 report = await self.reconcile()
                 if report is not None and not waiting:
@@ -310,6 +331,13 @@ class GatingService:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(1.0):
                     await self._joins.wait()
+
+
+def _view(
+    chat: Chat, rule: ChatRule | None, present: dict[int, int], invites: dict[int, int]
+) -> ChatView:
+    blocked = not_gateable(chat) or (None if rule else "no rule: not gated")
+    return ChatView(chat, rule, blocked, present.get(chat.chat_id, 0), invites.get(chat.chat_id, 0))
 
 
 def _describe(rule: ChatRule | None, managed: bool | None) -> str:

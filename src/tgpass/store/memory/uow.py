@@ -7,8 +7,15 @@ from collections.abc import Callable
 from tgpass.service.uow import UnitOfWork
 
 from .accounts import MemoryAccountStore
-from .chats import MemoryChats
 from .database import MemoryDatabase
+from .gating import (
+    MemoryAuditLog,
+    MemoryChats,
+    MemoryInvites,
+    MemoryJoinRequests,
+    MemoryMembers,
+    MemoryReconcileRequests,
+)
 from .repositories import MemoryLinks, MemoryNotifications, MemoryOutbox, MemoryUpdateLog
 
 
@@ -24,6 +31,11 @@ class MemoryUnitOfWork(UnitOfWork):
         self.updates = MemoryUpdateLog(db)
         self.notifications = MemoryNotifications(db)
         self.chats = MemoryChats(db)
+        self.members = MemoryMembers(db)
+        self.invites = MemoryInvites(db)
+        self.join_requests = MemoryJoinRequests(db)
+        self.reconcile_requests = MemoryReconcileRequests(db)
+        self.audit = MemoryAuditLog(db)
 
     async def _begin(self) -> None:
         await self.db.begin()

@@ -8,7 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from tgpass.service.uow import UnitOfWork
 
-from .chats import SqlChats
+from .gating import (
+    SqlAuditLog,
+    SqlChats,
+    SqlInvites,
+    SqlJoinRequests,
+    SqlMembers,
+    SqlReconcileRequests,
+)
 from .outbox import SqlOutbox
 from .pending import SqlLinks, SqlNotifications, SqlUpdateLog
 from .source import WRITE, TransactionSource
@@ -39,6 +46,11 @@ class SqlUnitOfWork(UnitOfWork):
         self.updates = SqlUpdateLog(connection)
         self.notifications = SqlNotifications(connection)
         self.chats = SqlChats(connection)
+        self.members = SqlMembers(connection)
+        self.invites = SqlInvites(connection)
+        self.join_requests = SqlJoinRequests(connection)
+        self.reconcile_requests = SqlReconcileRequests(connection)
+        self.audit = SqlAuditLog(connection)
 
     async def _commit(self) -> None:
         assert self._transaction is not None
