@@ -235,21 +235,15 @@ class UserChatsOut(BaseModel):
 
 async def user_chats(svc: Services, user_id: int) -> list[UserChatOut]:
     """Where the account stands in each chat that has a rule."""
-    blocked = {view.chat.chat_id: view.blocked for view in await svc.gating.chats()}
-    found = await svc.gating.user_chats(user_id)
-    return [UserChatOut.of(f, blocked.get(f.chat.chat_id)) for f in found]
+    return [UserChatOut.of(f, f.blocked) for f in await svc.gating.user_chats(user_id)]
 
 
 async def audit(
     svc: Services, *, chat_id: int | None = None, user_id: int | None = None, limit: int = 100
 ) -> list[AuditOut]:
     """The trail, newest first, each entry with its account's name and site id."""
-    entries = await svc.gating.audit_log(chat_id=chat_id, user_id=user_id, limit=limit)
-    users: dict[int, User | None] = {}
-    for entry in entries:
-        if entry.user_id is not None and entry.user_id not in users:
-            users[entry.user_id] = await svc.accounts.get_user(entry.user_id)
-    return [AuditOut.of(e, users.get(e.user_id) if e.user_id else None) for e in entries]
+    lines = await svc.gating.audit_trail(chat_id=chat_id, user_id=user_id, limit=limit)
+    return [AuditOut.of(line.entry, line.user) for line in lines]
 
 
 async def set_rule(svc: Services, chat_id: int, body: RuleIn) -> ChatOut:
