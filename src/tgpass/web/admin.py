@@ -18,7 +18,7 @@ from tgpass.domain.gating import STAFF_ROLE
 from tgpass.errors import Forbidden, InvalidInput, NotFound
 from tgpass.service.notify.notifications import Audience
 
-from . import chats_api, pages
+from . import chats_api, rendering
 from .chats_api import AuditOut, ChatId, ChatOut, Limit, RuleIn, UserChatOut
 from .deps import Principal, optional_principal, principal, services
 from .notify_api import BroadcastOut, NotificationIn, StatusOut
@@ -96,11 +96,13 @@ async def _staff_page(request: Request, template: str, **context: Any) -> Respon
     """A staff page; the login page (coming back here) for someone not signed in."""
     who = await optional_principal(request)
     if who is None:
-        return RedirectResponse(pages.sign_in_url(request.url.path), status_code=303)
+        return RedirectResponse(rendering.sign_in_url(request.url.path), status_code=303)
     if who.user.role != STAFF_ROLE:
-        return await pages.render(request, template, 403, user=who.user, forbidden=True)
+        return await rendering.render(request, template, 403, user=who.user, forbidden=True)
     csrf_token = who.csrf_token or ""
-    return await pages.render(request, template, user=who.user, csrf_token=csrf_token, **context)
+    return await rendering.render(
+        request, template, user=who.user, csrf_token=csrf_token, **context
+    )
 
 
 @router.get("/admin")

@@ -27,6 +27,7 @@ from . import (
     oidc_login,
     oidc_provider,
     pages,
+    rendering,
     webhook,
 )
 from .chats_api import router as chats_router
@@ -69,7 +70,7 @@ def create_app(
     if services is not None:
         app.state.services = services  # usable without the lifespan (ASGI transports in tests)
     logs.install()
-    errors.install(app, page=pages.error_page)  # browsers get error pages, APIs JSON
+    errors.install(app, page=rendering.error_page)  # browsers get error pages, APIs JSON
     app.add_middleware(Edge)
     app.include_router(health.router)
     app.include_router(api.router)

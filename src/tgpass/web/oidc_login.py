@@ -18,7 +18,7 @@ from tgpass.service.oidc.client import TelegramLoginClient
 from . import deps
 from .deps import Config, Sessions, TelegramLogin, local_path
 from .errors import status_of
-from .pages import render
+from .rendering import render
 
 START = "/auth/telegram/oidc"
 CALLBACK = f"{START}/callback"

@@ -47,7 +47,7 @@ from tgpass.service.oidc.provider.store import OidcClient
 from . import deps
 from .deps import Provider, Sessions, site_api_key
 from .errors import status_of
-from .pages import render
+from .rendering import render
 
 Pairs = tuple[tuple[str, str], ...]
 FORM = "application/x-www-form-urlencoded"

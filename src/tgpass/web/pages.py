@@ -8,28 +8,24 @@ sign in (the OpenID provider's authorization request) gets them back."""
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 from importlib.resources import files
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import RedirectResponse
 
 from tgpass.domain.accounts import User
 from tgpass.errors import InvalidAuthData, TgpassError
 from tgpass.service.accounts import SessionService
-from tgpass.service.ports import Messenger
 from tgpass.settings import Settings
 
 from . import deps
 from .deps import Auth, Config, Linking, Notifications, Sessions, services_of
 from .errors import as_sentence, headers_of, status_of
+from .rendering import render, sign_in_url
 
-log = logging.getLogger("tgpass.web")
-templates = Jinja2Templates(directory=str(files("tgpass.web") / "templates"))
 router = APIRouter(include_in_schema=False)
 Next = Annotated[str, Form(alias="next")]  # checked, not limited: one too long is not followed
 SIGNED_IN_WITH = {
@@ -49,54 +45,6 @@ MESSAGE_STATES = {
     "unreachable": "the bot could not reach you",
 }
 """What became of a message from the bot, as the account page says it."""
-ERROR_TITLES = {
-    401: "Please sign in",
-    403: "Not for you",
-    404: "Page not found",
-    405: "Not here",
-    409: "That did not work",
-    413: "Too large",
-    422: "Something was not right",
-    429: "Too many tries",
-    500: "Something went wrong",
-    503: "Back soon",
-}
-
-
-async def _bot_username(telegram: Messenger) -> str:
-    try:
-        return await telegram.bot_username()
-    except Exception:  # Telegram unreachable: the page still works without the widget
-        log.warning("could not learn the bot's username from the Bot API")
-        return ""
-
-
-async def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A page of the site's templates (other routers' pages too)."""
-    return await _page(request, name, status, **context)
-
-
-async def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    # called by error handlers too, outside dependency injection: from the app's container
-    services = services_of(request)
-    bot_username = await _bot_username(services.telegram)
-    return templates.TemplateResponse(
-        request,
-        name,
-        {"settings": services.settings, "bot_username": bot_username, **context},
-        status_code=status,
-    )
-
-
-async def error_page(request: Request, status: int, message: str) -> Response:
-    """The page a browser gets for an error (``errors.install``). It reaches no store and
-    no Telegram: it must show when they are what failed."""
-    settings = services_of(request).settings
-    title = ERROR_TITLES.get(status, "That did not work")
-    context = {"settings": settings, "title": title, "message": message, "status": status}
-    return templates.TemplateResponse(
-        request, "error.html", {**context, "nav_unknown": True}, status_code=status
-    )
 
 
 @cache
@@ -115,7 +63,7 @@ async def favicon() -> Response:
 async def _form_page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     """A page with a form used before sign-in: it carries the double-submit CSRF token."""
     token = deps.form_token(request)
-    response = await _page(request, name, status, csrf_token=token, **context)
+    response = await render(request, name, status, csrf_token=token, **context)
     deps.set_form_token(response, services_of(request).settings, token)
     return response
 
@@ -198,15 +146,15 @@ async def login_form(
         client = deps.client_address(request)
         user = await auth.sign_in_password(username, password, client=client)
     except TgpassError as error:
-        page = await _login_page(
+        shown = await _login_page(
             request,
             next_path,
             error=as_sentence(error.message),
             status=status_of(error),
             username=username,
         )
-        page.headers.update(headers_of(error) or {})  # a lockout's Retry-After
-        return page
+        shown.headers.update(headers_of(error) or {})  # a lockout's Retry-After
+        return shown
     return await _signed_in(sessions, settings, user, "password", next_path)
 
 
@@ -265,11 +213,6 @@ async def logout(
     return response
 
 
-def sign_in_url(path: str) -> str:
-    """The login page, coming back to ``path`` (a page that needs a signed-in user)."""
-    return "/login" if path == deps.DEFAULT_NEXT else f"/login?{urlencode({'next': path})}"
-
-
 @router.get("/account")
 async def account(request: Request, linking: Linking, notifications: Notifications) -> Response:
     found = await deps.optional_principal(request)
@@ -277,7 +220,7 @@ async def account(request: Request, linking: Linking, notifications: Notificatio
         return RedirectResponse(sign_in_url("/account"), status_code=303)
     user = found.user
     link = await linking.link_of(user.id)
-    return await _page(
+    return await render(
         request,
         "account.html",
         user=user,
@@ -298,7 +241,7 @@ async def account(request: Request, linking: Linking, notifications: Notificatio
 async def mini_app(request: Request) -> Response:
     # Who is signed in is known only once the page has signed in with the Mini App's data:
     # the header says nothing about it, the page does.
-    return await _page(request, "miniapp.html", nav_unknown=True)
+    return await render(request, "miniapp.html", nav_unknown=True)
 
 
 async def _telegram_redirect(
