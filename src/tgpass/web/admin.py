@@ -12,20 +12,29 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
-from tgpass.bootstrap import Services
 from tgpass.domain.accounts import User
 from tgpass.domain.gating import STAFF_ROLE
 from tgpass.errors import Forbidden, InvalidInput, NotFound
+from tgpass.service.accounts import LinkingService
+from tgpass.service.gating import GatingService
 from tgpass.service.notify.notifications import Audience
 
-from . import chats_api, rendering
-from .chats_api import AuditOut, ChatId, ChatOut, Limit, RuleIn, UserChatOut
-from .deps import Principal, optional_principal, principal, services
-from .notify_api import BroadcastOut, NotificationIn, StatusOut
+from . import chat_views, rendering
+from .chat_views import AuditOut, ChatId, ChatOut, Limit, RuleIn, UserChatOut
+from .deps import (
+    Accounts,
+    Gating,
+    Linking,
+    Notifications,
+    Principal,
+    SiteUsers,
+    optional_principal,
+    principal,
+)
+from .notify_views import BroadcastOut, NotificationIn, StatusOut
 from .schemas import TelegramOut, Text, UserOut
 
 router = APIRouter(include_in_schema=False)
-Svc = Annotated[Services, Depends(services)]
 AUDIT_SENTENCES = {
     "bot": "{reason}",
     "rule": "The rule is now: {reason}",
@@ -122,22 +131,22 @@ async def chats_page(request: Request) -> Response:
 
 
 @router.post("/api/admin/broadcasts", status_code=202)
-async def compose(body: ComposeIn, _: Staff, svc: Svc) -> BroadcastOut:
+async def compose(body: ComposeIn, _: Staff, notifications: Notifications) -> BroadcastOut:
     message = body.message()
     audience = Audience(roles=tuple(body.roles) if body.roles else None, min_karma=body.min_karma)
-    accepted = await svc.notifications.broadcast(message, audience)
+    accepted = await notifications.broadcast(message, audience)
     return BroadcastOut(id=accepted.id, recipients=accepted.recipients)
 
 
 @router.get("/api/admin/broadcasts/{notification_id}")
-async def progress(notification_id: str, _: Staff, svc: Svc) -> ProgressOut:
-    found = await svc.notifications.status(notification_id[:64])
+async def progress(notification_id: str, _: Staff, notifications: Notifications) -> ProgressOut:
+    found = await notifications.status(notification_id[:64])
     elapsed = max(time.time() - found.created_at, 1e-3)
     return ProgressOut(**StatusOut.of(found).model_dump(), rate=found.counts["sent"] / elapsed)
 
 
 @router.get("/api/admin/dead")
-async def dead_letters(_: Staff, svc: Svc) -> list[DeadOut]:
+async def dead_letters(_: Staff, notifications: Notifications) -> list[DeadOut]:
     return [
         DeadOut(
             id=item.id,
@@ -147,7 +156,7 @@ async def dead_letters(_: Staff, svc: Svc) -> list[DeadOut]:
             last_error=item.last_error,
             text=item.message.text,
         )
-        for item in await svc.notifications.dead_letters()
+        for item in await notifications.dead_letters()
     ]
 
 
@@ -156,32 +165,34 @@ class RetryIn(BaseModel):
 
 
 @router.post("/api/admin/dead/retry")
-async def retry(body: RetryIn, _: Staff, svc: Svc) -> dict[str, int]:
-    return {"requeued": await svc.notifications.retry(body.ids)}
+async def retry(body: RetryIn, _: Staff, notifications: Notifications) -> dict[str, int]:
+    return {"requeued": await notifications.retry(body.ids)}
 
 
 # -- gated chats -----------------------------------------------------------------------------
 
 
 @router.get("/api/admin/chats")
-async def chats(_: Staff, svc: Svc) -> list[ChatOut]:
-    return [ChatOut.of(view) for view in await svc.gating.chats()]
+async def chats(_: Staff, gating: Gating) -> list[ChatOut]:
+    return [ChatOut.of(view) for view in await gating.chats()]
 
 
 @router.put("/api/admin/chats/{chat_id}/rule")
-async def put_rule(chat_id: ChatId, body: RuleIn, _: Staff, svc: Svc) -> ChatOut:
-    return await chats_api.set_rule(svc, chat_id, body)
+async def put_rule(chat_id: ChatId, body: RuleIn, _: Staff, gating: Gating) -> ChatOut:
+    return await chat_views.set_rule(gating, chat_id, body)
 
 
 @router.delete("/api/admin/chats/{chat_id}/rule")
-async def delete_rule(chat_id: ChatId, _: Staff, svc: Svc) -> ChatOut:
-    return ChatOut.of(await svc.gating.set_rule(chat_id, None))
+async def delete_rule(chat_id: ChatId, _: Staff, gating: Gating) -> ChatOut:
+    return ChatOut.of(await gating.set_rule(chat_id, None))
 
 
 @router.get("/api/admin/chats/{chat_id}/audit")
-async def chat_audit(chat_id: ChatId, _: Staff, svc: Svc, limit: Limit = 50) -> list[AuditOut]:
-    await svc.gating.chat(chat_id)
-    return await chats_api.audit(svc, chat_id=chat_id, limit=limit)
+async def chat_audit(
+    chat_id: ChatId, _: Staff, gating: Gating, limit: Limit = 50
+) -> list[AuditOut]:
+    await gating.chat(chat_id)
+    return await chat_views.audit(gating, chat_id=chat_id, limit=limit)
 
 
 class StandingIn(BaseModel):
@@ -200,40 +211,52 @@ UserId = Annotated[int, Path(ge=1, le=2**62)]
 Lookup = Annotated[str | None, Query(min_length=1, max_length=128)]
 
 
-async def _user_view(svc: Services, user: User) -> StaffUserOut:
-    link = await svc.accounts.telegram_link(user_id=user.id)
+async def _user_view(linking: LinkingService, gating: GatingService, user: User) -> StaffUserOut:
     return StaffUserOut(
         user=UserOut.of(user),
-        telegram=TelegramOut.of(link),
-        chats=await chats_api.user_chats(svc, user.id),
-        audit=await chats_api.audit(svc, user_id=user.id, limit=20),
+        telegram=TelegramOut.of(await linking.link_of(user.id)),
+        chats=await chat_views.user_chats(gating, user.id),
+        audit=await chat_views.audit(gating, user_id=user.id, limit=20),
     )
 
 
 @router.get("/api/admin/users")
 async def find_user(
-    _: Staff, svc: Svc, site_user_id: Lookup = None, username: Lookup = None
+    _: Staff,
+    accounts: Accounts,
+    linking: Linking,
+    gating: Gating,
+    site_user_id: Lookup = None,
+    username: Lookup = None,
 ) -> StaffUserOut:
     """A site account by the website's own id or by its username here."""
     if (site_user_id is None) == (username is None):
         raise InvalidInput("give a site_user_id or a username", field="site_user_id")
-    user = await svc.accounts.find_user(site_user_id=site_user_id, username=username)
+    user = await accounts.find_user(site_user_id=site_user_id, username=username)
     if user is None:
         raise NotFound(f"no user {site_user_id or username!r}")
-    return await _user_view(svc, user)
+    return await _user_view(linking, gating, user)
 
 
 @router.get("/api/admin/users/{user_id}")
-async def get_user(user_id: UserId, _: Staff, svc: Svc) -> StaffUserOut:
-    user = await svc.accounts.get_user(user_id)
+async def get_user(
+    user_id: UserId, _: Staff, accounts: Accounts, linking: Linking, gating: Gating
+) -> StaffUserOut:
+    user = await accounts.get_user(user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
-    return await _user_view(svc, user)
+    return await _user_view(linking, gating, user)
 
 
 @router.put("/api/admin/users/{user_id}/standing")
-async def set_standing(user_id: UserId, body: StandingIn, _: Staff, svc: Svc) -> StaffUserOut:
+async def set_standing(
+    user_id: UserId,
+    body: StandingIn,
+    _: Staff,
+    users: SiteUsers,
+    linking: Linking,
+    gating: Gating,
+) -> StaffUserOut:
     """Change a user's role and karma; gated chats follow, as they do the site's updates."""
-    return await _user_view(
-        svc, await svc.site.set_standing(user_id, role=body.role, karma=body.karma)
-    )
+    user = await users.set_standing(user_id, role=body.role, karma=body.karma)
+    return await _user_view(linking, gating, user)

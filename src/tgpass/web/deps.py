@@ -46,10 +46,6 @@ def services_of(request: Request) -> Services:
     return found
 
 
-async def services(request: Request) -> Services:
-    return services_of(request)
-
-
 # -- one dependency per use case (async: FastAPI would run a sync one in a thread) ----------
 
 
