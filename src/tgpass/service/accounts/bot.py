@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from tgpass.domain.accounts import LastSignInMethod, User
@@ -22,9 +23,10 @@ from tgpass.service.bot.core import (
     ButtonPress,
     Command,
     Feature,
-    Handler,
     Message,
+    Route,
     Turn,
+    on,
 )
 from tgpass.service.events import AccountEvents
 from tgpass.verify import is_valid_payload
@@ -38,8 +40,12 @@ class LinkingFeature(Feature):
         self.events = events
         self.telegram_signup = telegram_signup
 
-    def handlers(self) -> dict[type, Handler]:
-        return {Message: self._message, ButtonPress: self._button, BlockChange: self._block}
+    def routes(self) -> Sequence[Route]:
+        return (
+            on(Message, self._message),
+            on(ButtonPress, self._button),
+            on(BlockChange, self._block),
+        )
 
     def commands(self) -> dict[str, Command]:
         return {

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import Button, NewMessage, OutgoingMessage
@@ -140,16 +140,29 @@ class Turn:
         self.replies.append(NewMessage(chat_id, OutgoingMessage(text, "HTML", buttons)))
 
 
-Handler = Callable[[Turn, Any], Awaitable[None]]
+E = TypeVar("E")
 Command = Callable[[Turn, Message, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Events of one type, to the handler that takes that type: made by ``on``, which is
+    where the type checker sees that the two agree."""
+
+    kind: type
+    handle: Callable[[Turn, Any], Awaitable[None]]
+
+
+def on(kind: type[E], handle: Callable[[Turn, E], Awaitable[None]]) -> Route:
+    return Route(kind, handle)
 
 
 class Feature:
     """Part of the bot: the events it takes (one feature per event type) and the commands it
     answers in private chats."""
 
-    def handlers(self) -> dict[type, Handler]:
-        return {}
+    def routes(self) -> Sequence[Route]:
+        return ()
 
     def commands(self) -> dict[str, Command]:
         return {}
@@ -177,13 +190,13 @@ class BotService:
         self.bot_id = bot_id
         self.menu = tuple(menu)
         self.clock = clock
-        self._routes: dict[type, Handler] = {}
+        self._routes: dict[type, Route] = {}
         self._commands: dict[str, Command] = {}
         for feature in features:
-            for kind, handler in feature.handlers().items():
-                if kind in self._routes:
-                    raise ValueError(f"two features handle {kind.__name__}")
-                self._routes[kind] = handler
+            for route in feature.routes():
+                if route.kind in self._routes:
+                    raise ValueError(f"two features handle {route.kind.__name__}")
+                self._routes[route.kind] = route
             for name, command in feature.commands().items():
                 if name in self._commands:
                     raise ValueError(f"two features answer {name}")
@@ -265,9 +278,9 @@ class BotService:
                 if command is not None:
                     await command(turn, event, argument.strip())
                 return
-        handler = self._routes.get(type(event))
-        if handler is not None:
-            await handler(turn, event)
+        route = self._routes.get(type(event))
+        if route is not None:
+            await route.handle(turn, event)
 
     async def _send_now(self, ids: list[int]) -> None:
         """The replies, sent in this request when Telegram lets us; else the worker will."""

@@ -3,6 +3,8 @@ leaving, join requests, group upgrades, and ``/newchat`` for staff to hand the b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tgpass.domain.delivery import Button
 from tgpass.domain.gating import STAFF_ROLE
 from tgpass.service.bot.core import (
@@ -11,11 +13,12 @@ from tgpass.service.bot.core import (
     Command,
     Feature,
     GroupMigrated,
-    Handler,
     JoinRequested,
     MemberChange,
     Message,
+    Route,
     Turn,
+    on,
 )
 from tgpass.service.gating.service import GatingService
 
@@ -26,14 +29,14 @@ class GatingFeature(Feature):
     def __init__(self, gating: GatingService) -> None:
         self.gating = gating
 
-    def handlers(self) -> dict[type, Handler]:
-        return {
-            BotStatusChange: self._bot_status,
-            MemberChange: self._member,
-            JoinRequested: self._join_request,
-            ChatShared: self._chat_shared,
-            GroupMigrated: self._migrated,
-        }
+    def routes(self) -> Sequence[Route]:
+        return (
+            on(BotStatusChange, self._bot_status),
+            on(MemberChange, self._member),
+            on(JoinRequested, self._join_request),
+            on(ChatShared, self._chat_shared),
+            on(GroupMigrated, self._migrated),
+        )
 
     def commands(self) -> dict[str, Command]:
         return {"/newchat": self._new_chat}
