@@ -11,14 +11,15 @@ from html import unescape
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.harness.fakes import RecordingTelegram
-from tgpass.bootstrap import Services, build
-from tgpass.settings import Settings
-from tgpass.web.app import create_app
+from tgpass.bootstrap import Services
 
-SITE = "http://testserver"
-TOKEN = "123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr"
+from .fakes import RecordingTelegram
+from .site import SITE, TOKEN, running_site, site_settings, sqlite_settings
+
+__all__ = ["SITE", "TOKEN", "PageSite", "field", "page_site", "site"]
+
 PASSWORD = "correct horse"
 
 
@@ -45,21 +46,15 @@ class PageSite:
 
 @asynccontextmanager
 async def page_site(tmp_path: Path) -> AsyncIterator[PageSite]:
-    settings = Settings.from_mapping(
-        {
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'pages.sqlite3'}",
-            "kv_url": "memory://",
-            "bot_token": TOKEN,
-            "bot_username": "example_site_bot",
-            "public_url": SITE,
-            "secret_key": "test-secret-key",
-            "worker": False,
-        }
+    settings = site_settings(
+        sqlite_settings(tmp_path, "pages.sqlite3"), api_keys="", webhook_secret="", worker=False
     )
-    services = await build(settings, telegram=RecordingTelegram())
-    transport = httpx.ASGITransport(app=create_app(services))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url=SITE) as web:
-            yield PageSite(services, web)
-    finally:
-        await services.close()
+    async with running_site(settings, telegram=RecordingTelegram()) as made:
+        yield PageSite(made.services, made.web)
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[PageSite]:
+    """A page site, for the modules that import this fixture."""
+    async with page_site(tmp_path) as made:
+        yield made

@@ -12,19 +12,25 @@ from typing import Any
 
 import httpx
 
-from tgpass.bootstrap import Services, build
+from tgpass.bootstrap import Services
 from tgpass.settings import Settings
 from tgpass.verify import sign_init_data, sign_login_widget
-from tgpass.web.app import create_app
 
-from .backends import backend_settings
 from .fakes import RecordingTelegram
+from .site import (
+    API_KEY,
+    SITE,
+    SITE_AUTH,
+    TOKEN,
+    WEBHOOK_SECRET,
+    backend_settings,
+    running_site,
+    site_settings,
+)
 
-SITE = "http://testserver"
-TOKEN = "123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr"
-API_KEY = "site-api-key-for-tests"
-SITE_AUTH = {"Authorization": f"Bearer {API_KEY}"}
-WEBHOOK_SECRET = "hook-secret_1"
+__all__ = ["API_KEY", "SITE", "SITE_AUTH", "TOKEN", "WEBHOOK_SECRET", "Served"]
+
+CLIENT = ("127.0.0.1", 40000)
 
 
 @dataclass
@@ -35,35 +41,20 @@ class Served:
 
     def client(self, host: str = "127.0.0.1") -> httpx.AsyncClient:
         """Another browser, calling from ``host``."""
-        transport = httpx.ASGITransport(app=self.app, client=(host, 40000))
+        transport = httpx.ASGITransport(app=self.app, client=(host, CLIENT[1]))
         return httpx.AsyncClient(transport=transport, base_url=SITE)
 
 
 def settings_with(base: dict[str, Any], **overrides: Any) -> Settings:
-    return Settings.from_mapping(
-        {
-            "bot_token": TOKEN,
-            "bot_username": "example_site_bot",
-            "public_url": SITE,
-            "secret_key": "test-secret-key",
-            "api_keys": API_KEY,
-            "webhook_secret": WEBHOOK_SECRET,
-            **base,
-            **overrides,
-        }
-    )
+    return site_settings(base, **overrides)
 
 
 @asynccontextmanager
 async def served_settings(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Served]:
-    services = await build(settings, telegram=RecordingTelegram(), migrate_schema=migrate)
-    app = create_app(services)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url=SITE) as web:
-            yield Served(services, web, app)
-    finally:
-        await services.close()
+    async with running_site(
+        settings, telegram=RecordingTelegram(), migrate=migrate, client=CLIENT
+    ) as site:
+        yield Served(site.services, site.web, site.app)
 
 
 @asynccontextmanager

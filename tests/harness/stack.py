@@ -12,22 +12,18 @@ from typing import Any
 import httpx
 import pytest
 
-# Every update and result a sandbox emits in these tests is parsed by aiogram and PTB too.
-# every update and result a sandbox emits here is parsed by aiogram and PTB too
-from tests.sandbox.conformance import telegram_conformance  # noqa: F401
-from tgpass.bootstrap import Services, build
+from tgpass.bootstrap import Services
 from tgpass.sandbox.server import Sandbox, SandboxUsers
 from tgpass.settings import Settings
 from tgpass.telegram.gateway import PtbMessenger
 from tgpass.telegram.polling import Poller
-from tgpass.web.app import create_app
 
 from .draining import drain
+from .site import API_KEY, SITE, running_site, sandbox_bot, sandbox_settings
+
+__all__ = ["API_KEY", "SITE", "Stack", "settings_for", "stack"]
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
-
-SITE = "http://testserver"
-API_KEY = "site-api-key-for-tests"
 
 
 @dataclass
@@ -72,39 +68,17 @@ class Stack:
 
 
 def settings_for(sandbox: Sandbox, token: str, tmp_path: Path, **overrides: Any) -> Settings:
-    return Settings.from_mapping(
-        {
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'service.sqlite3'}",
-            "kv_url": "memory://",
-            "bot_token": token,
-            "bot_api_url": sandbox.url,
-            "public_url": SITE,
-            "webhook_secret": "hook-secret_1",
-            "secret_key": "test-secret-key",
-            "api_keys": API_KEY,
-            "site_name": "Example",
-            **overrides,
-        }
-    )
+    return sandbox_settings(sandbox, token, tmp_path, **overrides)
 
 
 @pytest.fixture
 async def stack(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
     overrides = getattr(request, "param", {})
-    async with Sandbox() as sandbox:
-        sandbox.world.flood.limits.enabled = False
-        assert sandbox.users is not None
-        info = await sandbox.users.create_bot(
-            "example_site_bot", first_name="Example", web_app_url=f"{SITE}/miniapp"
-        )
+    async with sandbox_bot(
+        "example_site_bot", first_name="Example", web_app_url=f"{SITE}/miniapp"
+    ) as (sandbox, info):
         settings = settings_for(sandbox, info["token"], tmp_path, **overrides)
-        services = await build(settings)
-        assert isinstance(services.telegram, PtbMessenger)
-        app = create_app(services)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=SITE) as web:
-            poller = Poller(services.telegram.bot, services.bot)
-            try:
-                yield Stack(sandbox, services, web, poller, "example_site_bot", info["token"])
-            finally:
-                await services.close()
+        async with running_site(settings) as site:
+            assert isinstance(site.services.telegram, PtbMessenger)
+            poller = Poller(site.services.telegram.bot, site.services.bot)
+            yield Stack(sandbox, site.services, site.web, poller, "example_site_bot", info["token"])

@@ -24,21 +24,19 @@ import uvicorn
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from tests.harness.fakes import RecordingTelegram
-from tgpass.bootstrap import Services, build
+from tests.harness.site import API_KEY as API_KEY
+from tests.harness.site import SITE_AUTH as SITE_AUTH
+from tests.harness.site import TOKEN, assemble, site_settings, sqlite_settings
+from tgpass.bootstrap import Services
 from tgpass.sandbox.server import free_port
 from tgpass.service.oidc.provider.claims import ChatsOf, no_chats
 from tgpass.service.oidc.provider.keys import SIGNING_ALGORITHMS, new_key
 from tgpass.service.oidc.provider.service import Lifetimes, OidcProvider
 from tgpass.service.oidc.provider.store import SigningKey
-from tgpass.settings import Settings
 from tgpass.store.sql import make_engine, migrate
 from tgpass.store.sql.oidc import SqlOidcStore
 from tgpass.verify import sign_login_widget
-from tgpass.web.app import create_app
 
-TOKEN = "123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr"
-API_KEY = "site-api-key-for-tests"
-SITE_AUTH = {"Authorization": f"Bearer {API_KEY}"}
 CALLBACK = "http://127.0.0.1:9/callback"  # the relying party's: nothing listens, nothing needs to
 _FORM = re.compile(r'<form method="post" action="([^"]+)">')
 _CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -190,32 +188,35 @@ async def make_site(
         shutil.copyfile(template, tmp_path / "tgpass.sqlite3")
     port = free_port()
     issuer = issuer or f"http://127.0.0.1:{port}"
-    settings = Settings.from_mapping(
-        {
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'tgpass.sqlite3'}",
-            "kv_url": "memory://",
-            "bot_token": TOKEN,
-            "bot_username": "example_site_bot",
-            "public_url": issuer,
-            "secret_key": "test-secret-key",
-            "api_keys": API_KEY,
-            "site_name": "Example",
-            "worker": False,
-        }
+    settings = site_settings(
+        sqlite_settings(tmp_path),
+        public_url=issuer,
+        webhook_secret="",
+        site_name="Example",
+        worker=False,
     )
-    services = await build(settings, telegram=RecordingTelegram(), migrate_schema=template is None)
     clock = Clock()
-    provider = OidcProvider(
-        SqlOidcStore(services.engine),
-        services.accounts,
-        issuer=issuer,
-        chats_of=chats_of,
-        lifetimes=lifetimes,
-        clock=clock,
+
+    async def with_the_provider(services: Services) -> None:
+        provider = OidcProvider(
+            SqlOidcStore(services.engine),
+            services.accounts,
+            issuer=issuer,
+            chats_of=chats_of,
+            lifetimes=lifetimes,
+            clock=clock,
+        )
+        await provider.store.add_keys(seed_keys())
+        services.oidc_provider = provider  # the app finds the provider on the services
+
+    services, app = await assemble(
+        settings,
+        telegram=RecordingTelegram(),
+        migrate=template is None,
+        prepare=with_the_provider,
     )
-    await provider.store.add_keys(seed_keys())
-    services.oidc_provider = provider  # the app finds the provider on the services
-    app = create_app(services)
+    provider = services.oidc_provider
+    assert isinstance(provider, OidcProvider)
     return Site(services, provider, app, issuer, port, clock)
 
 

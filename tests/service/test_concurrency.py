@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.backends import BACKENDS, backend_settings
 from tests.harness.draining import drain
 from tests.harness.fakes import RecordingTelegram
+from tests.harness.site import BACKENDS, backend_settings
 from tgpass.bootstrap import build
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.service.accounts.linking import Linked

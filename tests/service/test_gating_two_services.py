@@ -11,8 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 from tests.cli.test_notify_cli import cli
-from tests.harness.backends import backend_settings
 from tests.harness.gated import ADMIN, bot_made_admin
+from tests.harness.site import backend_settings
 from tgpass.bootstrap import build
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.gating import ChatRule

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.harness.site import built, sandbox_bot
 from tests.harness.stack import SITE, settings_for
-from tgpass.bootstrap import Services, build
+from tgpass.bootstrap import Services
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import OutgoingMessage
 from tgpass.errors import TelegramRateLimited
@@ -74,10 +75,11 @@ class Site:
 
 
 async def site_over(tmp_path: Path, *, scale: float = 1.0, **overrides: Any) -> AsyncIterator[Site]:
-    async with Sandbox() as sandbox:
-        assert sandbox.users is not None
-        await sandbox.users.set_limits(scale=scale)  # Telegram's figures times scale
-        info = await sandbox.users.create_bot(BOT, first_name="Notify")
+    # Telegram's figures times scale
+    async with sandbox_bot(BOT, flood_limits=True, limits_scale=scale, first_name="Notify") as (
+        sandbox,
+        info,
+    ):
         settings = settings_for(
             sandbox,
             info["token"],
@@ -86,11 +88,8 @@ async def site_over(tmp_path: Path, *, scale: float = 1.0, **overrides: Any) -> 
             chat_rate=1.0 * scale,
             **overrides,
         )
-        services = await build(settings)
-        try:
+        async with built(settings) as services:
             yield Site(sandbox, services)
-        finally:
-            await services.close()
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-
 from telegram import Bot
-from tests.harness.backends import backend_settings
+
+from tests.harness.site import backend_settings
 from tgpass.sandbox.server import Sandbox, free_port
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from telegram import InlineKeyboardButton
+
 from tests.harness.stack import SITE, Stack
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.service.bot.core import Message

@@ -4,24 +4,19 @@ nothing happens."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from tests.harness.pagesite import PASSWORD, PageSite, field, page_site
+from tests.harness.pagesite import (
+    PASSWORD,
+    PageSite,
+    field,
+)
 
 NOT_ASCII = pytest.mark.parametrize(
     "sent",
     ["é", "токен", "\u00ff" * 30, "🚀", "a\u00e9\u0000b"],
     ids=["e", "ru", "ff", "rocket", "nul"],
 )
-
-
-@pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[PageSite]:
-    async with page_site(tmp_path) as made:
-        yield made
 
 
 @NOT_ASCII

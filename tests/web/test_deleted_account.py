@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.harness.backends import BACKENDS
 from tests.harness.served import SITE_AUTH, served, widget_login
+from tests.harness.site import BACKENDS
 from tests.oidc.conftest import CALLBACK
 from tgpass.domain.accounts import TelegramProfile
 

@@ -15,9 +15,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import postgres_or_skip
-from tests.harness.backends import BACKENDS
 from tests.harness.served import SITE_AUTH, WEBHOOK_SECRET, Served, init_data, served, widget_login
+from tests.harness.site import BACKENDS, postgres_schema
 from tgpass.store.sql import SqlAccountStore, make_engine, migrate
 
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo"
@@ -225,19 +224,13 @@ async def test_any_other_error_is_a_json_500_that_logs_no_secret(
 
 async def test_sql_parameters_never_reach_an_error_message(tmp_path: Path) -> None:
     """A failing statement's error (what a traceback prints) carries no parameters."""
-    engine = make_engine(await postgres_or_skip(), schema=None)
-    schema = f"edge_{tmp_path.name[-8:].replace('-', '_')}".lower()
-    async with engine.begin() as db:
-        await db.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    scoped = make_engine(engine.url.render_as_string(hide_password=False), schema=schema)
-    try:
-        await migrate(scoped)
-        store = SqlAccountStore(scoped)
-        with pytest.raises(DBAPIError) as failed:
-            await store.create_user(display_name="nul\x00", username="ann", password_hash=HASH)
-        assert "c2FsdHNhbHRzYWx0" not in str(failed.value)
-    finally:
-        await scoped.dispose()
-        async with engine.begin() as db:
-            await db.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        await engine.dispose()
+    async with postgres_schema("edge") as (database, schema):
+        scoped = make_engine(database, schema=schema)
+        try:
+            await migrate(scoped)
+            store = SqlAccountStore(scoped)
+            with pytest.raises(DBAPIError) as failed:
+                await store.create_user(display_name="nul\x00", username="ann", password_hash=HASH)
+            assert "c2FsdHNhbHRzYWx0" not in str(failed.value)
+        finally:
+            await scoped.dispose()

@@ -18,8 +18,9 @@ import httpx
 import pytest
 
 from tests.harness.draining import drain
+from tests.harness.site import running_site
 from tests.harness.stack import SITE, settings_for
-from tgpass.bootstrap import Services, build
+from tgpass.bootstrap import Services
 from tgpass.domain.delivery import OutgoingMessage
 from tgpass.sandbox.oidc import CODE_TTL
 from tgpass.sandbox.server import Sandbox, SandboxUsers
@@ -159,20 +160,22 @@ async def _site(
         "worker": False,
     }
     settings = settings_for(sandbox, bot["token"], tmp_path, **{**oidc, **overrides})
-    services = await build(settings)
     spy = Spy()
-    made = services.telegram_login
-    if made is not None:  # the site's way to Telegram Login, through the spy
-        await made.close()
-        services.telegram_login = TelegramLoginClient(
-            made.config, services.kv, services.auth, secret_key=settings.secret_key, transport=spy
-        )
-    transport = httpx.ASGITransport(app=create_app(services))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url=SITE) as web:
-            yield Site(sandbox, clock, services, web, bot, spy)
-    finally:
-        await services.close()
+
+    async def through_the_spy(services: Services) -> None:
+        made = services.telegram_login
+        if made is not None:  # the site's way to Telegram Login, through the spy
+            await made.close()
+            services.telegram_login = TelegramLoginClient(
+                made.config,
+                services.kv,
+                services.auth,
+                secret_key=settings.secret_key,
+                transport=spy,
+            )
+
+    async with running_site(settings, prepare=through_the_spy) as running:
+        yield Site(sandbox, clock, running.services, running.web, bot, spy)
 
 
 @pytest.fixture

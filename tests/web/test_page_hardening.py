@@ -6,7 +6,6 @@ come back after signing in; words for people where codes were."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
-from tests.harness.pagesite import PASSWORD, PageSite, field, page_site
+from tests.harness.pagesite import (
+    PASSWORD,
+    PageSite,
+    field,
+)
 from tgpass.settings import Settings
 from tgpass.web import admin
 from tgpass.web.edge import TELEGRAM_WEB, mini_app_framers
@@ -23,12 +26,6 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 PAGES = {"/login", "/register", "/account", "/admin", "/admin/chats", "/miniapp"}
 """Pages the walk must meet as HTML (so that it cannot pass by meeting none)."""
 SIGNED_IN_PAGES = ["/account", "/admin", "/admin/chats"]
-
-
-@pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[PageSite]:
-    async with page_site(tmp_path) as made:
-        yield made
 
 
 def app_of(site: PageSite) -> FastAPI:

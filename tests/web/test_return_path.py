@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from html import unescape
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.harness.pagesite import PASSWORD, TOKEN, PageSite, field, page_site
+from tests.harness.pagesite import (
+    PASSWORD,
+    TOKEN,
+    PageSite,
+    field,
+)
 from tgpass.verify import sign_login_widget
 from tgpass.web.deps import local_path
 
@@ -35,12 +38,6 @@ HOSTILE = [
     "/" + "a" * 2000,
     "",
 ]
-
-
-@pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[PageSite]:
-    async with page_site(tmp_path) as made:
-        yield made
 
 
 def links(html: str) -> dict[str, str]:

@@ -5,23 +5,17 @@ changes it only with the current one. Errors are typed; writes need the CSRF tok
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.harness.pagesite import PASSWORD, PageSite, page_site
+from tests.harness.pagesite import (
+    PASSWORD,
+    PageSite,
+)
 from tgpass.domain.accounts import TelegramProfile, User
 from tgpass.service.accounts.auth import how_long
 
 NEW = "a new pass phrase"
-
-
-@pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[PageSite]:
-    async with page_site(tmp_path) as made:
-        yield made
 
 
 async def signed_in(site: PageSite, user: User, source: str = "bot") -> None:
