@@ -59,6 +59,8 @@ def utf8_path(scope: Scope) -> bool:
     raw = scope.get("raw_path")
     if not isinstance(raw, bytes):  # a server that gives no raw path: look for what decoding left
         return "\ufffd" not in scope.get("path", "")
+    if raw.isascii() and b"%" not in raw:  # most paths: nothing escaped, nothing to decode
+        return True
     try:
         unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
@@ -116,12 +118,18 @@ def page_headers(scope: Scope, settings: Settings | None) -> Headers:
     return [*framing, (b"cache-control", b"no-store")]
 
 
+def _is_page(headers: Headers) -> bool:
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            return value.lower().startswith(b"text/html")
+    return False
+
+
 def with_page_headers(scope: Scope, headers: Headers) -> Headers:
     """``headers`` of a response, with the page headers it lacks when it is an HTML page."""
-    names = {name.lower() for name, _ in headers}
-    content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
-    if not content_type.lower().startswith(b"text/html"):
+    if not _is_page(headers):
         return headers
+    names = {name.lower() for name, _ in headers}
     extra = [(n, v) for n, v in page_headers(scope, _settings(scope)) if n not in names]
     return [*headers, *extra]
 
@@ -162,8 +170,9 @@ class Edge:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = with_page_headers(scope, list(message.get("headers", [])))
-                message = {**message, "headers": headers}
+                headers = message.get("headers", ())
+                if _is_page(headers):  # (any other answer passes as it is)
+                    message = {**message, "headers": with_page_headers(scope, list(headers))}
             await send(message)
 
         try:

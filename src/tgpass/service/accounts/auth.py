@@ -167,8 +167,9 @@ class AuthService:
         self.clock = clock
         self.throttle = SignInThrottle(kv, free=login_attempts, cap=login_window)
         self._verified: TtlCache[tuple[InitData, float]] = TtlCache(300, max_size=10_000)
-        # The account behind a Mini App's init data, for as long as account reads are cached.
-        self._mini_app_users: TtlCache[tuple[User, InitData]] = TtlCache(
+        # The account behind a Mini App's init data, for as long as account reads are cached,
+        # with when the init data expires.
+        self._mini_app_users: TtlCache[tuple[tuple[User, InitData], float]] = TtlCache(
             account_cache_ttl, max_size=10_000
         )
         self._lifetime = verifier.max_age if verifier.max_age is not None else 86400
@@ -314,21 +315,24 @@ class AuthService:
         Mini App sends the same init data with every call: a string verified once is
         remembered until it would expire."""
         known = self._mini_app_users.get(init_data)
-        if known is not None and known[1].auth_date.timestamp() + self._lifetime > self.clock():
-            return known
+        if known is not None and known[1] > self.clock():
+            return known[0]
         data = self._verified_init_data(init_data)
         if data.user is None:
             raise InvalidAuthData("missing_field", "init data has no user", field="user")
         signed_in = await self.telegram_user(TelegramProfile.of(data.user)), data
-        self._mini_app_users.put(init_data, signed_in)
+        self._mini_app_users.put(init_data, (signed_in, self._expiry(data)))
         return signed_in
+
+    def _expiry(self, data: InitData) -> float:
+        return data.auth_date.timestamp() + self._lifetime
 
     def _verified_init_data(self, raw: str) -> InitData:
         remembered = self._verified.get(raw)
         if remembered is not None and remembered[1] > self.clock():
             return remembered[0]
         data = self.verifier.init_data(raw).data
-        self._verified.put(raw, (data, data.auth_date.timestamp() + self._lifetime))
+        self._verified.put(raw, (data, self._expiry(data)))
         return data
 
     async def _once(self, key: str) -> None:
