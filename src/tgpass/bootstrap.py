@@ -13,6 +13,8 @@ from typing import Any
 
 from .container import Services
 from .domain.gating import PRESENT
+from .domain.webhooks import parse_schedule
+from .errors import ConfigError, InvalidInput
 from .service.accounts import (
     AuthService,
     CachedAccountStore,
@@ -30,8 +32,9 @@ from .service.notify import NotificationService, Sender, SenderConfig
 from .service.oidc import OidcConfig, TelegramLoginClient
 from .service.oidc.provider import ChatsOf, Lifetimes, OidcProvider, OidcStore, no_chats
 from .service.pacing import Pacer
-from .service.ports import AccountStore, KeyValueStore, Messenger
+from .service.ports import AccountStore, KeyValueStore, Messenger, WebhookTransport
 from .service.uow import UnitOfWork
+from .service.webhooks import Announcer, Deliverer, DelivererConfig, WebhookService
 from .service.worker import Loop, Worker
 from .settings import Settings
 from .store.kv import kv_from_url
@@ -45,6 +48,7 @@ __all__ = [
     "build",
     "make_oidc_provider",
     "make_telegram",
+    "make_webhook_transport",
     "make_worker",
     "memory_stores",
     "sql_stores",
@@ -110,6 +114,27 @@ def memory_stores() -> Stores:
     )
 
 
+def make_webhook_transport(settings: Settings) -> WebhookTransport:
+    """HTTP to the sites' event endpoints, as the settings allow."""
+    from .outbound import HttpWebhookTransport
+
+    return HttpWebhookTransport(allow_private=settings.events_allow_private_urls)
+
+
+def deliverer_config(settings: Settings) -> DelivererConfig:
+    try:
+        schedule = parse_schedule(settings.events_retry_schedule)
+    except InvalidInput as error:
+        raise ConfigError(f"TGPASS_EVENTS_RETRY_SCHEDULE: {error.message}") from None
+    return DelivererConfig(
+        schedule=schedule,
+        order_hold=settings.events_order_hold,
+        disable_after=settings.events_disable_after,
+        concurrency=settings.events_concurrency,
+        timeout=settings.events_timeout,
+    )
+
+
 def make_telegram(settings: Settings) -> Messenger:
     """The Bot API client (python-telegram-bot) the settings name."""
     from .telegram.gateway import PtbMessenger, make_bot
@@ -154,10 +179,12 @@ async def build(
     telegram: Messenger | None = None,
     kv: KeyValueStore | None = None,
     pacer: Pacer | None = None,
+    webhook_transport: WebhookTransport | None = None,
     migrate_schema: bool = True,
 ) -> Services:
     """Everything the web app, the bot and the worker need, from settings alone; any of
-    the stores, the Telegram client, the KV store and the pacer may be given instead."""
+    the stores, the Telegram client, the KV store, the pacer and the transport of event
+    webhooks may be given instead."""
     stores = stores or await sql_stores(settings, migrate_schema=migrate_schema)
     cached = CachedAccountStore(stores.accounts, ttl=settings.read_cache_ttl)
 
@@ -173,6 +200,13 @@ async def build(
     verifier = Verifier([settings.bot_token], max_age=settings.auth_max_age, clock=time.time)
     telegram = telegram or make_telegram(settings)
     sender = Sender(uow, telegram, pacer, metrics, sender_config(settings))
+    deliverer = Deliverer(
+        uow,
+        webhook_transport or make_webhook_transport(settings),
+        metrics,
+        deliverer_config(settings),
+    )
+    announcer = Announcer(wake=deliverer.wake)
     sessions = SessionService(kv, cached, secret_key=settings.secret_key, ttl=settings.session_ttl)
     events = AccountEvents()
     auth = AuthService(
@@ -245,6 +279,14 @@ async def build(
         notifications=NotificationService(uow, cached, deadline=settings.send_deadline),
         gating=gating,
         oidc_provider=oidc_provider,
+        announcer=announcer,
+        webhooks=WebhookService(
+            uow,
+            announcer,
+            allow_private_urls=settings.events_allow_private_urls,
+            secret_grace=settings.events_secret_grace,
+        ),
+        deliverer=deliverer,
         telegram_login=telegram_login(settings, kv, auth),
         database_answers=stores.database_answers,
     )

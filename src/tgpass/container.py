@@ -18,6 +18,7 @@ from .service.oidc.provider import OidcProvider
 from .service.pacing import Pacer
 from .service.ports import AccountStore, KeyValueStore, Messenger
 from .service.uow import UnitOfWorkFactory
+from .service.webhooks import Announcer, Deliverer, WebhookService
 from .settings import Settings
 from .verify import Verifier
 
@@ -48,6 +49,9 @@ class Services:
     notifications: NotificationService
     gating: GatingService
     oidc_provider: OidcProvider
+    announcer: Announcer
+    webhooks: WebhookService
+    deliverer: Deliverer
     telegram_login: TelegramLoginClient | None
     """Sign-in with Telegram Login (OpenID Connect); None unless its client secret is set."""
     database_answers: Callable[[], Awaitable[None]]
@@ -66,6 +70,7 @@ class Services:
         if self.telegram_login is not None:
             await self.telegram_login.close()
         await self.telegram.close()
+        await self.deliverer.transport.close()
         await self.pacer.close()
         await self.kv.close()
         await self.accounts.close()  # the last user of the database's connections

@@ -91,6 +91,21 @@ class Settings:
     # -- gated chats ----------------------------------------------------------------------------
     reconcile_interval: float = 3600.0
     """Seconds between scheduled reconciler passes (a change event runs one at once)."""
+    # -- event webhooks (the site hears what happens) -----------------------------------------
+    events_retry_schedule: str = "0,5,300,1800,7200,18000,36000,36000"
+    """Seconds before each attempt of a delivery, the first one's included; then ``failed``."""
+    events_order_hold: float = 3600.0
+    """Seconds a failing delivery holds back later ones about the same user; then they pass."""
+    events_allow_private_urls: bool = False
+    """Let endpoints be plain http and on loopback or private addresses (demo, tests)."""
+    events_secret_grace: float = 86400.0
+    """Seconds a rotated-out secret keeps signing beside the new one."""
+    events_disable_after: float = 5 * 86400.0
+    """Seconds an endpoint may keep failing before it is disabled."""
+    events_concurrency: int = 8
+    """Deliveries in flight to one endpoint at once, per worker."""
+    events_timeout: float = 15.0
+    """Seconds an endpoint has to answer one delivery."""
     # -- the OpenID Connect provider (other applications sign in here) ------------------------
     oidc_provider_access_token_ttl: int = 3600
     """Seconds an access token given to an application lives."""

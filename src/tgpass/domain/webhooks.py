@@ -46,6 +46,7 @@ MAX_JITTER = 0.1
 together are not all tried again in the same second."""
 
 Outcome = Literal["delivered", "retry", "gone"]
+DeliveryState = Literal["pending", "delivered", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,61 @@ class Event:
     subject: str | None = None
     """Whom the event is about (``user:42``, ``chat:-100…``): deliveries about one subject
     go out in the order they happened."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where a site hears events: its URL, the types it asked for, and its secret (a
+    rotated-out one keeps signing beside the new one until ``previous_secret_until``)."""
+
+    id: int
+    url: str
+    events: tuple[str, ...]
+    secret: str
+    created_at: float
+    description: str = ""
+    enabled: bool = True
+    disabled_reason: str | None = None
+    previous_secret: str | None = None
+    previous_secret_until: float = 0.0
+    failing_since: float | None = None
+    """When the deliveries to it began to fail (None while they succeed)."""
+
+    def signing_secrets(self, now: float) -> tuple[str, ...]:
+        if self.previous_secret is not None and now < self.previous_secret_until:
+            return (self.secret, self.previous_secret)
+        return (self.secret,)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One event to one endpoint, and how far it got."""
+
+    endpoint_id: int
+    event: Event
+    state: DeliveryState
+    attempts: int
+    available_at: float
+    """When it may be tried (again)."""
+    created_at: float
+    last_status: int | None = None
+    last_error: str | None = None
+    first_failed_at: float | None = None
+    delivered_at: float | None = None
+    lease_owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What became of one attempt: the delivery's next state, and when to try again."""
+
+    endpoint_id: int
+    event_id: str
+    state: DeliveryState
+    at: float
+    status: int | None = None
+    error: str | None = None
+    available_at: float = 0.0
 
 
 def body_of(event: Event) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tgpass.domain.accounts import TelegramLink, TelegramProfile, User
@@ -17,8 +18,11 @@ __all__ = [
     "AccountStore",
     "AlreadyLinked",
     "Button",
+    "EndpointAnswer",
+    "EndpointUnreachable",
     "KeyValueStore",
     "Messenger",
+    "WebhookTransport",
 ]
 
 _UNSET: Any = object()
@@ -233,6 +237,36 @@ class Messenger(ABC):
     @abstractmethod
     async def unban_member(self, chat_id: int, telegram_id: int) -> None:
         """Free to come back; nothing happens to someone who is not banned."""
+
+    async def close(self) -> None:  # noqa: B027 (optional)
+        """Release connections."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointAnswer:
+    status: int
+    retry_after: float | None = None
+    """Seconds the endpoint asked to wait (``Retry-After``), when it said."""
+
+
+class EndpointUnreachable(Exception):
+    """No answer from a site's endpoint: refused, timed out, a forbidden address, a name
+    that does not resolve. ``reason`` is what the deliveries list shows."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WebhookTransport(ABC):
+    """POSTs to the sites' event endpoints: no redirect followed, the answer's body read
+    only up to a small limit, and no address of a private network reached unless allowed."""
+
+    @abstractmethod
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float
+    ) -> EndpointAnswer:
+        """The endpoint's answer; raises ``EndpointUnreachable`` when there is none."""
 
     async def close(self) -> None:  # noqa: B027 (optional)
         """Release connections."""

@@ -15,6 +15,7 @@ from typing import Self
 
 from tgpass.domain.delivery import NewMessage, OutboxItem, Settlement, State
 from tgpass.domain.gating import Chat, ChatRule, Invitation, JoinRequest, Member, MemberStatus
+from tgpass.domain.webhooks import Delivery, DeliveryResult, Endpoint, Event
 from tgpass.service.ports import AccountStore
 
 
@@ -165,6 +166,82 @@ class NotificationStore(ABC):
         """Keep the answer; False when another request stored one for the key meanwhile."""
 
 
+class WebhookRepository(ABC):
+    """The site's event endpoints, the events announced, and each event's delivery to each
+    endpoint. Deliveries are claimed under a lease, as the outbox's rows are: any number of
+    workers share them and none holds one another holds."""
+
+    @abstractmethod
+    async def add_endpoint(
+        self, url: str, events: Sequence[str], *, secret: str, description: str, now: float
+    ) -> Endpoint: ...
+
+    @abstractmethod
+    async def endpoint(self, endpoint_id: int) -> Endpoint | None: ...
+
+    @abstractmethod
+    async def endpoints(self) -> list[Endpoint]:
+        """Every endpoint, oldest first."""
+
+    @abstractmethod
+    async def save_endpoint(self, endpoint: Endpoint) -> None:
+        """Write every field of an endpoint that exists (its id names it)."""
+
+    @abstractmethod
+    async def delete_endpoint(self, endpoint_id: int) -> bool:
+        """The endpoint and its deliveries go; False when there was none."""
+
+    @abstractmethod
+    async def record(
+        self, event: Event, *, now: float, endpoint_ids: Sequence[int] | None = None
+    ) -> int:
+        """Keep the event and make one pending delivery, due now, for each enabled endpoint
+        that asked for its type (or for the endpoints named, whatever they asked for); how
+        many. Inside the transaction of the change it announces."""
+
+    @abstractmethod
+    async def due_endpoints(self, *, now: float) -> list[int]:
+        """Enabled endpoints with a delivery that may be claimed now."""
+
+    @abstractmethod
+    async def claim(
+        self,
+        endpoint_id: int,
+        *,
+        owner: str,
+        now: float,
+        lease: float,
+        limit: int,
+        order_hold: float,
+    ) -> list[Delivery]:
+        """Take up to ``limit`` of the endpoint's pending deliveries that are due and not
+        leased (or whose lease ran out), in the order their events happened, and lease them
+        to ``owner`` until ``now + lease``. A delivery waits while an earlier one about the
+        same subject is still pending, unless that one has been failing for longer than
+        ``order_hold`` seconds. Rows another claimer holds are skipped, never waited for."""
+
+    @abstractmethod
+    async def settle(
+        self, results: Sequence[DeliveryResult], *, owner: str, now: float
+    ) -> list[DeliveryResult]:
+        """Record attempts' outcomes on the deliveries ``owner`` still leases (the others
+        belong to their new claimer), and on each endpoint when its failures began (cleared
+        by a delivery); the results recorded."""
+
+    @abstractmethod
+    async def deliveries(self, endpoint_id: int, *, limit: int = 50) -> list[Delivery]:
+        """The endpoint's deliveries, newest event first."""
+
+    @abstractmethod
+    async def retry(self, endpoint_id: int, event_id: str, *, now: float) -> bool:
+        """A delivery (whatever its state) pending again, due now, its lease dropped;
+        False when there is no such delivery."""
+
+    @abstractmethod
+    async def pending_counts(self) -> dict[int, int]:
+        """Pending deliveries by endpoint id (endpoints with none are left out)."""
+
+
 class UnitOfWork(ABC):
     """``async with uow() as tx``: commits when the block ends normally, else rolls back."""
 
@@ -179,6 +256,7 @@ class UnitOfWork(ABC):
     join_requests: JoinRequestRepository
     reconcile_requests: ReconcileRequests
     audit: AuditLog
+    webhooks: WebhookRepository
 
     def __init__(self) -> None:
         self._after_commit: list[Callable[[], None]] = []

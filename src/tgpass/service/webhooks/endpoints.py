@@ -1,0 +1,155 @@
+"""The site's event endpoints: add, list, change, delete, rotate the secret, send a test,
+and see and retry deliveries (the site API, the command line and the staff pages)."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tgpass.domain.webhooks import Delivery, Endpoint, Event, checked_types, checked_url
+from tgpass.errors import InvalidInput, NotFound
+from tgpass.service.ports import UNSET
+from tgpass.service.uow import UnitOfWorkFactory
+
+from .announcer import Announcer, new_event_id
+
+MAX_DESCRIPTION = 200
+
+
+def new_secret() -> str:
+    """``whsec_`` and 24 random bytes in base64, as Standard Webhooks' libraries read it."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class WebhookService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        announcer: Announcer,
+        *,
+        allow_private_urls: bool = False,
+        secret_grace: float = 86400.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.uow = uow
+        self.announcer = announcer
+        self.allow_private_urls = allow_private_urls
+        self.secret_grace = secret_grace
+        self.clock = clock
+
+    def _url(self, url: str) -> str:
+        return checked_url(url, allow_private=self.allow_private_urls)
+
+    async def add(
+        self, url: str, events: Sequence[str] | None = None, *, description: str = ""
+    ) -> Endpoint:
+        """A new endpoint with its own secret (the answer is the only place it is shown)."""
+        checked = self._url(url)
+        types = checked_types(events)
+        async with self.uow() as tx:
+            return await tx.webhooks.add_endpoint(
+                checked,
+                types,
+                secret=new_secret(),
+                description=_description(description),
+                now=self.clock(),
+            )
+
+    async def endpoints(self) -> list[Endpoint]:
+        async with self.uow() as tx:
+            return await tx.webhooks.endpoints()
+
+    async def get(self, endpoint_id: int) -> Endpoint:
+        async with self.uow() as tx:
+            return _found(await tx.webhooks.endpoint(endpoint_id), endpoint_id)
+
+    async def update(
+        self,
+        endpoint_id: int,
+        *,
+        url: Any = UNSET,
+        events: Any = UNSET,
+        description: Any = UNSET,
+        enabled: Any = UNSET,
+    ) -> Endpoint:
+        """Change what is given; enabling an endpoint forgets why it was disabled and when
+        its failures began."""
+        changes: dict[str, Any] = {}
+        if url is not UNSET:
+            changes["url"] = self._url(url)
+        if events is not UNSET:
+            changes["events"] = checked_types(events)
+        if description is not UNSET:
+            changes["description"] = _description(description)
+        async with self.uow() as tx:
+            endpoint = _found(await tx.webhooks.endpoint(endpoint_id), endpoint_id)
+            if enabled is not UNSET:
+                changes["enabled"] = bool(enabled)
+                if enabled:
+                    changes.update(disabled_reason=None, failing_since=None)
+                elif endpoint.enabled:
+                    changes["disabled_reason"] = "disabled by the site"
+            updated = dataclasses.replace(endpoint, **changes)
+            await tx.webhooks.save_endpoint(updated)
+            return updated
+
+    async def delete(self, endpoint_id: int) -> None:
+        async with self.uow() as tx:
+            if not await tx.webhooks.delete_endpoint(endpoint_id):
+                raise NotFound(f"no webhook endpoint {endpoint_id}")
+
+    async def rotate_secret(self, endpoint_id: int) -> Endpoint:
+        """A new secret; the old one keeps signing beside it for the grace period."""
+        now = self.clock()
+        async with self.uow() as tx:
+            endpoint = _found(await tx.webhooks.endpoint(endpoint_id), endpoint_id)
+            rotated = dataclasses.replace(
+                endpoint,
+                secret=new_secret(),
+                previous_secret=endpoint.secret,
+                previous_secret_until=now + self.secret_grace,
+            )
+            await tx.webhooks.save_endpoint(rotated)
+            return rotated
+
+    async def test(self, endpoint_id: int) -> Event:
+        """A ``webhook.test`` event to this endpoint alone, sent at once."""
+        now = self.clock()
+        async with self.uow() as tx:
+            endpoint = _found(await tx.webhooks.endpoint(endpoint_id), endpoint_id)
+            event = Event(new_event_id(), "webhook.test", now, {"endpoint_id": endpoint.id})
+            await tx.webhooks.record(event, now=now, endpoint_ids=[endpoint.id])
+            if self.announcer.wake is not None:
+                tx.after_commit(self.announcer.wake)
+            return event
+
+    async def deliveries(self, endpoint_id: int, *, limit: int = 50) -> list[Delivery]:
+        async with self.uow() as tx:
+            _found(await tx.webhooks.endpoint(endpoint_id), endpoint_id)
+            return await tx.webhooks.deliveries(endpoint_id, limit=limit)
+
+    async def retry(self, endpoint_id: int, event_id: str) -> None:
+        """Send one delivery again, now, whatever became of it."""
+        async with self.uow() as tx:
+            if not await tx.webhooks.retry(endpoint_id, event_id[:64], now=self.clock()):
+                raise NotFound(f"no delivery of {event_id[:64]!r} to endpoint {endpoint_id}")
+            if self.announcer.wake is not None:
+                tx.after_commit(self.announcer.wake)
+
+
+def _description(text: str) -> str:
+    if not isinstance(text, str) or len(text) > MAX_DESCRIPTION:
+        raise InvalidInput(
+            f"a description is text of at most {MAX_DESCRIPTION} characters", field="description"
+        )
+    return text
+
+
+def _found(endpoint: Endpoint | None, endpoint_id: int) -> Endpoint:
+    if endpoint is None:
+        raise NotFound(f"no webhook endpoint {endpoint_id}")
+    return endpoint
