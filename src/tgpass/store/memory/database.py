@@ -11,6 +11,7 @@ from typing import Any
 from tgpass.domain.accounts import TelegramLink, User
 from tgpass.domain.delivery import OutboxItem
 from tgpass.domain.gating import Chat, ChatRule, Invitation, JoinRequest, Member
+from tgpass.domain.webhooks import Delivery, Endpoint, Event
 from tgpass.service.uow import AuditEntry, Consent, FailedUpdate, Notification, StoredAnswer
 
 
@@ -34,10 +35,17 @@ class Tables:
     # by (chat id, Telegram id): the request and when to try answering it
     join_requests: dict[tuple[int, int], tuple[JoinRequest, float]] = field(default_factory=dict)
     reconcile_requests: dict[int, str] = field(default_factory=dict)
+    webhook_endpoints: dict[int, Endpoint] = field(default_factory=dict)
+    # by number, in the order recorded (the order deliveries about one subject keep)
+    webhook_events: dict[int, Event] = field(default_factory=dict)
+    # by (endpoint id, event number)
+    webhook_deliveries: dict[tuple[int, int], Delivery] = field(default_factory=dict)
     last_reconcile_request: int = 0
     last_user_id: int = 0
     last_outbox_id: int = 0
     last_audit_id: int = 0
+    last_webhook_endpoint_id: int = 0
+    last_webhook_event_id: int = 0
 
     def copy(self) -> Tables:
         # Records are immutable: copying the dicts is a full snapshot.
@@ -62,6 +70,9 @@ _DICTS = (
     "join_requests",
     "reconcile_requests",
     "owed_unbans",
+    "webhook_endpoints",
+    "webhook_events",
+    "webhook_deliveries",
 )
 
 

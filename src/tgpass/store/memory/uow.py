@@ -17,6 +17,7 @@ from .gating import (
     MemoryReconcileRequests,
 )
 from .repositories import MemoryLinks, MemoryNotifications, MemoryOutbox, MemoryUpdateLog
+from .webhooks import MemoryWebhooks
 
 
 class MemoryUnitOfWork(UnitOfWork):
@@ -36,6 +37,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.join_requests = MemoryJoinRequests(db)
         self.reconcile_requests = MemoryReconcileRequests(db)
         self.audit = MemoryAuditLog(db)
+        self.webhooks = MemoryWebhooks(db)
 
     async def _begin(self) -> None:
         await self.db.begin()
