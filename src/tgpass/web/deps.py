@@ -28,6 +28,7 @@ from tgpass.service.notify import NotificationService
 from tgpass.service.oidc import TelegramLoginClient
 from tgpass.service.oidc.provider import OidcProvider
 from tgpass.service.ports import AccountStore, KeyValueStore, Messenger
+from tgpass.service.webhooks import WebhookService
 from tgpass.settings import Settings
 
 SESSION_COOKIE = "tgpass_session"
@@ -105,6 +106,10 @@ async def _kv(request: Request) -> KeyValueStore:
     return services_of(request).kv
 
 
+async def _webhooks(request: Request) -> WebhookService:
+    return services_of(request).webhooks
+
+
 async def _database_answers(request: Request) -> Callable[[], Awaitable[None]]:
     return services_of(request).database_answers
 
@@ -124,6 +129,7 @@ Provider = Annotated[OidcProvider, Depends(_oidc_provider)]
 TelegramLogin = Annotated[TelegramLoginClient | None, Depends(_telegram_login)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
 Kv = Annotated[KeyValueStore, Depends(_kv)]
+Webhooks = Annotated[WebhookService, Depends(_webhooks)]
 DatabaseAnswers = Annotated[Callable[[], Awaitable[None]], Depends(_database_answers)]
 
 
