@@ -39,6 +39,7 @@ from .schemas import (
     SiteUserOut,
     TelegramOut,
     UserOut,
+    me_json,
 )
 
 router = APIRouter(prefix="/api")
@@ -57,8 +58,7 @@ async def me(request: Request) -> Response:
     """
     who = await principal(request)
     link = await services_of(request).linking.link_of(who.user.id)
-    body = MeOut(user=UserOut.of(who.user), telegram=TelegramOut.of(link), source=who.source)
-    return Response(body.model_dump_json(), media_type="application/json")
+    return Response(me_json(who.user, link, who.source), media_type="application/json")
 
 
 @router.put(

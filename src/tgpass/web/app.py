@@ -72,8 +72,8 @@ def create_app(
     logs.install()
     errors.install(app, page=rendering.error_page)  # browsers get error pages, APIs JSON
     app.add_middleware(Edge)
+    app.include_router(api.router)  # first: GET /api/me is the call a Mini App makes most
     app.include_router(health.router)
-    app.include_router(api.router)
     app.include_router(api.site)
     app.include_router(notify_api.router)
     app.include_router(chats_router)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import pydantic_core
 from pydantic import AfterValidator, BaseModel, Field
 
 from tgpass.domain.accounts import TelegramLink, User, storable
@@ -27,14 +28,19 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(
-            id=user.id,
-            display_name=user.display_name,
-            username=user.username,
-            site_user_id=user.site_user_id,
-            role=user.role,
-            karma=user.karma,
-        )
+        return cls(**user_fields(user))
+
+
+def user_fields(user: User) -> dict[str, Any]:
+    """``UserOut``'s fields, for the model and for ``me_json``."""
+    return {
+        "id": user.id,
+        "display_name": user.display_name,
+        "username": user.username,
+        "site_user_id": user.site_user_id,
+        "role": user.role,
+        "karma": user.karma,
+    }
 
 
 class TelegramOut(BaseModel):
@@ -49,25 +55,37 @@ class TelegramOut(BaseModel):
 
     @classmethod
     def of(cls, link: TelegramLink | None) -> TelegramOut | None:
-        if link is None:
-            return None
-        p = link.profile
-        return cls(
-            id=p.telegram_id,
-            first_name=p.first_name,
-            last_name=p.last_name,
-            username=p.username,
-            photo_url=p.photo_url,
-            can_message=link.chat_id is not None and not link.bot_blocked,
-            phone_number=link.phone_number,
-            linked_at=link.linked_at.timestamp(),
-        )
+        return None if link is None else cls(**telegram_fields(link))
+
+
+def telegram_fields(link: TelegramLink) -> dict[str, Any]:
+    """``TelegramOut``'s fields, for the model and for ``me_json``."""
+    p = link.profile
+    return {
+        "id": p.telegram_id,
+        "first_name": p.first_name,
+        "last_name": p.last_name,
+        "username": p.username,
+        "photo_url": p.photo_url,
+        "can_message": link.chat_id is not None and not link.bot_blocked,
+        "phone_number": link.phone_number,
+        "linked_at": link.linked_at.timestamp(),
+    }
 
 
 class MeOut(BaseModel):
     user: UserOut
     telegram: TelegramOut | None
     source: str = Field(description="How this request was signed in.")
+
+
+def me_json(user: User, link: TelegramLink | None, source: str) -> bytes:
+    """``MeOut`` as JSON from the same fields, without validating again what the stores
+    checked: the call a Mini App makes most, several microseconds cheaper."""
+    telegram = None if link is None else telegram_fields(link)
+    return pydantic_core.to_json(
+        {"user": user_fields(user), "telegram": telegram, "source": source}
+    )
 
 
 class SignedIn(BaseModel):
