@@ -32,6 +32,7 @@ from . import (
 )
 from .chats_api import router as chats_router
 from .edge import Edge
+from .webhooks_api import router as webhooks_router
 
 
 def create_app(
@@ -77,6 +78,7 @@ def create_app(
     app.include_router(api.site)
     app.include_router(notify_api.router)
     app.include_router(chats_router)
+    app.include_router(webhooks_router)
     app.include_router(metrics.router)
     app.include_router(admin.router)
     app.include_router(pages.router)

@@ -13,11 +13,14 @@ from typing import Any
 from tgpass.domain.webhooks import Delivery, Endpoint, Event, checked_types, checked_url
 from tgpass.errors import InvalidInput, NotFound
 from tgpass.service.ports import UNSET
-from tgpass.service.uow import UnitOfWorkFactory
+from tgpass.service.uow import UnitOfWork, UnitOfWorkFactory
 
 from .announcer import Announcer, new_event_id
 
 MAX_DESCRIPTION = 200
+MAX_ID = 2**62
+"""Ids beyond it name no endpoint (and would not fit a database's integer)."""
+MAX_LIMIT = 500
 
 
 def new_secret() -> str:
@@ -65,7 +68,7 @@ class WebhookService:
 
     async def get(self, endpoint_id: int) -> Endpoint:
         async with self.uow() as tx:
-            return _found(await tx.webhooks.endpoint(endpoint_id), endpoint_id)
+            return await _endpoint(tx, endpoint_id)
 
     async def update(
         self,
@@ -85,10 +88,12 @@ class WebhookService:
             changes["events"] = checked_types(events)
         if description is not UNSET:
             changes["description"] = _description(description)
+        if enabled is not UNSET and not isinstance(enabled, bool):
+            raise InvalidInput("enabled is true or false", field="enabled")
         async with self.uow() as tx:
-            endpoint = _found(await tx.webhooks.endpoint(endpoint_id), endpoint_id)
+            endpoint = await _endpoint(tx, endpoint_id)
             if enabled is not UNSET:
-                changes["enabled"] = bool(enabled)
+                changes["enabled"] = enabled
                 if enabled:
                     changes.update(disabled_reason=None, failing_since=None)
                 elif endpoint.enabled:
@@ -99,14 +104,14 @@ class WebhookService:
 
     async def delete(self, endpoint_id: int) -> None:
         async with self.uow() as tx:
-            if not await tx.webhooks.delete_endpoint(endpoint_id):
+            if not _valid_id(endpoint_id) or not await tx.webhooks.delete_endpoint(endpoint_id):
                 raise NotFound(f"no webhook endpoint {endpoint_id}")
 
     async def rotate_secret(self, endpoint_id: int) -> Endpoint:
         """A new secret; the old one keeps signing beside it for the grace period."""
         now = self.clock()
         async with self.uow() as tx:
-            endpoint = _found(await tx.webhooks.endpoint(endpoint_id), endpoint_id)
+            endpoint = await _endpoint(tx, endpoint_id)
             rotated = dataclasses.replace(
                 endpoint,
                 secret=new_secret(),
@@ -120,7 +125,7 @@ class WebhookService:
         """A ``webhook.test`` event to this endpoint alone, sent at once."""
         now = self.clock()
         async with self.uow() as tx:
-            endpoint = _found(await tx.webhooks.endpoint(endpoint_id), endpoint_id)
+            endpoint = await _endpoint(tx, endpoint_id)
             event = Event(new_event_id(), "webhook.test", now, {"endpoint_id": endpoint.id})
             await tx.webhooks.record(event, now=now, endpoint_ids=[endpoint.id])
             if self.announcer.wake is not None:
@@ -129,13 +134,21 @@ class WebhookService:
 
     async def deliveries(self, endpoint_id: int, *, limit: int = 50) -> list[Delivery]:
         async with self.uow() as tx:
-            _found(await tx.webhooks.endpoint(endpoint_id), endpoint_id)
-            return await tx.webhooks.deliveries(endpoint_id, limit=limit)
+            await _endpoint(tx, endpoint_id)
+            return await tx.webhooks.deliveries(endpoint_id, limit=max(1, min(limit, MAX_LIMIT)))
+
+    async def pending_counts(self) -> dict[int, int]:
+        """Deliveries still to go, by endpoint id (an endpoint with none is left out)."""
+        async with self.uow() as tx:
+            return await tx.webhooks.pending_counts()
 
     async def retry(self, endpoint_id: int, event_id: str) -> None:
         """Send one delivery again, now, whatever became of it."""
         async with self.uow() as tx:
-            if not await tx.webhooks.retry(endpoint_id, event_id[:64], now=self.clock()):
+            found = _valid_id(endpoint_id) and await tx.webhooks.retry(
+                endpoint_id, event_id[:64], now=self.clock()
+            )
+            if not found:
                 raise NotFound(f"no delivery of {event_id[:64]!r} to endpoint {endpoint_id}")
             if self.announcer.wake is not None:
                 tx.after_commit(self.announcer.wake)
@@ -149,7 +162,12 @@ def _description(text: str) -> str:
     return text
 
 
-def _found(endpoint: Endpoint | None, endpoint_id: int) -> Endpoint:
-    if endpoint is None:
+def _valid_id(endpoint_id: int) -> bool:
+    return isinstance(endpoint_id, int) and 1 <= endpoint_id <= MAX_ID
+
+
+async def _endpoint(tx: UnitOfWork, endpoint_id: int) -> Endpoint:
+    found = await tx.webhooks.endpoint(endpoint_id) if _valid_id(endpoint_id) else None
+    if found is None:
         raise NotFound(f"no webhook endpoint {endpoint_id}")
-    return endpoint
+    return found
