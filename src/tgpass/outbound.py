@@ -38,9 +38,11 @@ class HttpWebhookTransport(WebhookTransport):
     ) -> EndpointAnswer:
         try:
             async with asyncio.timeout(timeout):
-                return await self._post(httpx.URL(url), body, headers)
+                return await self._post(httpx.URL(url), body, headers, timeout)
         except TimeoutError:
             raise EndpointUnreachable(f"no answer within {timeout:g} s") from None
+        except httpx.InvalidURL:
+            raise EndpointUnreachable("the URL is not one that can be reached") from None
         except httpx.HTTPError as error:
             raise EndpointUnreachable(f"{type(error).__name__}: {error}"[:300]) from None
         except OSError as error:
@@ -49,7 +51,7 @@ class HttpWebhookTransport(WebhookTransport):
             ) from None
 
     async def _post(
-        self, url: httpx.URL, body: bytes, headers: Mapping[str, str]
+        self, url: httpx.URL, body: bytes, headers: Mapping[str, str], timeout: float
     ) -> EndpointAnswer:
         sent = {**headers, "User-Agent": "tgpass-webhooks"}
         extensions = {}
@@ -58,8 +60,14 @@ class HttpWebhookTransport(WebhookTransport):
             sent["Host"] = url.netloc.decode("ascii")
             extensions["sni_hostname"] = url.host
             url = url.copy_with(host=str(address))
+        # httpx's own 5 s default would cut an attempt short of the timeout asked for
         async with self.client.stream(
-            "POST", url, content=body, headers=sent, extensions=extensions
+            "POST",
+            url,
+            content=body,
+            headers=sent,
+            extensions=extensions,
+            timeout=httpx.Timeout(timeout),
         ) as answer:
             read = 0
             async for chunk in answer.aiter_raw():

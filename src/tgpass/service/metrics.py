@@ -44,6 +44,32 @@ class Metrics:
             "tgpass_updates", "Telegram updates by outcome.", ["outcome"], registry=r
         )
 
+        self.webhook_deliveries = Counter(
+            "tgpass_webhook_deliveries",
+            "Event deliveries recorded, by outcome (delivered, retry, failed, gone).",
+            ["outcome"],
+            registry=r,
+        )
+        self.webhook_attempts = Counter(
+            "tgpass_webhook_attempts",
+            "POSTs to event endpoints, by answer (2xx, 3xx, 4xx, 5xx, none).",
+            ["answer"],
+            registry=r,
+        )
+        self.webhook_latency = Histogram(
+            "tgpass_webhook_delivery_seconds",
+            "From an event's commit to its endpoint's 2xx, retries included.",
+            registry=r,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 36000, 86400),
+        )
+        self.webhook_pending = Gauge(
+            "tgpass_webhook_pending",
+            "Pending event deliveries per endpoint, counted by the worker every few seconds.",
+            ["endpoint"],
+            registry=r,
+            multiprocess_mode="mostrecent",
+        )
+
     def set_depth(self, counts: dict[State, int]) -> None:
         for state, count in counts.items():
             self.outbox_depth.labels(state).set(count)
