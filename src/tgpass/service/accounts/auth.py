@@ -178,8 +178,8 @@ class AuthService:
 
     async def register(self, username: str, password: str, display_name: str | None = None) -> User:
         """A new account with a password (and nothing else: see ``registration``)."""
-        name, shown, hashed = await self._new_account(username, password, display_name)
-        return await self._create(self.accounts, name, shown, hashed)
+        async with self.registration(username, password, display_name) as user:
+            return user
 
     @asynccontextmanager
     async def registration(
@@ -199,7 +199,9 @@ class AuthService:
         # The hash before the transaction: no write lock is held while argon2 runs.
         name, shown, hashed = await self._new_account(username, password, display_name)
         async with self.uow() as tx:
-            yield await self._create(tx.accounts, name, shown, hashed)
+            user = await self._create(tx.accounts, name, shown, hashed)
+            await self.events.publish(tx, AccountChanged(user.id, "signup"))
+            yield user
 
     async def _new_account(
         self, username: str, password: str, display_name: str | None
@@ -381,6 +383,7 @@ class AuthService:
                 )
                 if phone_number:
                     await tx.accounts.update_telegram(telegram_id, phone_number=phone_number)
+                    await self.events.publish(tx, AccountChanged(user.id, "phone"))
             return user
         known = link.profile
         if known.full_name == profile.full_name:
@@ -399,5 +402,8 @@ class AuthService:
             async with self.uow() as tx:
                 await tx.accounts.update_telegram(telegram_id, **changes)
                 if reachable:  # the bot may write to them now: gated chats may invite them
-                    await self.events.publish(tx, AccountChanged(found.id, "link"))
+                    what = "bot_unblocked" if link.bot_blocked else "reachable"
+                    await self.events.publish(tx, AccountChanged(found.id, what))
+                if "phone_number" in changes:
+                    await self.events.publish(tx, AccountChanged(found.id, "phone"))
         return found

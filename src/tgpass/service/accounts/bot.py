@@ -28,7 +28,7 @@ from tgpass.service.bot.core import (
     Turn,
     on,
 )
-from tgpass.service.events import AccountEvents
+from tgpass.service.events import AccountChanged, AccountEvents
 from tgpass.verify import is_valid_payload
 
 
@@ -57,7 +57,12 @@ class LinkingFeature(Feature):
         }
 
     async def _block(self, turn: Turn, event: BlockChange) -> None:
-        await turn.tx.accounts.update_telegram(event.telegram_id, bot_blocked=event.blocked)
+        accounts = turn.tx.accounts
+        link = await accounts.telegram_link(telegram_id=event.telegram_id)
+        await accounts.update_telegram(event.telegram_id, bot_blocked=event.blocked)
+        if link is not None and link.bot_blocked != event.blocked:  # a change, not a repeat
+            what = "bot_blocked" if event.blocked else "bot_unblocked"
+            await self.events.publish(turn.tx, AccountChanged(link.user_id, what))
 
     # -- messages -------------------------------------------------------------------------------
 
@@ -152,9 +157,11 @@ class LinkingFeature(Feature):
         if await self._linked_user(turn, message) is None:
             turn.say(message.chat_id, turn.texts.how_to_link(message.sender.first_name))
             return
-        await turn.tx.accounts.update_telegram(
-            message.sender.telegram_id, phone_number=message.contact_phone
-        )
+        telegram_id = message.sender.telegram_id
+        link = await turn.tx.accounts.telegram_link(telegram_id=telegram_id)
+        await turn.tx.accounts.update_telegram(telegram_id, phone_number=message.contact_phone)
+        if link is not None and link.phone_number != message.contact_phone:
+            await self.events.publish(turn.tx, AccountChanged(link.user_id, "phone"))
         turn.say(message.chat_id, turn.texts.phone_saved)
 
     # -- buttons --------------------------------------------------------------------------------
@@ -195,6 +202,8 @@ class LinkingFeature(Feature):
                 chat_id=message.chat_id,
                 bot_blocked=False,
             )
+            if link is not None and link.bot_blocked:  # writing to the bot unblocks it
+                await self.events.publish(turn.tx, AccountChanged(user.id, "bot_unblocked"))
         return user
 
     async def _account_of(self, turn: Turn, message: Message) -> User | None:

@@ -134,6 +134,7 @@ class LinkingService:
         user = None if user_id is None else await tx.accounts.get_user(user_id)
         if user is None:
             return CodeUnusable()
+        replaced = await tx.accounts.telegram_link(user_id=user.id)
         try:
             link = await tx.accounts.link_telegram(user.id, profile, chat_id=chat_id)
         except AlreadyLinked as taken:
@@ -149,6 +150,7 @@ class LinkingService:
                 expires_at=now + CONSENT_TTL,
             )
             return NeedsConsent(token, current, user)
+        await self._replaced(tx, replaced, profile.telegram_id)
         await self.events.publish(tx, AccountChanged(user.id, "link"))
         return Linked(user, link)
 
@@ -167,9 +169,12 @@ class LinkingService:
         before = await tx.accounts.find_user(telegram_id=profile.telegram_id)
         if before is not None and before.id != user.id and not keeps_a_way_in(before):
             return Stranded(before)
+        replaced = await tx.accounts.telegram_link(user_id=user.id)
         link = await tx.accounts.link_telegram(user.id, profile, chat_id=consent.chat_id, move=True)
-        if before is not None:
-            await self.events.publish(tx, AccountChanged(before.id, "unlink"))
+        if before is not None and before.id != user.id:
+            moved = AccountChanged(before.id, "unlink", telegram_id=profile.telegram_id)
+            await self.events.publish(tx, moved)
+        await self._replaced(tx, replaced, profile.telegram_id)
         await self.events.publish(tx, AccountChanged(user.id, "relink"))
         return Linked(user, link)
 
@@ -192,8 +197,19 @@ class LinkingService:
         removed = await tx.accounts.unlink_telegram(telegram_id=link.profile.telegram_id)
         if removed is None:  # unlinked meanwhile
             raise NotFound("no Telegram account is linked", code="not_linked")
-        await self.events.publish(tx, AccountChanged(removed.user_id, "unlink"))
+        gone = AccountChanged(removed.user_id, "unlink", telegram_id=removed.profile.telegram_id)
+        await self.events.publish(tx, gone)
         return removed
+
+    async def _replaced(
+        self, tx: UnitOfWork, replaced: TelegramLink | None, telegram_id: int
+    ) -> None:
+        """Linking another Telegram account replaced the account's earlier one: unlinked."""
+        if replaced is not None and replaced.profile.telegram_id != telegram_id:
+            gone = AccountChanged(
+                replaced.user_id, "unlink", telegram_id=replaced.profile.telegram_id
+            )
+            await self.events.publish(tx, gone)
 
     # -- one-time sign-in links sent by the bot ----------------------------------------------
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from tgpass.domain.accounts import TelegramLink, User, checked_display_name, checked_role
 from tgpass.errors import Conflict, InvalidInput, NotFound
 from tgpass.service.accounts.linking import LinkingService, LinkOffer
-from tgpass.service.events import AccountChanged, AccountEvents
+from tgpass.service.events import AccountChanged, AccountEvents, Standing
 from tgpass.service.uow import UnitOfWorkFactory
 
 
@@ -53,7 +53,8 @@ class SiteService:
                             existing.id, display_name=name, role=role, karma=karma
                         )
                     if existing is None or (existing.role, existing.karma) != (role, karma):
-                        await self.events.publish(tx, AccountChanged(user.id, "site"))
+                        was = existing and Standing(existing.role, existing.karma)
+                        await self.events.publish(tx, AccountChanged(user.id, "site", before=was))
                     link = await tx.accounts.telegram_link(user_id=user.id)
                 return SiteUser(user, link), existing is None
             except Conflict:  # created by a concurrent call: update it instead
@@ -74,7 +75,8 @@ class SiteService:
             if (before.role, before.karma) == (role, karma):
                 return before
             user = await tx.accounts.update_user(user_id, role=role, karma=karma)
-            await self.events.publish(tx, AccountChanged(user.id, "site"))
+            was = Standing(before.role, before.karma)
+            await self.events.publish(tx, AccountChanged(user.id, "site", before=was))
         return user
 
     async def get(self, site_user_id: str) -> SiteUser:
@@ -91,8 +93,15 @@ class SiteService:
             user = await tx.accounts.find_user(site_user_id=_site_id(site_user_id))
             if user is None:
                 raise NotFound(f"no user {site_user_id!r}")
+            link = await tx.accounts.telegram_link(user_id=user.id)
             await tx.accounts.delete_user(user.id)
-            await self.events.publish(tx, AccountChanged(user.id, "deleted"))
+            gone = AccountChanged(
+                user.id,
+                "deleted",
+                telegram_id=link.profile.telegram_id if link is not None else None,
+                site_user_id=user.site_user_id,
+            )
+            await self.events.publish(tx, gone)
 
     async def offer_link(self, site_user_id: str) -> LinkOffer:
         return await self.linking.offer_link((await self.get(site_user_id)).user.id)

@@ -118,8 +118,10 @@ class GatingService:
     # -- change events ---------------------------------------------------------------------------
 
     async def account_changed(self, tx: UnitOfWork, event: AccountChanged) -> None:
-        """A lifecycle event: the reconciler looks again, once this transaction commits."""
-        await self.request(tx, event.what)
+        """A lifecycle event: the reconciler looks again, once this transaction commits
+        (not for a blocked bot or a shared phone, which change nobody's place in a chat)."""
+        if event.what not in {"bot_blocked", "phone"}:
+            await self.request(tx, event.what)
 
     async def request(self, tx: UnitOfWork, reason: str) -> None:
         await tx.reconcile_requests.add(reason, now=self.clock())
