@@ -298,10 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     from .oidc_cli import add_commands as add_oidc_commands
+    from .webhooks_cli import add_commands as add_webhooks_commands
     from .worker_cli import add_commands  # light: the service loads only when a command runs
 
     add_commands(commands, _add_command)
     add_oidc_commands(commands, _add_command)
+    add_webhooks_commands(commands, _add_command)
     return parser
 
 
