@@ -3,23 +3,19 @@ through the unit of work."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from tgpass.domain.webhooks import DeliveryResult, Endpoint, Event
 from tgpass.service.uow import UnitOfWorkFactory
-from tgpass.store.memory import MemoryDatabase, MemoryUnitOfWork
+from tgpass.store.sql import SqlUnitOfWork
 
-
-@pytest.fixture
-def uow() -> UnitOfWorkFactory:
-    # memory only until the SQL store is written; then the backends' fixture of conftest
-    db = MemoryDatabase()
-    return lambda: MemoryUnitOfWork(db)
-
+from .conftest import sql_engine
 
 NOW = 1_800_000_000.0
 LEASE = 60.0
@@ -276,6 +272,28 @@ async def test_an_endpoint_knows_when_its_failures_began(uow: UnitOfWorkFactory)
     assert found.failing_since is None
 
 
+async def test_a_batch_of_outcomes_is_taken_in_its_order(uow: UnitOfWorkFactory) -> None:
+    endpoint = await add_endpoint(uow)
+    events = [event(subject=None) for _ in range(5)]
+    await record(uow, *events)
+    await claim(uow, endpoint)
+    await settle(uow, failed(endpoint, events[0], NOW + 1), delivered(endpoint, events[1]))
+    async with uow() as tx:
+        found = await tx.webhooks.endpoint(endpoint.id)
+    assert found is not None
+    assert found.failing_since is None
+    await settle(
+        uow,
+        failed(endpoint, events[2], NOW + 2),
+        delivered(endpoint, events[3], NOW + 3),
+        retried(endpoint, events[4], NOW + 4, again=NOW + 10),
+    )
+    async with uow() as tx:
+        found = await tx.webhooks.endpoint(endpoint.id)
+    assert found is not None
+    assert found.failing_since == NOW + 4
+
+
 async def test_deliveries_are_listed_newest_first(uow: UnitOfWorkFactory) -> None:
     endpoint = await add_endpoint(uow)
     other = await add_endpoint(uow, url="https://b")
@@ -343,8 +361,8 @@ async def test_pending_deliveries_are_counted_by_endpoint(uow: UnitOfWorkFactory
 
 
 async def test_deleting_an_endpoint_deletes_its_deliveries(uow: UnitOfWorkFactory) -> None:
-    gone = await add_endpoint(uow)
     kept = await add_endpoint(uow, url="https://b")
+    gone = await add_endpoint(uow)
     e = event()
     await record(uow, e)
     async with uow() as tx:
@@ -356,9 +374,9 @@ async def test_deleting_an_endpoint_deletes_its_deliveries(uow: UnitOfWorkFactor
         assert not await tx.webhooks.retry(gone.id, e.id, now=NOW)
         assert [x.id for x in await tx.webhooks.endpoints()] == [kept.id]
     assert await claim(uow, gone) == []
-    # an endpoint's id is never given again
+    # an endpoint's id is never given again, not even the highest's
     again = await add_endpoint(uow, url="https://c")
-    assert again.id > kept.id
+    assert again.id > gone.id
 
 
 async def test_an_endpoint_keeps_every_field(uow: UnitOfWorkFactory) -> None:
@@ -406,3 +424,38 @@ async def test_a_disabled_endpoint_is_never_due(uow: UnitOfWorkFactory) -> None:
         await tx.webhooks.save_endpoint(dataclasses.replace(endpoint, enabled=False))
         assert await tx.webhooks.due_endpoints(now=NOW) == []
         assert await tx.webhooks.pending_counts() == {endpoint.id: 1}
+
+
+async def test_two_claimers_at_once_never_share_a_delivery(tmp_path: Path) -> None:
+    async for engine in sql_engine("postgres", tmp_path):
+        uow: UnitOfWorkFactory = lambda bound=engine: SqlUnitOfWork(bound)  # noqa: E731
+        endpoint = await add_endpoint(uow)
+        first, later = event(subject="user:1"), event(subject="user:1")
+        others = [event(subject=None) for _ in range(12)]
+        await record(uow, first, later, *others)
+        async with uow() as a:
+            mine = await a.webhooks.claim(
+                endpoint.id, owner="a", now=NOW, lease=LEASE, limit=4, order_hold=HOLD
+            )
+            async with uow() as b:
+                # a's rows are locked and not yet leased in b's view: b skips them, never waits
+                theirs = await asyncio.wait_for(
+                    b.webhooks.claim(
+                        endpoint.id, owner="b", now=NOW, lease=LEASE, limit=100, order_hold=HOLD
+                    ),
+                    timeout=30,
+                )
+        assert [d.event.id for d in mine] == [first.id, *(e.id for e in others[:3])]
+        # the later delivery about user:1 waits for the first, which a holds
+        assert [d.event.id for d in theirs] == [e.id for e in others[3:]]
+        assert await claim(uow, endpoint, owner="c") == []
+        # many claimers at once, each in its own transaction: every delivery goes to one
+        more = [event(subject=None) for _ in range(40)]
+        await record(uow, *more, now=NOW + 2 * LEASE)
+        batches = await asyncio.gather(
+            *(claim(uow, endpoint, owner=f"w{n}", now=NOW + 2 * LEASE, limit=3) for n in range(20))
+        )
+        taken = [event_id for batch in batches for event_id in batch]
+        assert len(taken) == len(set(taken))
+        assert set(taken) <= {e.id for e in [first, later, *others, *more]}
+        assert len(taken) == min(60, 1 + len(others) + len(more))

@@ -58,15 +58,17 @@ class MemoryWebhooks(WebhookRepository):
         self, event: Event, *, now: float, endpoint_ids: Sequence[int] | None = None
     ) -> int:
         t = self.db.tables
-        t.last_webhook_event_id += 1
-        number = t.last_webhook_event_id
-        t.webhook_events[number] = event
         if endpoint_ids is None:
             chosen = [
                 e.id for e in t.webhook_endpoints.values() if e.enabled and event.type in e.events
             ]
         else:
             chosen = [i for i in dict.fromkeys(endpoint_ids) if i in t.webhook_endpoints]
+        if not chosen:
+            return 0  # an event no endpoint hears is not kept: nothing would ever read it
+        t.last_webhook_event_id += 1
+        number = t.last_webhook_event_id
+        t.webhook_events[number] = event
         for endpoint_id in chosen:
             t.webhook_deliveries[(endpoint_id, number)] = Delivery(
                 endpoint_id=endpoint_id,

@@ -372,3 +372,64 @@ oidc_subjects = Table(
     ),
     Column("subject", String(64), unique=True, nullable=False),
 )
+
+# Event webhooks. An endpoint's event types are a JSON list; its secrets sign deliveries, so
+# they are kept as they are (a hash could not sign).
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("url", String(2000), nullable=False),
+    Column("events", Text, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("previous_secret", String(128), nullable=True),
+    Column("previous_secret_until", Float, nullable=False, server_default="0"),
+    Column("description", String(255), nullable=False, server_default=""),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", String(255), nullable=True),
+    Column("failing_since", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Events announced, numbered in the order they were recorded: the order that deliveries about
+# one subject keep. ``message_id`` is the ``webhook-id`` a site deduplicates by.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("type", String(64), nullable=False),
+    Column("subject", String(128), nullable=True),
+    Column("data", Text, nullable=False),  # JSON
+    Column("occurred_at", Float, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# One event to one endpoint. The event's subject is copied here so that the claim's order
+# rule (no earlier pending delivery about the same subject) reads one index.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column(
+        "endpoint_id",
+        _id(),
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", _id(), ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False),
+    Column("subject", String(128), nullable=True),
+    Column("state", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("available_at", Float, nullable=False),  # due, or the end of a claimer's lease
+    Column("lease_owner", String(64), nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", String(512), nullable=True),
+    Column("first_failed_at", Float, nullable=True),
+    Column("delivered_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("endpoint_id", "event_id"),
+    Index("webhook_deliveries_due", "state", "available_at"),
+    Index("webhook_deliveries_claim", "endpoint_id", "state", "event_id"),
+    Index("webhook_deliveries_order", "endpoint_id", "subject", "event_id"),
+)

@@ -20,6 +20,7 @@ from .outbox import SqlOutbox
 from .pending import SqlLinks, SqlNotifications, SqlUpdateLog
 from .source import WRITE, TransactionSource
 from .store import SqlAccountStore
+from .webhooks import SqlWebhooks
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -51,6 +52,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.join_requests = SqlJoinRequests(connection)
         self.reconcile_requests = SqlReconcileRequests(connection)
         self.audit = SqlAuditLog(connection)
+        self.webhooks = SqlWebhooks(connection)
 
     async def _commit(self) -> None:
         assert self._transaction is not None

@@ -1,0 +1,332 @@
+"""Event webhooks in SQL: endpoints, events, and each event's delivery to each endpoint.
+Claiming skips deliveries another worker has locked (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL; SQLite's single writer needs no more) and leases those it takes, as the outbox
+does, so any number of workers share them and none takes one another holds."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tgpass.domain.webhooks import Delivery, DeliveryResult, Endpoint, Event
+from tgpass.service.uow import WebhookRepository
+
+from .tables import webhook_deliveries, webhook_endpoints, webhook_events
+
+MAX_ERROR = 500
+
+_d = webhook_deliveries
+_e = webhook_events
+_earlier = webhook_deliveries.alias("earlier")
+
+
+def _endpoint(row: Any) -> Endpoint:
+    return Endpoint(
+        id=row.id,
+        url=row.url,
+        events=tuple(json.loads(row.events)),
+        secret=row.secret,
+        created_at=row.created_at,
+        description=row.description,
+        enabled=bool(row.enabled),
+        disabled_reason=row.disabled_reason,
+        previous_secret=row.previous_secret,
+        previous_secret_until=row.previous_secret_until,
+        failing_since=row.failing_since,
+    )
+
+
+def _endpoint_values(endpoint: Endpoint) -> dict[str, Any]:
+    return {
+        "url": endpoint.url,
+        "events": json.dumps(list(endpoint.events)),
+        "secret": endpoint.secret,
+        "previous_secret": endpoint.previous_secret,
+        "previous_secret_until": endpoint.previous_secret_until,
+        "description": endpoint.description,
+        "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason,
+        "failing_since": endpoint.failing_since,
+        "created_at": endpoint.created_at,
+    }
+
+
+_DELIVERY = select(
+    _d.c.endpoint_id,
+    _d.c.event_id,
+    _d.c.state,
+    _d.c.attempts,
+    _d.c.available_at,
+    _d.c.created_at,
+    _d.c.last_status,
+    _d.c.last_error,
+    _d.c.first_failed_at,
+    _d.c.delivered_at,
+    _d.c.lease_owner,
+    _e.c.message_id,
+    _e.c.type,
+    _e.c.occurred_at,
+    _e.c.data,
+    _e.c.subject,
+).join(_e, _e.c.id == _d.c.event_id)
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        endpoint_id=row.endpoint_id,
+        event=Event(row.message_id, row.type, row.occurred_at, json.loads(row.data), row.subject),
+        state=row.state,
+        attempts=row.attempts,
+        available_at=row.available_at,
+        created_at=row.created_at,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        first_failed_at=row.first_failed_at,
+        delivered_at=row.delivered_at,
+        lease_owner=row.lease_owner,
+    )
+
+
+def _event_number(message_id: str) -> Any:
+    return select(_e.c.id).where(_e.c.message_id == message_id).scalar_subquery()
+
+
+class SqlWebhooks(WebhookRepository):
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
+
+    async def add_endpoint(
+        self, url: str, events: Sequence[str], *, secret: str, description: str, now: float
+    ) -> Endpoint:
+        endpoint = Endpoint(
+            id=0,
+            url=url,
+            events=tuple(events),
+            secret=secret,
+            created_at=now,
+            description=description,
+        )
+        new_id = await self.db.scalar(
+            insert(webhook_endpoints)
+            .values(**_endpoint_values(endpoint))
+            .returning(webhook_endpoints.c.id)
+        )
+        return dataclasses.replace(endpoint, id=int(new_id))
+
+    async def endpoint(self, endpoint_id: int) -> Endpoint | None:
+        row = (
+            await self.db.execute(
+                select(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
+            )
+        ).one_or_none()
+        return None if row is None else _endpoint(row)
+
+    async def endpoints(self) -> list[Endpoint]:
+        rows = await self.db.execute(select(webhook_endpoints).order_by(webhook_endpoints.c.id))
+        return [_endpoint(row) for row in rows]
+
+    async def save_endpoint(self, endpoint: Endpoint) -> None:
+        await self.db.execute(
+            update(webhook_endpoints)
+            .where(webhook_endpoints.c.id == endpoint.id)
+            .values(**_endpoint_values(endpoint))
+        )
+
+    async def delete_endpoint(self, endpoint_id: int) -> bool:
+        # the deliveries go by their foreign key's ON DELETE CASCADE
+        done = await self.db.execute(
+            delete(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
+        )
+        return bool(done.rowcount)
+
+    async def record(
+        self, event: Event, *, now: float, endpoint_ids: Sequence[int] | None = None
+    ) -> int:
+        query = select(webhook_endpoints.c.id, webhook_endpoints.c.events)
+        if endpoint_ids is None:
+            query = query.where(webhook_endpoints.c.enabled.is_(True))
+        else:
+            query = query.where(webhook_endpoints.c.id.in_(list(endpoint_ids)))
+        chosen = [
+            row.id
+            for row in await self.db.execute(query.order_by(webhook_endpoints.c.id))
+            if endpoint_ids is not None or event.type in json.loads(row.events)
+        ]
+        if not chosen:
+            return 0  # an event no endpoint hears is not kept: nothing would ever read it
+        number = await self.db.scalar(
+            insert(_e)
+            .values(
+                message_id=event.id,
+                type=event.type,
+                subject=event.subject,
+                data=json.dumps(event.data, ensure_ascii=False, separators=(",", ":")),
+                occurred_at=event.occurred_at,
+            )
+            .returning(_e.c.id)
+        )
+        await self.db.execute(
+            insert(_d),
+            [
+                {
+                    "endpoint_id": endpoint_id,
+                    "event_id": number,
+                    "subject": event.subject,
+                    "state": "pending",
+                    "attempts": 0,
+                    "available_at": now,
+                    "created_at": now,
+                }
+                for endpoint_id in chosen
+            ],
+        )
+        return len(chosen)
+
+    async def due_endpoints(self, *, now: float) -> list[int]:
+        rows = await self.db.execute(
+            select(_d.c.endpoint_id)
+            .distinct()
+            .join(webhook_endpoints, webhook_endpoints.c.id == _d.c.endpoint_id)
+            .where(
+                _d.c.state == "pending",
+                _d.c.available_at <= now,
+                webhook_endpoints.c.enabled.is_(True),
+            )
+            .order_by(_d.c.endpoint_id)
+        )
+        return [int(endpoint_id) for endpoint_id in rows.scalars()]
+
+    async def claim(
+        self,
+        endpoint_id: int,
+        *,
+        owner: str,
+        now: float,
+        lease: float,
+        limit: int,
+        order_hold: float,
+    ) -> list[Delivery]:
+        if limit <= 0:
+            return []
+        # An earlier pending delivery about the same subject holds this one back, unless its
+        # failures began more than ``order_hold`` ago (leased or not: it is not settled).
+        held = exists().where(
+            _earlier.c.endpoint_id == _d.c.endpoint_id,
+            _earlier.c.subject == _d.c.subject,
+            _earlier.c.event_id < _d.c.event_id,
+            _earlier.c.state == "pending",
+            or_(
+                _earlier.c.first_failed_at.is_(None),
+                _earlier.c.first_failed_at >= now - order_hold,
+            ),
+        )
+        # Locked, then leased, in two statements: as one UPDATE ... IN (SELECT ... LIMIT ...
+        # FOR UPDATE SKIP LOCKED), PostgreSQL may run the select again for each row, skip
+        # the rows the update itself just changed, and take more than ``limit``.
+        rows = (
+            await self.db.execute(
+                _DELIVERY.where(
+                    _d.c.endpoint_id == endpoint_id,
+                    _d.c.state == "pending",
+                    _d.c.available_at <= now,
+                    ~held,  # a delivery about no subject (NULL) is never held
+                )
+                .order_by(_d.c.event_id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=_d)
+            )
+        ).all()
+        if not rows:
+            return []
+        await self.db.execute(
+            update(_d)
+            .where(_d.c.endpoint_id == endpoint_id, _d.c.event_id.in_([r.event_id for r in rows]))
+            .values(available_at=now + lease, lease_owner=owner)
+        )
+        return [
+            dataclasses.replace(_delivery(row), available_at=now + lease, lease_owner=owner)
+            for row in rows
+        ]
+
+    async def settle(
+        self, results: Sequence[DeliveryResult], *, owner: str, now: float
+    ) -> list[DeliveryResult]:
+        recorded: list[DeliveryResult] = []
+        for r in results:
+            failed = r.state != "delivered"
+            done = await self.db.execute(
+                update(_d)
+                .where(
+                    _d.c.endpoint_id == r.endpoint_id,
+                    _d.c.event_id == _event_number(r.event_id),
+                    _d.c.state == "pending",
+                    _d.c.lease_owner == owner,
+                )
+                .values(
+                    state=r.state,
+                    attempts=_d.c.attempts + 1,
+                    available_at=r.available_at,
+                    last_status=r.status,
+                    last_error=None if r.error is None else r.error[:MAX_ERROR],
+                    first_failed_at=(
+                        func.coalesce(_d.c.first_failed_at, r.at)
+                        if failed
+                        else _d.c.first_failed_at
+                    ),
+                    delivered_at=None if failed else r.at,
+                    lease_owner=None,
+                )
+            )
+            if done.rowcount:
+                recorded.append(r)
+        await self._failing_since(recorded)
+        return recorded
+
+    async def _failing_since(self, recorded: Sequence[DeliveryResult]) -> None:
+        """On each endpoint, when its failures began: set by the first failure, cleared by
+        a delivery; the results taken in the order given."""
+        cleared: dict[int, bool] = {}
+        began: dict[int, float | None] = {}
+        for r in recorded:
+            if r.state == "delivered":
+                cleared[r.endpoint_id], began[r.endpoint_id] = True, None
+            elif began.get(r.endpoint_id) is None:
+                cleared.setdefault(r.endpoint_id, False)
+                began[r.endpoint_id] = r.at
+        column = webhook_endpoints.c.failing_since
+        for endpoint_id, at in began.items():
+            since: Any = at if cleared[endpoint_id] else func.coalesce(column, at)
+            await self.db.execute(
+                update(webhook_endpoints)
+                .where(webhook_endpoints.c.id == endpoint_id)
+                .values(failing_since=since)
+            )
+
+    async def deliveries(self, endpoint_id: int, *, limit: int = 50) -> list[Delivery]:
+        rows = await self.db.execute(
+            _DELIVERY.where(_d.c.endpoint_id == endpoint_id)
+            .order_by(_d.c.event_id.desc())
+            .limit(limit)
+        )
+        return [_delivery(row) for row in rows]
+
+    async def retry(self, endpoint_id: int, event_id: str, *, now: float) -> bool:
+        done = await self.db.execute(
+            update(_d)
+            .where(_d.c.endpoint_id == endpoint_id, _d.c.event_id == _event_number(event_id))
+            .values(state="pending", available_at=now, lease_owner=None, delivered_at=None)
+        )
+        return bool(done.rowcount)
+
+    async def pending_counts(self) -> dict[int, int]:
+        rows = await self.db.execute(
+            select(_d.c.endpoint_id, func.count())
+            .where(_d.c.state == "pending")
+            .group_by(_d.c.endpoint_id)
+        )
+        return {int(endpoint_id): int(n) for endpoint_id, n in rows}
