@@ -417,6 +417,18 @@ async def test_an_endpoint_keeps_every_field(uow: UnitOfWorkFactory) -> None:
         assert await tx.webhooks.endpoints() == [changed, second]
 
 
+async def test_a_long_reason_for_disabling_is_cut_to_fit(uow: UnitOfWorkFactory) -> None:
+    endpoint = await add_endpoint(uow)
+    async with uow() as tx:
+        await tx.webhooks.save_endpoint(
+            dataclasses.replace(endpoint, enabled=False, disabled_reason="é" * 1000)
+        )
+    async with uow() as tx:
+        found = await tx.webhooks.endpoint(endpoint.id)
+    assert found is not None
+    assert found.disabled_reason == "é" * 255
+
+
 async def test_a_disabled_endpoint_is_never_due(uow: UnitOfWorkFactory) -> None:
     endpoint = await add_endpoint(uow)
     await record(uow, event())

@@ -13,6 +13,7 @@ from tgpass.service.uow import WebhookRepository
 from .database import MemoryDatabase
 
 MAX_ERROR = 500
+MAX_REASON = 255
 
 
 class MemoryWebhooks(WebhookRepository):
@@ -43,7 +44,10 @@ class MemoryWebhooks(WebhookRepository):
 
     async def save_endpoint(self, endpoint: Endpoint) -> None:
         if endpoint.id in self.db.tables.webhook_endpoints:
-            self.db.tables.webhook_endpoints[endpoint.id] = endpoint
+            reason = endpoint.disabled_reason
+            self.db.tables.webhook_endpoints[endpoint.id] = replace(
+                endpoint, disabled_reason=None if reason is None else reason[:MAX_REASON]
+            )
 
     async def delete_endpoint(self, endpoint_id: int) -> bool:
         t = self.db.tables

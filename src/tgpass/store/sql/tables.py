@@ -431,5 +431,5 @@ webhook_deliveries = Table(
     PrimaryKeyConstraint("endpoint_id", "event_id"),
     Index("webhook_deliveries_due", "state", "available_at"),
     Index("webhook_deliveries_claim", "endpoint_id", "state", "event_id"),
-    Index("webhook_deliveries_order", "endpoint_id", "subject", "event_id"),
+    Index("webhook_deliveries_order", "endpoint_id", "subject", "state", "event_id"),
 )

@@ -19,6 +19,7 @@ from tgpass.service.uow import WebhookRepository
 from .tables import webhook_deliveries, webhook_endpoints, webhook_events
 
 MAX_ERROR = 500
+MAX_REASON = 255
 
 _d = webhook_deliveries
 _e = webhook_events
@@ -50,7 +51,7 @@ def _endpoint_values(endpoint: Endpoint) -> dict[str, Any]:
         "previous_secret_until": endpoint.previous_secret_until,
         "description": endpoint.description,
         "enabled": endpoint.enabled,
-        "disabled_reason": endpoint.disabled_reason,
+        "disabled_reason": _reason(endpoint.disabled_reason),
         "failing_since": endpoint.failing_since,
         "created_at": endpoint.created_at,
     }
@@ -74,6 +75,10 @@ _DELIVERY = select(
     _e.c.data,
     _e.c.subject,
 ).join(_e, _e.c.id == _d.c.event_id)
+
+
+def _reason(text: str | None) -> str | None:
+    return None if text is None else text[:MAX_REASON]
 
 
 def _delivery(row: Any) -> Delivery:

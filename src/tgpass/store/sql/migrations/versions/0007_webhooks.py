@@ -76,7 +76,9 @@ def upgrade() -> None:
         "webhook_deliveries_claim", "webhook_deliveries", ["endpoint_id", "state", "event_id"]
     )
     op.create_index(
-        "webhook_deliveries_order", "webhook_deliveries", ["endpoint_id", "subject", "event_id"]
+        "webhook_deliveries_order",
+        "webhook_deliveries",
+        ["endpoint_id", "subject", "state", "event_id"],
     )
 
 
