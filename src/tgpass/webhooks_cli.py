@@ -120,16 +120,10 @@ def _add(args: argparse.Namespace) -> Any:
 
 
 def _list(args: argparse.Namespace) -> Any:
-    from .web.webhook_views import EndpointHealthOut, EndpointOut
+    from .web.webhook_views import endpoints_with_health
 
     async def work(webhooks: WebhookService) -> Any:
-        now, pending = webhooks.clock(), await webhooks.pending_counts()
-        return [
-            EndpointHealthOut(
-                **EndpointOut.of(e, now=now).model_dump(), pending=pending.get(e.id, 0)
-            ).model_dump()
-            for e in await webhooks.endpoints()
-        ]
+        return [e.model_dump() for e in await endpoints_with_health(webhooks)]
 
     return _with_webhooks(work)
 

@@ -1,6 +1,7 @@
 """The operator's pages (site role ``staff``): compose a broadcast and watch it go out, see
 dead letters and queue them again; gated chats, their rules and audit trails, and where a
-site user stands in each (with their karma and role, changeable here). Their JSON calls are
+site user stands in each (with their karma and role, changeable here); the site's event
+endpoints, their health and deliveries, a failed one sent again. Their JSON calls are
 session-authenticated, with CSRF."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from tgpass.domain.accounts import User
 from tgpass.domain.gating import STAFF_ROLE
+from tgpass.domain.webhooks import checked_types
 from tgpass.errors import Forbidden, InvalidInput, NotFound
 from tgpass.service.accounts import LinkingService
 from tgpass.service.gating import GatingService
@@ -28,11 +30,23 @@ from .deps import (
     Notifications,
     Principal,
     SiteUsers,
+    Webhooks,
     optional_principal,
     principal,
 )
 from .notify_views import BroadcastOut, NotificationIn, StatusOut
 from .schemas import TelegramOut, Text, UserOut
+from .webhook_views import (
+    DeliveryLimit,
+    DeliveryOut,
+    EndpointHealthOut,
+    EndpointId,
+    EndpointOut,
+    EventId,
+    RetriedOut,
+    SentOut,
+    endpoints_with_health,
+)
 
 router = APIRouter(include_in_schema=False)
 AUDIT_SENTENCES = {
@@ -260,3 +274,43 @@ async def set_standing(
     """Change a user's role and karma; gated chats follow, as they do the site's updates."""
     user = await users.set_standing(user_id, role=body.role, karma=body.karma)
     return await _user_view(linking, gating, user)
+
+
+# -- event webhooks --------------------------------------------------------------------------
+
+
+@router.get("/admin/webhooks")
+async def webhooks_page(request: Request) -> Response:
+    return await _staff_page(request, "admin_webhooks.html", every_type=checked_types(None))
+
+
+@router.get("/api/admin/webhooks")
+async def webhook_endpoints(_: Staff, webhooks: Webhooks) -> list[EndpointHealthOut]:
+    return await endpoints_with_health(webhooks)
+
+
+@router.get("/api/admin/webhooks/{endpoint_id}/deliveries")
+async def webhook_deliveries(
+    endpoint_id: EndpointId, _: Staff, webhooks: Webhooks, limit: DeliveryLimit = 20
+) -> list[DeliveryOut]:
+    return [DeliveryOut.of(d) for d in await webhooks.deliveries(endpoint_id, limit=limit)]
+
+
+@router.post("/api/admin/webhooks/{endpoint_id}/deliveries/{event_id}/retry", status_code=202)
+async def retry_webhook_delivery(
+    endpoint_id: EndpointId, event_id: EventId, _: Staff, webhooks: Webhooks
+) -> RetriedOut:
+    await webhooks.retry(endpoint_id, event_id)
+    return RetriedOut(event_id=event_id)
+
+
+@router.post("/api/admin/webhooks/{endpoint_id}/test", status_code=202)
+async def send_test_webhook(endpoint_id: EndpointId, _: Staff, webhooks: Webhooks) -> SentOut:
+    return SentOut(event_id=(await webhooks.test(endpoint_id)).id)
+
+
+@router.post("/api/admin/webhooks/{endpoint_id}/enable")
+async def enable_webhook(endpoint_id: EndpointId, _: Staff, webhooks: Webhooks) -> EndpointOut:
+    """An endpoint disabled (a 410, failing too long) is sent to again."""
+    enabled = await webhooks.update(endpoint_id, enabled=True)
+    return EndpointOut.of(enabled, now=webhooks.clock())

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tgpass.domain.webhooks import EVENT_TYPES, Delivery, Endpoint
 from tgpass.service.ports import UNSET
+from tgpass.service.webhooks import WebhookService
 
 from .schemas import Text
 
@@ -85,6 +86,15 @@ class EndpointOut(BaseModel):
 
 class EndpointHealthOut(EndpointOut):
     pending: int = Field(description="Deliveries not yet delivered nor failed.")
+
+
+async def endpoints_with_health(webhooks: WebhookService) -> list[EndpointHealthOut]:
+    """Every endpoint and how it fares: enabled or why not, failing since, pending."""
+    now, pending = webhooks.clock(), await webhooks.pending_counts()
+    return [
+        EndpointHealthOut(**_fields(endpoint, now), pending=pending.get(endpoint.id, 0))
+        for endpoint in await webhooks.endpoints()
+    ]
 
 
 class CreatedOut(EndpointOut):
