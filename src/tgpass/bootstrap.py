@@ -35,6 +35,9 @@ from .service.pacing import Pacer
 from .service.ports import AccountStore, KeyValueStore, Messenger, WebhookTransport
 from .service.uow import UnitOfWork
 from .service.webhooks import Announcer, Deliverer, DelivererConfig, WebhookService
+from .service.webhooks.account_events import AccountAnnouncements
+from .service.webhooks.chat_events import ChatAnnouncements
+from .service.webhooks.notification_events import NotificationAnnouncements
 from .service.worker import Loop, Worker
 from .settings import Settings
 from .store.kv import kv_from_url
@@ -199,7 +202,6 @@ async def build(
     metrics = Metrics()
     verifier = Verifier([settings.bot_token], max_age=settings.auth_max_age, clock=time.time)
     telegram = telegram or make_telegram(settings)
-    sender = Sender(uow, telegram, pacer, metrics, sender_config(settings))
     deliverer = Deliverer(
         uow,
         webhook_transport or make_webhook_transport(settings),
@@ -207,8 +209,18 @@ async def build(
         deliverer_config(settings),
     )
     announcer = Announcer(wake=deliverer.wake)
-    sessions = SessionService(kv, cached, secret_key=settings.secret_key, ttl=settings.session_ttl)
     events = AccountEvents()
+    notices = NotificationAnnouncements(announcer)
+    sender = Sender(
+        uow,
+        telegram,
+        pacer,
+        metrics,
+        sender_config(settings),
+        events=events,
+        announcements=notices,
+    )
+    sessions = SessionService(kv, cached, secret_key=settings.secret_key, ttl=settings.session_ttl)
     auth = AuthService(
         uow,
         cached,
@@ -241,8 +253,10 @@ async def build(
         kv,
         texts,
         config=GatingConfig(interval=settings.reconcile_interval, bot_rate=settings.bot_rate),
+        announcements=ChatAnnouncements(announcer),
     )
     events.subscribe(gating.account_changed)
+    events.subscribe(AccountAnnouncements(announcer))
     bot = BotService(
         uow,
         telegram,
@@ -276,7 +290,9 @@ async def build(
         linking=linking,
         bot=bot,
         site=SiteService(uow, linking, events),
-        notifications=NotificationService(uow, cached, deadline=settings.send_deadline),
+        notifications=NotificationService(
+            uow, cached, deadline=settings.send_deadline, announcements=notices
+        ),
         gating=gating,
         oidc_provider=oidc_provider,
         announcer=announcer,

@@ -53,7 +53,7 @@ class SiteService:
                             existing.id, display_name=name, role=role, karma=karma
                         )
                     if existing is None or (existing.role, existing.karma) != (role, karma):
-                        was = existing and Standing(existing.role, existing.karma)
+                        was = None if existing is None else Standing(existing.role, existing.karma)
                         await self.events.publish(tx, AccountChanged(user.id, "site", before=was))
                     link = await tx.accounts.telegram_link(user_id=user.id)
                 return SiteUser(user, link), existing is None

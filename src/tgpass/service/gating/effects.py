@@ -7,13 +7,14 @@ import time
 from collections.abc import Callable
 
 from tgpass.domain.delivery import Button, NewMessage, OutgoingMessage
-from tgpass.domain.gating import Person
+from tgpass.domain.gating import Chat, MemberStatus, Person
 from tgpass.domain.pacing import Limit
 from tgpass.service.bot.texts import Texts
 from tgpass.service.notify.sender import Sender
 from tgpass.service.pacing import Pacer
 from tgpass.service.ports import Messenger
 from tgpass.service.uow import UnitOfWork, UnitOfWorkFactory
+from tgpass.service.webhooks.chat_events import ChatAnnouncements
 
 MESSAGE_DEADLINE = 86400.0
 
@@ -33,7 +34,10 @@ class ChatEffects:
         *,
         bot_rate: float,
         clock: Callable[[], float] = time.time,
+        announcements: ChatAnnouncements | None = None,
     ) -> None:
+        self.announcements = announcements
+        """Tells the site who joined, left or was removed, and chats paused or resumed."""
         self.uow = uow
         self.telegram = telegram
         self.sender = sender
@@ -77,3 +81,31 @@ class ChatEffects:
             reason=reason,
             now=self.clock(),
         )
+        if self.announcements is not None:
+            await self.announcements.audited(
+                tx, chat_id, action, telegram_id=telegram_id, user_id=user_id, reason=reason
+            )
+
+    async def record_member(
+        self,
+        tx: UnitOfWork,
+        chat_id: int,
+        telegram_id: int,
+        status: MemberStatus,
+        *,
+        user_id: int | None = None,
+    ) -> None:
+        """Someone's status in the chat, as Telegram said or the bot made it."""
+        held = (await tx.members.of_account(telegram_id)).get(chat_id)
+        await tx.members.record(chat_id, telegram_id, status, now=self.clock(), user_id=user_id)
+        if self.announcements is not None:
+            before = held.status if held is not None else None
+            await self.announcements.member_recorded(
+                tx, chat_id, telegram_id, status, before=before, user_id=user_id
+            )
+
+    async def save_chat(self, tx: UnitOfWork, before: Chat | None, chat: Chat) -> None:
+        """The chat as the bot sees it now (``before``: as it was read in ``tx``)."""
+        await tx.chats.upsert_chat(chat)
+        if self.announcements is not None:
+            await self.announcements.chat_saved(tx, before, chat)

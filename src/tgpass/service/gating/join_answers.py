@@ -99,12 +99,8 @@ class JoinAnswers:
                     now=self.effects.clock(),
                 )
             if isinstance(verdict, Approve) and owner is not None:
-                await tx.members.record(
-                    request.chat_id,
-                    request.telegram_id,
-                    "member",
-                    now=self.effects.clock(),
-                    user_id=owner.id,
+                await self.effects.record_member(
+                    tx, request.chat_id, request.telegram_id, "member", user_id=owner.id
                 )
                 await self.effects.audit(
                     tx,

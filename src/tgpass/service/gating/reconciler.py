@@ -191,7 +191,7 @@ class Reconciler:
             chat = await tx.chats.get_chat(chat_id)
             if chat is None or chat.paused_reason is not None:
                 return
-            await tx.chats.upsert_chat(replace(chat, paused_reason=reason[:250]))
+            await self.effects.save_chat(tx, chat, replace(chat, paused_reason=reason[:250]))
             await self.effects.audit(tx, chat_id, "paused", reason=reason)
 
     async def _audit(

@@ -44,6 +44,7 @@ from tgpass.service.notify.sender import Sender
 from tgpass.service.pacing import Pacer
 from tgpass.service.ports import KeyValueStore, Messenger
 from tgpass.service.uow import AuditEntry, UnitOfWork, UnitOfWorkFactory
+from tgpass.service.webhooks.chat_events import ChatAnnouncements
 from tgpass.service.worker import until_one_fails
 
 log = logging.getLogger("tgpass.gating")
@@ -97,11 +98,19 @@ class GatingService:
         *,
         config: GatingConfig | None = None,
         clock: Callable[[], float] = time.time,
+        announcements: ChatAnnouncements | None = None,
     ) -> None:
         self.uow = uow
         self.config = config or GatingConfig()
         self.effects = ChatEffects(
-            uow, telegram, sender, pacer, texts, bot_rate=self.config.bot_rate, clock=clock
+            uow,
+            telegram,
+            sender,
+            pacer,
+            texts,
+            bot_rate=self.config.bot_rate,
+            clock=clock,
+            announcements=announcements,
         )
         self.joins = JoinAnswers(self.effects)
         self.reconciler = Reconciler(self.effects, kv)
@@ -160,7 +169,7 @@ class GatingService:
             paused,
             known.managed if known is not None else True,
         )
-        await tx.chats.upsert_chat(chat)
+        await self.effects.save_chat(tx, known, chat)
         if known != chat:
             why = not_gateable(chat) or "the bot can gate this chat"
             await self.effects.audit(tx, chat_id, "bot", reason=f"{status}: {why}")
@@ -174,7 +183,7 @@ class GatingService:
         fought."""
         if await tx.chats.get_chat(chat_id) is None:
             return
-        await tx.members.record(chat_id, telegram_id, status, now=self.clock())
+        await self.effects.record_member(tx, chat_id, telegram_id, status)
         if by_self and status == "left":
             owner = await tx.accounts.find_user(telegram_id=telegram_id)
             await self.effects.audit(

@@ -15,6 +15,7 @@ from tgpass.domain.delivery import NewMessage, OutboxItem, OutgoingMessage, Stat
 from tgpass.errors import Conflict, InvalidInput, NotFound
 from tgpass.service.ports import AccountStore
 from tgpass.service.uow import Notification, StoredAnswer, UnitOfWork, UnitOfWorkFactory
+from tgpass.service.webhooks.notification_events import NotificationAnnouncements
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,9 @@ class NotificationService:
         *,
         deadline: float,
         clock: Callable[[], float] = time.time,
+        announcements: NotificationAnnouncements | None = None,
     ) -> None:
+        self.announcements = announcements
         self.uow = uow
         self.accounts = accounts
         self.deadline = deadline
@@ -132,21 +135,23 @@ class NotificationService:
         await tx.notifications.add(
             Notification(notification_id, kind, len(recipients), message.to_json(), now)
         )
-        await tx.outbox.add(
-            [
-                NewMessage(
-                    chat_id=link.chat_id or link.profile.telegram_id,
-                    message=message,
-                    user_id=user.id,
-                    notification_id=notification_id,
-                    state="unreachable" if link.bot_blocked else "queued",
-                    last_error="the user has blocked the bot" if link.bot_blocked else None,
-                )
-                for user, link in recipients
-            ],
-            now=now,
-            deadline=now + self.deadline,
-        )
+        rows = [
+            NewMessage(
+                chat_id=link.chat_id or link.profile.telegram_id,
+                message=message,
+                user_id=user.id,
+                notification_id=notification_id,
+                state="unreachable" if link.bot_blocked else "queued",
+                last_error="the user has blocked the bot" if link.bot_blocked else None,
+            )
+            for user, link in recipients
+        ]
+        await tx.outbox.add(rows, now=now, deadline=now + self.deadline)
+        if self.announcements is not None:
+            users = [user for user, _ in recipients]
+            await self.announcements.stored(
+                tx, notification_id, kind, list(zip(users, rows, strict=True))
+            )
         return Accepted(notification_id, len(recipients))
 
     async def _once(

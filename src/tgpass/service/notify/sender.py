@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from tgpass.domain.delivery import OutboxItem, RetryPolicy, Settlement, settle
 from tgpass.domain.pacing import limits_for
 from tgpass.errors import TelegramError, TelegramRateLimited
+from tgpass.service.events import AccountChanged, AccountEvents
 from tgpass.service.metrics import Metrics
 from tgpass.service.pacing import Pacer
 from tgpass.service.ports import Messenger
-from tgpass.service.uow import UnitOfWorkFactory
+from tgpass.service.uow import UnitOfWork, UnitOfWorkFactory
+from tgpass.service.webhooks.notification_events import NotificationAnnouncements
 from tgpass.service.worker import until_one_fails
 
 log = logging.getLogger("tgpass.sender")
@@ -69,8 +71,14 @@ class Sender:
         *,
         clock: Callable[[], float] = time.time,
         policy: RetryPolicy | None = None,
+        events: AccountEvents | None = None,
+        announcements: NotificationAnnouncements | None = None,
     ) -> None:
         self.uow = uow
+        self.events = events
+        """Told when a user turns out to have blocked the bot."""
+        self.announcements = announcements
+        """Tells the site what became of its notifications."""
         self.messenger = messenger
         self.pacer = pacer
         self.metrics = metrics
@@ -236,7 +244,15 @@ class Sender:
                 for item, done in batch:
                     if done.state == "unreachable" and item.chat_id > 0:
                         # a private chat's id is the user's: they blocked the bot or left
-                        await tx.accounts.update_telegram(item.chat_id, bot_blocked=True)
+                        await self._blocked(tx, item.chat_id)
+                if self.announcements is not None:
+                    await self.announcements.settled(tx, batch)
         except BaseException:
             self._settled[:0] = batch
             raise
+
+    async def _blocked(self, tx: UnitOfWork, telegram_id: int) -> None:
+        link = await tx.accounts.telegram_link(telegram_id=telegram_id)
+        await tx.accounts.update_telegram(telegram_id, bot_blocked=True)
+        if link is not None and not link.bot_blocked and self.events is not None:
+            await self.events.publish(tx, AccountChanged(link.user_id, "bot_blocked"))
