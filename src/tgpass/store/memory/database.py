@@ -38,6 +38,7 @@ class Tables:
     webhook_endpoints: dict[int, Endpoint] = field(default_factory=dict)
     # by number, in the order recorded (the order deliveries about one subject keep)
     webhook_events: dict[int, Event] = field(default_factory=dict)
+    webhook_event_numbers: dict[str, int] = field(default_factory=dict)  # by event id
     # by (endpoint id, event number)
     webhook_deliveries: dict[tuple[int, int], Delivery] = field(default_factory=dict)
     last_reconcile_request: int = 0
@@ -72,6 +73,7 @@ _DICTS = (
     "owed_unbans",
     "webhook_endpoints",
     "webhook_events",
+    "webhook_event_numbers",
     "webhook_deliveries",
 )
 

@@ -73,6 +73,7 @@ class MemoryWebhooks(WebhookRepository):
         t.last_webhook_event_id += 1
         number = t.last_webhook_event_id
         t.webhook_events[number] = event
+        t.webhook_event_numbers[event.id] = number
         for endpoint_id in chosen:
             t.webhook_deliveries[(endpoint_id, number)] = Delivery(
                 endpoint_id=endpoint_id,
@@ -187,14 +188,9 @@ class MemoryWebhooks(WebhookRepository):
         )
 
     def _key(self, endpoint_id: int, event_id: str) -> tuple[int, int] | None:
-        return next(
-            (
-                key
-                for key, d in self.db.tables.webhook_deliveries.items()
-                if key[0] == endpoint_id and d.event.id == event_id
-            ),
-            None,
-        )
+        number = self.db.tables.webhook_event_numbers.get(event_id)
+        key = (endpoint_id, number if number is not None else 0)
+        return key if key in self.db.tables.webhook_deliveries else None
 
 
 def _let_pass(earlier: Delivery, *, now: float, order_hold: float) -> bool:
