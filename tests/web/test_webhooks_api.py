@@ -343,3 +343,40 @@ async def test_the_schema_documents_every_route_and_its_errors(api: Api) -> None
         assert paths[path][method]["tags"] == ["webhooks"]
     create = paths["/api/site/webhooks"]["post"]
     assert set(create["responses"]) >= {"201"}
+
+
+async def test_the_staff_calls_want_staff_and_the_csrf_token(api: Api) -> None:
+    made = await add(api, events=["account.linked"])  # not the sign-up below
+    await api.web.post(f"/api/site/webhooks/{made['id']}/test")
+    registered = await api.web.post(
+        "/api/auth/register", json={"username": "boss", "password": "pass-word-1"}
+    )
+    csrf = {"X-CSRF-Token": registered.json()["csrf_token"], "Authorization": ""}
+    base = f"/api/admin/webhooks/{made['id']}"
+    calls = [
+        ("GET", "/api/admin/webhooks"),
+        ("GET", f"{base}/deliveries"),
+        ("POST", f"{base}/test"),
+        ("POST", f"{base}/enable"),
+        ("POST", f"{base}/deliveries/msg_x/retry"),
+    ]
+    for method, path in calls:  # signed in, not staff
+        answer = await api.web.request(method, path, headers=csrf)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (403, "not_staff")
+    boss = await api.services.accounts.find_user(username="boss")
+    assert boss is not None
+    await api.services.accounts.update_user(boss.id, role="staff")
+    listed = await api.web.get("/api/admin/webhooks", headers=csrf)
+    assert [(e["id"], e["pending"]) for e in listed.json()] == [(made["id"], 1)]
+    assert made["secret"] not in listed.text
+    no_csrf = await api.web.post(f"{base}/test", headers={"Authorization": ""})
+    assert (no_csrf.status_code, no_csrf.json()["error"]["code"]) == (403, "csrf_failed")
+    sent = await api.web.post(f"{base}/test", headers=csrf)
+    assert sent.status_code == 202
+    deliveries = await api.web.get(f"{base}/deliveries", headers=csrf)
+    assert sent.json()["event_id"] in {d["event_id"] for d in deliveries.json()}
+    missing = await api.web.post(f"{base}/deliveries/msg_x/retry", headers=csrf)
+    assert missing.status_code == 404
+    for path in ("/api/admin/webhooks/0/deliveries", "/api/admin/webhooks/x/deliveries"):
+        assert (await api.web.get(path, headers=csrf)).status_code == 422
+    assert (await api.web.post("/api/admin/webhooks/9/enable", headers=csrf)).status_code == 404
