@@ -1,21 +1,25 @@
 """One way to build a running site for a test: settings on a backend (a fresh SQLite file, or
 a PostgreSQL schema and a Redis key prefix of the test's own), optionally a sandbox Telegram
 with a bot, the services built from them, and the app, reached through httpx's ASGI transport
-or served on a loopback port.
+or served on a loopback port (in the test's event loop, or in a thread of its own for a test
+that blocks).
 
 Every builder of the tests (``stack``, ``served``, ``page_site``, the OpenID sites, the browser
-tests' live sites) is a thin use of this module."""
+tests' live sites, the fuzzed service) is a thin use of this module."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
 from tests.conftest import postgres_or_skip, redis_or_skip
@@ -180,7 +184,10 @@ async def assemble(
 
 @asynccontextmanager
 async def built(
-    settings: Settings, *, telegram: Messenger | None = None, migrate: bool = True
+    settings: Settings,
+    *,
+    telegram: Messenger | None = None,
+    migrate: bool = True,
 ) -> AsyncIterator[Services]:
     """The services alone, closed afterwards."""
     services = await build(settings, telegram=telegram, migrate_schema=migrate)
@@ -201,12 +208,17 @@ async def running_site(
     client: tuple[str, int] | None = None,
     port: int | None = None,
     lifespan: Literal["on", "off"] = "off",
+    logs: bool = False,
 ) -> AsyncIterator[Site]:
     """The site, closed afterwards. Without ``port``, ``web`` calls the app in process (from
     ``client``, if given); with one, the app is served by uvicorn on that loopback port and
-    ``web`` speaks HTTP to it."""
+    ``web`` speaks HTTP to it (with ``logs``, uvicorn logs everything, its access log too)."""
     services, app = await assemble(
-        settings, telegram=telegram, migrate=migrate, prepare=prepare, polling=polling
+        settings,
+        telegram=telegram,
+        migrate=migrate,
+        prepare=prepare,
+        polling=polling,
     )
     try:
         if port is None:
@@ -218,12 +230,84 @@ async def running_site(
                 yield Site(services, app, web, SITE)
             return
         async with (
-            LoopbackServer(app, port=port, lifespan=lifespan) as server,
-            httpx.AsyncClient(base_url=server.url) as web,
+            serve(app, port, lifespan=lifespan, logs=logs) as url,
+            httpx.AsyncClient(base_url=url) as web,
         ):
-            yield Site(services, app, web, server.url)
+            yield Site(services, app, web, url)
     finally:
         await services.close()
+
+
+@asynccontextmanager
+async def serve(
+    app: FastAPI, port: int, *, lifespan: Literal["on", "off"] = "off", logs: bool = False
+) -> AsyncIterator[str]:
+    """``app`` served by uvicorn on a loopback port; its URL. With ``logs``, uvicorn's records,
+    its access log's too, go at DEBUG to the root logger (where ``caplog`` sees them)."""
+    if not logs:
+        async with LoopbackServer(app, port=port, lifespan=lifespan) as server:
+            yield server.url
+        return
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan=lifespan,
+        log_config=None,
+        log_level="debug",
+        access_log=True,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task  # raises what stopped it
+            raise RuntimeError("the server stopped before it started")
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextmanager
+def site_in_thread(settings: Settings, **options: Any) -> Iterator[str]:
+    """``running_site`` on a loopback port, in an event loop of a thread of its own: for a test
+    that calls the site from blocking code. The site's URL."""
+    port, url = loopback()
+    started = threading.Event()
+    failed: list[BaseException] = []
+    stop: list[Callable[[], None]] = []
+
+    async def run() -> None:
+        loop, done = asyncio.get_running_loop(), asyncio.Event()
+        stop.append(lambda: loop.call_soon_threadsafe(done.set))
+        async with running_site(settings, port=port, **options):
+            started.set()
+            await done.wait()
+
+    def main() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as error:  # raised again in the test's thread
+            failed.append(error)
+        finally:
+            started.set()
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.start()
+    if not started.wait(timeout=30):
+        raise TimeoutError("the site did not start")
+    if failed:
+        raise failed[0]
+    try:
+        yield url
+    finally:
+        stop[0]()
+        thread.join(timeout=10)
+    if failed:
+        raise failed[0]
 
 
 def loopback() -> tuple[int, str]:

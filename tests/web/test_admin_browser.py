@@ -12,12 +12,11 @@ from pathlib import Path
 import httpx
 
 from tests.browser import browser_page, screenshot
-from tgpass.bootstrap import Services, build
+from tests.harness.site import loopback, running_site, sandbox_bot, sandbox_settings
+from tgpass.bootstrap import Services
 from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import OutgoingMessage
-from tgpass.sandbox.server import LoopbackServer, Sandbox, SandboxUsers, free_port
-from tgpass.settings import Settings
-from tgpass.web.app import create_app
+from tgpass.sandbox.server import SandboxUsers
 
 
 @dataclass
@@ -30,23 +29,14 @@ class Live:
 @asynccontextmanager
 async def live_site(tmp_path: Path, bot_name: str) -> AsyncIterator[Live]:
     """The service on a loopback port with its worker running, over a sandbox Telegram."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    async with Sandbox() as sandbox:
+    port, url = loopback()
+    async with sandbox_bot(bot_name, flood_limits=True) as (sandbox, bot):
         assert sandbox.users is not None
-        bot = await sandbox.users.create_bot(bot_name)
-        values = {
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'live.sqlite3'}",
-            "bot_token": bot["token"],
-            "bot_api_url": sandbox.url,
-            "public_url": url,
-        }
-        services = await build(Settings.from_mapping(values))
-        try:
-            async with LoopbackServer(create_app(services), port=port, lifespan="on"):
-                yield Live(url, sandbox.users, services)
-        finally:
-            await services.close()
+        settings = sandbox_settings(
+            sandbox, bot["token"], tmp_path, sqlite_name="live.sqlite3", public_url=url
+        )
+        async with running_site(settings, port=port, lifespan="on") as site:
+            yield Live(site.url, sandbox.users, site.services)
 
 
 async def test_staff_broadcast_with_live_progress_and_dead_letters(tmp_path: Path) -> None:

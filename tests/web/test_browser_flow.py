@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.browser import browser_page, screenshot
-from tgpass.bootstrap import Services, build
-from tgpass.sandbox.server import LoopbackServer, Sandbox, free_port
-from tgpass.settings import Settings
-from tgpass.web.app import create_app
+from tests.harness.site import loopback, running_site, sandbox_bot, sandbox_settings
+from tgpass.bootstrap import Services
+from tgpass.sandbox.server import Sandbox
 
 
 @dataclass
@@ -27,33 +26,24 @@ class Live:
 
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    port = free_port()
-    site = f"http://127.0.0.1:{port}"
-    async with Sandbox() as sandbox:
-        users = sandbox.users
-        assert users is not None
-        bot = await users.create_bot("walk_bot", first_name="Walk", web_app_url=f"{site}/miniapp")
-        tg = await users.create_user("Зоя", last_name="Walker", username="zoya_walk")
-        services = await build(
-            Settings.from_mapping(
-                {
-                    "database_url": f"sqlite+aiosqlite:///{tmp_path / 'walk.sqlite3'}",
-                    "bot_token": bot["token"],
-                    "bot_api_url": sandbox.url,
-                    "public_url": site,
-                    "widget_script_url": f"{sandbox.url}/js/telegram-widget.js",
-                    "web_app_script_url": f"{sandbox.url}/js/telegram-web-app.js",
-                    "site_name": "Walk",
-                }
-            )
+    port, site = loopback()
+    async with sandbox_bot(
+        "walk_bot", flood_limits=True, first_name="Walk", web_app_url=f"{site}/miniapp"
+    ) as (sandbox, bot):
+        assert sandbox.users is not None
+        tg = await sandbox.users.create_user("Зоя", last_name="Walker", username="zoya_walk")
+        settings = sandbox_settings(
+            sandbox,
+            bot["token"],
+            tmp_path,
+            sqlite_name="walk.sqlite3",
+            public_url=site,
+            widget_script_url=f"{sandbox.url}/js/telegram-widget.js",
+            web_app_script_url=f"{sandbox.url}/js/telegram-web-app.js",
+            site_name="Walk",
         )
-        server = LoopbackServer(create_app(services, polling=True), port=port, lifespan="on")
-        await server.start()
-        try:
-            yield Live(site, sandbox, services, int(tg["id"]))
-        finally:
-            await server.stop()
-            await services.close()
+        async with running_site(settings, port=port, lifespan="on", polling=True) as running:
+            yield Live(site, sandbox, running.services, int(tg["id"]))
 
 
 async def test_register_link_sign_out_widget_mini_app(live: Live) -> None:

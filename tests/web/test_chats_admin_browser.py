@@ -17,12 +17,11 @@ import httpx
 
 from tests.browser import browser_page, screenshot
 from tests.harness.gated import ADMIN
-from tgpass.bootstrap import Services, build
+from tests.harness.site import loopback, running_site, sandbox_bot, sandbox_settings
+from tgpass.bootstrap import Services
 from tgpass.domain.gating import ChatRule
-from tgpass.sandbox.server import LoopbackServer, Sandbox, SandboxUsers, free_port
-from tgpass.settings import Settings
+from tgpass.sandbox.server import Sandbox, SandboxUsers
 from tgpass.verify import bot_id_from_token
-from tgpass.web.app import create_app
 
 BOT = "gate_keeper_bot"
 PASSWORD = "pass-word-1"
@@ -46,24 +45,14 @@ class Live:
 async def gated_site(tmp_path: Path) -> AsyncIterator[Live]:
     """The service on a loopback port, its worker reading updates by long polling, sending
     and reconciling, over a sandbox Telegram."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    async with Sandbox() as sandbox:
-        assert sandbox.users is not None
-        bot = await sandbox.users.create_bot(BOT)
-        values = {
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'gated.sqlite3'}",
-            "bot_token": bot["token"],
-            "bot_api_url": sandbox.url,
-            "public_url": url,
-        }
-        services = await build(Settings.from_mapping(values))
-        app = create_app(services, polling=True)
-        try:
-            async with LoopbackServer(app, port=port, lifespan="on"):
-                yield Live(url, sandbox.url, sandbox, services, bot_id_from_token(bot["token"]))
-        finally:
-            await services.close()
+    port, url = loopback()
+    async with sandbox_bot(BOT, flood_limits=True) as (sandbox, bot):
+        settings = sandbox_settings(
+            sandbox, bot["token"], tmp_path, sqlite_name="gated.sqlite3", public_url=url
+        )
+        async with running_site(settings, port=port, lifespan="on", polling=True) as site:
+            bot_id = bot_id_from_token(bot["token"])
+            yield Live(site.url, sandbox.url, sandbox, site.services, bot_id)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 15) -> Any:

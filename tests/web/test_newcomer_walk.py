@@ -15,12 +15,10 @@ import pytest
 
 from tests.browser import browser_page, screenshot
 from tests.harness.fakes import RecordingTelegram
-from tests.harness.pagesite import PASSWORD, TOKEN
-from tgpass.bootstrap import Services, build
+from tests.harness.pagesite import PASSWORD
+from tests.harness.site import loopback, running_site, site_settings, sqlite_settings
+from tgpass.bootstrap import Services
 from tgpass.domain.accounts import TelegramProfile
-from tgpass.sandbox.server import LoopbackServer
-from tgpass.settings import Settings
-from tgpass.web.app import create_app
 
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 SIDEWAYS = """() => {
@@ -42,23 +40,12 @@ class Live:
 
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    settings = Settings.from_mapping(
-        {
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'walk.sqlite3'}",
-            "bot_token": TOKEN,
-            "bot_username": "example_site_bot",
-            "secret_key": "test-secret-key",
-            "worker": False,
-            "site_name": "Walk",
-        }
+    port, url = loopback()
+    settings = site_settings(
+        sqlite_settings(tmp_path, "walk.sqlite3"), public_url=url, worker=False, site_name="Walk"
     )
-    services = await build(settings, telegram=RecordingTelegram())
-    server = LoopbackServer(create_app(services))
-    try:
-        async with server:
-            yield Live(server.url, services)
-    finally:
-        await services.close()
+    async with running_site(settings, telegram=RecordingTelegram(), port=port) as site:
+        yield Live(site.url, site.services)
 
 
 async def shot(page: Any, width: str, name: str) -> None:

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.browser import browser_page, screenshot
-from tgpass.bootstrap import Services, build
-from tgpass.sandbox.server import LoopbackServer, Sandbox, free_port
-from tgpass.settings import Settings
-from tgpass.web.app import create_app
+from tests.harness.site import loopback, running_site, sandbox_bot, sandbox_settings
+from tgpass.bootstrap import Services
+from tgpass.sandbox.server import Sandbox
 
 
 @dataclass
@@ -27,39 +26,29 @@ class Live:
 
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    port = free_port()
-    site = f"http://127.0.0.1:{port}"
-    async with Sandbox() as sandbox:
-        users = sandbox.users
-        assert users is not None
-        await users.create_user("Ann")
-        bot = await users.create_bot(
-            "login_bot",
-            first_name="Login",
-            oidc_redirect_uris=[f"{site}/auth/telegram/oidc/callback"],
+    port, site = loopback()
+    async with sandbox_bot(
+        "login_bot",
+        flood_limits=True,
+        first_name="Login",
+        oidc_redirect_uris=[f"{site}/auth/telegram/oidc/callback"],
+    ) as (sandbox, bot):
+        assert sandbox.users is not None
+        await sandbox.users.create_user("Ann")
+        tg = await sandbox.users.create_user("Зоя", last_name="Lee", username="zoya_oidc")
+        settings = sandbox_settings(
+            sandbox,
+            bot["token"],
+            tmp_path,
+            sqlite_name="oidc.sqlite3",
+            public_url=site,
+            site_name="Walk",
+            worker=False,
+            oidc_issuer=sandbox.oidc_issuer,
+            oidc_client_secret=bot["oidc_client_secret"],
         )
-        tg = await users.create_user("Зоя", last_name="Lee", username="zoya_oidc")
-        services = await build(
-            Settings.from_mapping(
-                {
-                    "database_url": f"sqlite+aiosqlite:///{tmp_path / 'oidc.sqlite3'}",
-                    "bot_token": bot["token"],
-                    "bot_api_url": sandbox.url,
-                    "public_url": site,
-                    "site_name": "Walk",
-                    "worker": False,
-                    "oidc_issuer": sandbox.oidc_issuer,
-                    "oidc_client_secret": bot["oidc_client_secret"],
-                }
-            )
-        )
-        server = LoopbackServer(create_app(services), port=port, lifespan="on")
-        await server.start()
-        try:
-            yield Live(site, sandbox, services, int(tg["id"]))
-        finally:
-            await server.stop()
-            await services.close()
+        async with running_site(settings, port=port, lifespan="on") as running:
+            yield Live(site, sandbox, running.services, int(tg["id"]))
 
 
 async def test_log_in_with_telegram_then_decline(live: Live) -> None:

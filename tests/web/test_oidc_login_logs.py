@@ -5,7 +5,6 @@ sandbox's provider: httpx, httpcore and Authlib all log what they would."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -15,13 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
-from tgpass.bootstrap import Services, build
-from tgpass.sandbox.server import Sandbox, free_port
+from tests.harness.site import SECRET_KEY, loopback, running_site, sandbox_bot, sandbox_settings
+from tgpass.bootstrap import Services
+from tgpass.sandbox.server import Sandbox
 from tgpass.service.oidc.client import TelegramLoginClient
-from tgpass.settings import Settings
-from tgpass.web.app import create_app
 
 
 class Recorder(httpx.AsyncBaseTransport):
@@ -57,63 +54,34 @@ class Served:
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    port = free_port()
-    site = f"http://127.0.0.1:{port}"
-    async with Sandbox() as sandbox:
-        sandbox.world.flood.limits.enabled = False
-        users = sandbox.users
-        assert users is not None
-        bot = await users.create_bot(
-            "login_bot",
-            first_name="Login",
-            oidc_redirect_uris=[f"{site}/auth/telegram/oidc/callback"],
+    port, site = loopback()
+    async with sandbox_bot(
+        "login_bot", first_name="Login", oidc_redirect_uris=[f"{site}/auth/telegram/oidc/callback"]
+    ) as (sandbox, bot):
+        settings = sandbox_settings(
+            sandbox,
+            bot["token"],
+            tmp_path,
+            sqlite_name="logs.sqlite3",
+            public_url=site,
+            worker=False,
+            oidc_issuer=sandbox.oidc_issuer,
+            oidc_client_secret=bot["oidc_client_secret"],
         )
-        settings = Settings.from_mapping(
-            {
-                "database_url": f"sqlite+aiosqlite:///{tmp_path / 'logs.sqlite3'}",
-                "kv_url": "memory://",
-                "bot_token": bot["token"],
-                "bot_api_url": sandbox.url,
-                "public_url": site,
-                "secret_key": "test-secret-key",
-                "worker": False,
-                "oidc_issuer": sandbox.oidc_issuer,
-                "oidc_client_secret": bot["oidc_client_secret"],
-            }
-        )
-        services = await build(settings)
         recorder = Recorder()
-        made = services.telegram_login
-        assert made is not None
-        await made.close()
-        services.telegram_login = TelegramLoginClient(
-            made.config,
-            services.kv,
-            services.auth,
-            secret_key="test-secret-key",
-            transport=recorder,
-        )
-        config = uvicorn.Config(
-            create_app(services),
-            host="127.0.0.1",
-            port=port,
-            lifespan="off",
-            log_config=None,  # records go to the root logger, where caplog sees them
-            log_level="debug",
-            access_log=True,
-        )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                await task
-            await asyncio.sleep(0.01)
-        try:
-            yield Served(site, sandbox, services, bot, recorder)
-        finally:
-            server.should_exit = True
-            await task
-            await services.close()
+
+        async def through_the_recorder(services: Services) -> None:
+            made = services.telegram_login
+            assert made is not None
+            await made.close()
+            services.telegram_login = TelegramLoginClient(
+                made.config, services.kv, services.auth, secret_key=SECRET_KEY, transport=recorder
+            )
+
+        async with running_site(
+            settings, prepare=through_the_recorder, port=port, logs=True
+        ) as running:
+            yield Served(site, sandbox, running.services, bot, recorder)
 
 
 async def test_a_whole_telegram_login_logs_no_secret(

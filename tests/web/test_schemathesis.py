@@ -3,11 +3,7 @@ running service (signed in, with the site's API key, so it reaches past the auth
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,45 +13,28 @@ import schemathesis
 # Imported here, before the service's thread starts: CPython 3.11 can fail to compile a module
 # while another thread compiles one ("AST constructor recursion depth mismatch").
 import schemathesis.specs.openapi.schemas
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 
-from tgpass.sandbox.server import free_port
-from tgpass.settings import Settings
-from tgpass.web.app import create_app
+from tests.harness.site import site_in_thread, site_settings, sqlite_settings
 
 API_KEY = "schemathesis-key"
 
 
 @pytest.fixture(scope="module")
 def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path: Path = tmp_path_factory.mktemp("schemathesis")
-    app = create_app(
-        settings=Settings.from_mapping(
-            {
-                "database_url": f"sqlite+aiosqlite:///{path / 'fuzz.sqlite3'}",
-                "bot_token": "7000000002:AAF-fuzzing-token",
-                "bot_username": "fuzz_bot",
-                "bot_api_url": "http://127.0.0.1:9",  # nothing listens: Telegram is never needed
-                "api_keys": API_KEY,
-                "secret_key": "fuzz",
-                "login_attempts": 1_000_000,
-            }
-        )
+    path = tmp_path_factory.mktemp("schemathesis")
+    fuzzed = site_settings(
+        sqlite_settings(path, "fuzz.sqlite3"),
+        bot_token="7000000002:AAF-fuzzing-token",
+        bot_username="fuzz_bot",
+        bot_api_url="http://127.0.0.1:9",  # nothing listens: Telegram is never needed
+        api_keys=API_KEY,
+        webhook_secret="",
+        secret_key="fuzz",
+        login_attempts=1_000_000,
     )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with site_in_thread(fuzzed, lifespan="on") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
