@@ -353,12 +353,14 @@ def make_oidc_provider(
 
 
 def make_worker(services: Services, *, outbox: bool = True, polling: bool = False) -> Worker:
-    """The background loops of one process: the outbox sender, the gating reconciler and
-    join-request answers, the OpenID provider's hourly purge of expired codes and tokens,
-    and, when the bot reads updates by long polling rather than webhook, the poller."""
+    """The background loops of one process: the outbox sender, the deliverer of event
+    webhooks, the gating reconciler and join-request answers, the OpenID provider's hourly
+    purge of expired codes and tokens, and, when the bot reads updates by long polling
+    rather than webhook, the poller."""
     loops: dict[str, Loop] = {"commands": services.bot.set_commands}  # once, retried
     if outbox:
         loops["outbox"] = services.sender.run
+        loops["webhooks"] = services.deliverer.run
         loops["gating"] = services.gating.run
         loops["oidc-purge"] = services.oidc_provider.purge_every
     if polling:
