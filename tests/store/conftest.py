@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import postgres_or_skip
+from tests.harness.site import postgres_schema
 from tgpass.service.accounts.cached import CachedAccountStore
 from tgpass.service.ports import AccountStore
 from tgpass.service.uow import UnitOfWorkFactory
@@ -17,6 +16,7 @@ from tgpass.store.memory import MemoryDatabase, MemoryUnitOfWork
 from tgpass.store.memory.accounts import MemoryAccountStore
 from tgpass.store.sql import SqlAccountStore, SqlUnitOfWork, make_engine, migrate
 
+# Single stores, not the service's backend pairs (tests.harness.site.BACKENDS).
 BACKENDS = ["memory", "sqlite", "postgres"]
 
 
@@ -30,20 +30,13 @@ async def sql_engine(kind: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
         finally:
             await engine.dispose()
         return
-    url = await postgres_or_skip()
-    schema = f"tgpass_test_{secrets.token_hex(6)}"
-    admin = make_engine(url)
-    async with admin.begin() as db:
-        await db.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine = make_engine(url, schema=schema)
-    try:
-        await migrate(engine)
-        yield engine
-        await engine.dispose()
-    finally:
-        async with admin.begin() as db:
-            await db.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        await admin.dispose()
+    async with postgres_schema() as (url, schema):
+        engine = make_engine(url, schema=schema)
+        try:
+            await migrate(engine)
+            yield engine
+        finally:
+            await engine.dispose()
 
 
 async def sql_store(kind: str, tmp_path: Path) -> AsyncIterator[SqlAccountStore]:
