@@ -309,3 +309,32 @@ async def test_a_use_case_rolled_back_announces_nothing(services: Services) -> N
     with pytest.raises(NotFound):  # the account was not made either
         await services.site.get("u-1")
     assert await heard.all() == []
+
+
+async def test_linking_another_telegram_unlinks_the_one_it_replaces(services: Services) -> None:
+    user_id = await linked(services, "u-1", ANN, 1)
+    heard = await Heard.listen(services)
+    offer = await services.site.offer_link("u-1")
+    start = Message(2, BOB.telegram_id, BOB, text=f"/start {offer.code}")
+    assert (await services.bot.handle(start)).outcome == "handled"
+    unlinked, link = await heard.new()
+    assert (unlinked.type, unlinked.data) == (
+        "account.unlinked",
+        ids(user_id, "u-1", ANN.telegram_id),
+    )
+    assert (link.type, link.data["telegram_id"]) == ("account.linked", BOB.telegram_id)
+
+
+async def test_a_telegram_login_that_lets_the_bot_write_unblocks_it(services: Services) -> None:
+    user_id = await linked(services, "u-1", ANN, 1)
+    await services.bot.handle(BlockChange(2, ANN.telegram_id, blocked=True))
+    heard = await Heard.listen(services)
+    await services.auth.sign_in_oidc(ANN, phone_number="+15550002", bot_access=True)
+    unblocked, shared = await heard.new()
+    assert (unblocked.type, unblocked.data) == (
+        "telegram.bot_unblocked",
+        ids(user_id, "u-1", ANN.telegram_id),
+    )
+    assert (shared.type, shared.data["phone_number"]) == ("telegram.phone_shared", "+15550002")
+    await services.auth.sign_in_oidc(ANN, phone_number="+15550002", bot_access=True)
+    assert await heard.new() == []  # nothing changed the second time
