@@ -55,7 +55,9 @@ class Received:
 
 
 Answer = Callable[["Received"], "int | tuple[int, dict[str, str]]"]
-"""The status (and headers) to answer a request with; ``Received.status`` is 0 then."""
+"""The status (and headers) to answer a request with (``Received.status`` is 0 then), or
+``HOLD``: never answer (the request is kept with status 0)."""
+HOLD = -1
 
 
 def always(status: int) -> Answer:
@@ -81,6 +83,10 @@ class Receiver:
         headers = {k.lower(): v for k, v in request.headers.items()}
         asked = self.answer(Received(headers, body, time.time(), 0))
         status, extra = asked if isinstance(asked, tuple) else (asked, {})
+        if status == HOLD:
+            self.received.append(Received(headers, body, time.time(), 0))
+            self._arrived.set()
+            await asyncio.Event().wait()  # until the server stops
         self.received.append(Received(headers, body, time.time(), status))
         self._arrived.set()
         return web.Response(status=status, headers=extra)
@@ -88,7 +94,8 @@ class Receiver:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/hook", self._hook)
-        self._runner = web.AppRunner(app, access_log=None)
+        # a held request must not hold the stop for the default minute
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 

@@ -52,8 +52,10 @@ class DelivererConfig:
     concurrency: int = 8
     """Deliveries in flight to one endpoint at once, in this process."""
     timeout: float = ATTEMPT_TIMEOUT
-    lease: float = 60.0
-    """How long a claimed delivery is this worker's; longer than ``timeout``."""
+    lease: float | None = None
+    """How long a claimed delivery is this worker's, longer than ``timeout``; None: twice
+    the timeout and 10 s more. A worker that died holding deliveries delays them this
+    long."""
     poll_interval: float = 0.5
     """The longest wait for due deliveries when nothing wakes the loop (retries fall due
     without anyone saying so)."""
@@ -61,6 +63,11 @@ class DelivererConfig:
     claim_pause: float = 0.005
     """Between two claims that found work: a claim per finished attempt would cost more
     than the attempts."""
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.lease if self.lease is not None else 2 * self.timeout + 10
+
     gauge_interval: float = 5.0
     """How often the pending deliveries per endpoint are counted for ``/metrics``."""
 
@@ -173,7 +180,7 @@ class Deliverer:
                     endpoint_id,
                     owner=self.owner,
                     now=now,
-                    lease=self.config.lease,
+                    lease=self.config.lease_seconds,
                     limit=free,
                     order_hold=self.config.order_hold,
                 )
