@@ -88,18 +88,15 @@ async def test_claims_can_name_rows(uow: UnitOfWorkFactory) -> None:
 
 async def test_settlements_move_rows_and_count_attempts(uow: UnitOfWorkFactory) -> None:
     ids = await queue(uow, 4, notification_id="n1", user_id=7)
+    settlements = [
+        Settlement(ids[0], "sent", message_id=42, available_at=NOW),
+        Settlement(ids[1], "unreachable", error="Forbidden: blocked", available_at=NOW),
+        Settlement(ids[2], "queued", attempted=False, error="429", available_at=NOW + 5),
+        Settlement(ids[3], "queued", error="502", available_at=NOW + 2, chat_id=-100),
+    ]
     async with uow() as tx:
         await tx.outbox.claim(owner="w", now=NOW, lease=60, limit=10)
-        await tx.outbox.settle(
-            [
-                Settlement(ids[0], "sent", message_id=42, available_at=NOW),
-                Settlement(ids[1], "unreachable", error="Forbidden: blocked", available_at=NOW),
-                Settlement(ids[2], "queued", attempted=False, error="429", available_at=NOW + 5),
-                Settlement(ids[3], "queued", error="502", available_at=NOW + 2, chat_id=-100),
-            ],
-            owner="w",
-            now=NOW,
-        )
+        assert await tx.outbox.settle(settlements, owner="w", now=NOW) == settlements
     async with uow() as tx:
         sent = await tx.outbox.get(ids[0])
         paused = await tx.outbox.get(ids[2])
@@ -121,10 +118,25 @@ async def test_a_settled_row_is_not_overwritten_by_a_late_settlement(
     [item_id] = await queue(uow, 1)
     async with uow() as tx:
         await tx.outbox.claim(owner="w", now=NOW, lease=60, limit=1)
-        await tx.outbox.settle([Settlement(item_id, "sent", message_id=1)], owner="w", now=NOW)
-        await tx.outbox.settle([Settlement(item_id, "queued", error="late")], owner="w", now=NOW)
+        sent = Settlement(item_id, "sent", message_id=1)
+        late = Settlement(item_id, "queued", error="late")
+        assert await tx.outbox.settle([sent], owner="w", now=NOW) == [sent]
+        assert await tx.outbox.settle([late], owner="w", now=NOW) == []
         item = await tx.outbox.get(item_id)
     assert item is not None and item.state == "sent"
+
+
+async def test_a_row_named_twice_in_one_batch_is_settled_by_the_first(
+    uow: UnitOfWorkFactory,
+) -> None:
+    [item_id] = await queue(uow, 1)
+    first = Settlement(item_id, "queued", error="502", available_at=NOW + 5)
+    second = Settlement(item_id, "sent", message_id=3)
+    async with uow() as tx:
+        await tx.outbox.claim(owner="w", now=NOW, lease=60, limit=1)
+        assert await tx.outbox.settle([first, second], owner="w", now=NOW) == [first]
+        item = await tx.outbox.get(item_id)
+    assert item is not None and (item.state, item.last_error) == ("queued", "502")
 
 
 async def test_dead_letters_are_listed_and_requeued(uow: UnitOfWorkFactory) -> None:
@@ -258,6 +270,30 @@ async def test_notifications_and_idempotent_answers(uow: UnitOfWorkFactory) -> N
         assert await tx.notifications.answer_for("key") == answer
 
 
+async def test_a_notification_is_completed_once_when_nothing_is_left_to_send(
+    uow: UnitOfWorkFactory,
+) -> None:
+    async with uow() as tx:
+        await tx.notifications.add(Notification("ntf_b", "broadcast", 2, "{}", NOW))
+        assert not await tx.notifications.complete("ntf_none", now=NOW)
+    ids = await queue(uow, 2, notification_id="ntf_b")
+    async with uow() as tx:
+        await tx.outbox.claim(owner="w", now=NOW, lease=60, limit=10)
+        await tx.outbox.settle([Settlement(ids[0], "sent", message_id=1)], owner="w", now=NOW)
+        assert not await tx.notifications.complete("ntf_b", now=NOW)  # one still sending
+        await tx.outbox.settle([Settlement(ids[1], "failed", error="x")], owner="w", now=NOW)
+        assert await tx.notifications.complete("ntf_b", now=NOW + 1)
+        assert not await tx.notifications.complete("ntf_b", now=NOW + 2)  # once
+    async with uow() as tx:
+        found = await tx.notifications.get("ntf_b")
+        assert found is not None and found.completed_at == NOW + 1
+        # a dead letter retried and settled again does not complete it a second time
+        assert await tx.outbox.requeue(None, now=NOW, deadline=NOW + HOUR) == 1
+        await tx.outbox.claim(owner="w", now=NOW, lease=60, limit=10)
+        await tx.outbox.settle([Settlement(ids[1], "sent", message_id=2)], owner="w", now=NOW)
+        assert not await tx.notifications.complete("ntf_b", now=NOW + 3)
+
+
 async def test_accounts_and_links_commit_together(uow: UnitOfWorkFactory) -> None:
     profile = TelegramProfile(telegram_id=2**40, first_name="Ann")
     async with uow() as tx:
@@ -277,9 +313,36 @@ async def test_only_the_current_lease_holder_settles_a_row(uow: UnitOfWorkFactor
         # the lease ran out; another worker took the row over
         [taken] = await tx.outbox.claim(owner="fresh", now=NOW + 11, lease=10, limit=1)
         assert taken.lease_owner == "fresh"
-        await tx.outbox.settle([Settlement(item_id, "queued", error="late")], owner="slow", now=NOW)
+        late = Settlement(item_id, "sent", message_id=8)
+        assert await tx.outbox.settle([late], owner="slow", now=NOW) == []
         still = await tx.outbox.get(item_id)
         assert still is not None and (still.state, still.lease_owner) == ("sending", "fresh")
-        await tx.outbox.settle([Settlement(item_id, "sent", message_id=9)], owner="fresh", now=NOW)
+        fresh = Settlement(item_id, "sent", message_id=9)
+        assert await tx.outbox.settle([fresh], owner="fresh", now=NOW) == [fresh]
         done = await tx.outbox.get(item_id)
     assert done is not None and (done.state, done.message_id) == ("sent", 9)
+
+
+async def test_a_settle_tells_which_of_a_batch_applied(uow: UnitOfWorkFactory) -> None:
+    ids = await queue(uow, 3)
+    async with uow() as tx:
+        await tx.outbox.claim(owner="slow", now=NOW, lease=10, limit=3)
+        # the first row's lease ran out and another worker took it over
+        await tx.outbox.claim(owner="fresh", now=NOW + 11, lease=10, limit=1, ids=[ids[0]])
+    batch = [Settlement(i, "sent", message_id=i) for i in ids]
+    async with uow() as tx:
+        applied = await tx.outbox.settle(
+            [*batch, Settlement(999_999, "sent")], owner="slow", now=NOW
+        )
+    assert applied == batch[1:]
+
+
+async def test_a_claim_takes_no_more_than_its_limit(uow: UnitOfWorkFactory) -> None:
+    ids = await queue(uow, 300)
+    async with uow() as tx:
+        [one] = await tx.outbox.claim(owner="w", now=NOW, lease=60, limit=1)
+        three = await tx.outbox.claim(owner="w", now=NOW, lease=60, limit=3)
+    assert one.id == ids[0]
+    assert [i.id for i in three] == ids[1:4]
+    async with uow() as tx:
+        assert (await tx.outbox.counts())["sending"] == 4

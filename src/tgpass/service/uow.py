@@ -37,9 +37,13 @@ class OutboxStore(ABC):
         are skipped, never waited for. With ``ids``, only those rows."""
 
     @abstractmethod
-    async def settle(self, settlements: Sequence[Settlement], *, owner: str, now: float) -> None:
+    async def settle(
+        self, settlements: Sequence[Settlement], *, owner: str, now: float
+    ) -> list[Settlement]:
         """Record what became of sends: final states, or back to queued for later. Only rows
-        ``owner`` still leases change: a row whose lease ran out belongs to its new claimer."""
+        ``owner`` still leases change: a row whose lease ran out belongs to its new claimer,
+        who sends it again and tells what became of it. The settlements that applied, those
+        given (the first for a row named twice), in their order: what the caller may act on."""
 
     @abstractmethod
     async def get(self, item_id: int) -> OutboxItem | None: ...
@@ -141,6 +145,7 @@ class Notification:
     recipients: int
     payload: str
     created_at: float
+    completed_at: float | None = None  # a broadcast, once its last message was settled
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +161,14 @@ class NotificationStore(ABC):
 
     @abstractmethod
     async def get(self, notification_id: str) -> Notification | None: ...
+
+    @abstractmethod
+    async def complete(self, notification_id: str, *, now: float) -> bool:
+        """Mark the notification completed when none of its messages is queued or sending
+        and it was not completed before: True only in the one transaction that did. It sees
+        what concurrent transactions settled of it: calls for one notification take turns,
+        each after the one before committed (a lock held until the end of the transaction),
+        so of two settling its last messages at once, the second finds it done."""
 
     @abstractmethod
     async def answer_for(self, key_hash: str) -> StoredAnswer | None:

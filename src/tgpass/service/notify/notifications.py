@@ -150,7 +150,7 @@ class NotificationService:
         if self.announcements is not None:
             users = [user for user, _ in recipients]
             await self.announcements.stored(
-                tx, notification_id, kind, list(zip(users, rows, strict=True))
+                tx, notification_id, kind, list(zip(users, rows, strict=True)), now=now
             )
         return Accepted(notification_id, len(recipients))
 

@@ -240,13 +240,18 @@ class Sender:
         batch, self._settled = self._settled, []
         try:
             async with self.uow() as tx:
-                await tx.outbox.settle([s for _, s in batch], owner=self.owner, now=self.clock())
-                for item, done in batch:
+                now = self.clock()
+                applied = await tx.outbox.settle([s for _, s in batch], owner=self.owner, now=now)
+                # Only what was recorded is acted on: a row whose lease ran out is its new
+                # claimer's, who sends it and tells what became of it.
+                kept = {s.item_id: s for s in applied}
+                recorded = [(item, done) for item, done in batch if kept.get(item.id) is done]
+                for item, done in recorded:
                     if done.state == "unreachable" and item.chat_id > 0:
                         # a private chat's id is the user's: they blocked the bot or left
                         await self._blocked(tx, item.chat_id)
                 if self.announcements is not None:
-                    await self.announcements.settled(tx, batch)
+                    await self.announcements.settled(tx, recorded, now=now)
         except BaseException:
             self._settled[:0] = batch
             raise

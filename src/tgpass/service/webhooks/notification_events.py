@@ -44,14 +44,17 @@ class NotificationAnnouncements:
         notification_id: str,
         kind: str,
         messages: Sequence[tuple[User, NewMessage]],
+        *,
+        now: float,
     ) -> None:
         """A notification was stored: settled already when every recipient is known to have
         blocked the bot (or a broadcast has none)."""
         if any(message.state not in FINAL for _, message in messages):
             return
         if kind == "broadcast":
-            counts = Counter(message.state for _, message in messages)
-            await self._completed(tx, notification_id, len(messages), counts)
+            if await tx.notifications.complete(notification_id, now=now):
+                counts = Counter(message.state for _, message in messages)
+                await self._completed(tx, notification_id, len(messages), counts)
             return
         for user, message in messages:
             outcome = _Outcome(
@@ -59,9 +62,12 @@ class NotificationAnnouncements:
             )
             await self._one(tx, outcome, user)
 
-    async def settled(self, tx: UnitOfWork, batch: Sequence[tuple[OutboxItem, Settlement]]) -> None:
-        """The sender recorded these outcomes in ``tx``: rows of other messages (the bot's
-        replies, gating's notices) and rows not final yet tell the site nothing."""
+    async def settled(
+        self, tx: UnitOfWork, batch: Sequence[tuple[OutboxItem, Settlement]], *, now: float
+    ) -> None:
+        """The sender recorded these outcomes in ``tx`` (only those its settle applied): rows
+        of other messages (the bot's replies, gating's notices) and rows not final yet tell
+        the site nothing. A broadcast is told once, by the transaction that completes it."""
         final = [
             (item, done)
             for item, done in batch
@@ -95,8 +101,8 @@ class NotificationAnnouncements:
         for notification_id, found in sorted(kinds.items()):
             if found is None or found.kind != "broadcast":
                 continue
-            counts = await tx.outbox.counts(notification_id)
-            if not counts.get("queued") and not counts.get("sending"):
+            if await tx.notifications.complete(notification_id, now=now):
+                counts = await tx.outbox.counts(notification_id)
                 await self._completed(tx, notification_id, found.recipients, counts)
 
     async def _one(self, tx: UnitOfWork, outcome: _Outcome, user: User | None) -> None:

@@ -66,11 +66,15 @@ class MemoryOutbox(OutboxStore):
             taken.append(claimed)
         return taken
 
-    async def settle(self, settlements: Sequence[Settlement], *, owner: str, now: float) -> None:
+    async def settle(
+        self, settlements: Sequence[Settlement], *, owner: str, now: float
+    ) -> list[Settlement]:
+        applied: list[Settlement] = []
         for s in settlements:
             item = self.db.tables.outbox.get(s.item_id)
             if item is None or item.state != "sending" or item.lease_owner != owner:
                 continue
+            applied.append(s)
             self.db.tables.outbox[s.item_id] = replace(
                 item,
                 state=s.state,
@@ -81,6 +85,7 @@ class MemoryOutbox(OutboxStore):
                 message_id=s.message_id if s.message_id is not None else item.message_id,
                 chat_id=s.chat_id if s.chat_id is not None else item.chat_id,
             )
+        return applied
 
     async def get(self, item_id: int) -> OutboxItem | None:
         return self.db.tables.outbox.get(item_id)
@@ -189,6 +194,18 @@ class MemoryNotifications(NotificationStore):
 
     async def get(self, notification_id: str) -> Notification | None:
         return self.db.tables.notifications.get(notification_id)
+
+    async def complete(self, notification_id: str, *, now: float) -> bool:
+        found = self.db.tables.notifications.get(notification_id)
+        if found is None or found.completed_at is not None:
+            return False
+        if any(
+            item.notification_id == notification_id and item.state in {"queued", "sending"}
+            for item in self.db.tables.outbox.values()
+        ):
+            return False
+        self.db.tables.notifications[notification_id] = replace(found, completed_at=now)
+        return True
 
     async def answer_for(self, key_hash: str) -> StoredAnswer | None:
         return self.db.tables.answers.get(key_hash)

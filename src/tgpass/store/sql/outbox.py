@@ -119,9 +119,31 @@ class SqlOutbox(OutboxStore):
         )
         return sorted((_item(row) for row in result), key=lambda item: item.id)
 
-    async def settle(self, settlements: Sequence[Settlement], *, owner: str, now: float) -> None:
-        if not settlements:
-            return
+    async def settle(
+        self, settlements: Sequence[Settlement], *, owner: str, now: float
+    ) -> list[Settlement]:
+        first: dict[int, Settlement] = {}
+        for s in settlements:
+            first.setdefault(s.item_id, s)
+        # The rows still ours, locked (in id order, as every settler locks them) so that no
+        # claimer takes one over between this look and the update: what applies is known.
+        ours: set[int] = set()
+        ids = sorted(first)
+        for start in range(0, len(ids), 1000):
+            held = await self.db.execute(
+                select(outbox.c.id)
+                .where(
+                    outbox.c.id.in_(ids[start : start + 1000]),
+                    outbox.c.state == "sending",
+                    outbox.c.lease_owner == owner,
+                )
+                .order_by(outbox.c.id)
+                .with_for_update()
+            )
+            ours.update(held.scalars())
+        applied = [s for s in first.values() if s.item_id in ours]
+        if not applied:
+            return []
         await self.db.execute(
             _SETTLE,
             [
@@ -136,9 +158,10 @@ class SqlOutbox(OutboxStore):
                     "s_chat": s.chat_id,
                     "s_owner": owner,
                 }
-                for s in settlements
+                for s in applied
             ],
         )
+        return applied
 
     async def get(self, item_id: int) -> OutboxItem | None:
         row = (await self.db.execute(select(outbox).where(outbox.c.id == item_id))).one_or_none()

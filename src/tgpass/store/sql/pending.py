@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,7 +18,14 @@ from tgpass.service.uow import (
     UpdateLog,
 )
 
-from .tables import bot_updates, idempotency_keys, link_codes, link_consents, notifications
+from .tables import (
+    bot_updates,
+    idempotency_keys,
+    link_codes,
+    link_consents,
+    notifications,
+    outbox,
+)
 
 
 def _insert_or_skip(db: AsyncConnection, table: Any) -> Any:
@@ -160,6 +167,7 @@ class SqlNotifications(NotificationStore):
                 recipients=notification.recipients,
                 payload=notification.payload,
                 created_at=notification.created_at,
+                completed_at=notification.completed_at,
             )
         )
 
@@ -171,7 +179,34 @@ class SqlNotifications(NotificationStore):
         ).one_or_none()
         if row is None:
             return None
-        return Notification(row.id, row.kind, row.recipients, row.payload, row.created_at)
+        return Notification(
+            row.id, row.kind, row.recipients, row.payload, row.created_at, row.completed_at
+        )
+
+    async def complete(self, notification_id: str, *, now: float) -> bool:
+        # Locked first, so that two transactions settling its last messages take turns: on
+        # PostgreSQL (READ COMMITTED) the second's update below then starts after the first
+        # committed and sees its settlements; without the lock each would see the other's
+        # row still sending, and neither would complete it. SQLite's single writer serializes
+        # them anyway.
+        await self.db.execute(
+            select(notifications.c.id)
+            .where(notifications.c.id == notification_id)
+            .with_for_update()
+        )
+        unsettled = exists().where(
+            outbox.c.notification_id == notification_id, outbox.c.state.in_(("queued", "sending"))
+        )
+        done = await self.db.execute(
+            update(notifications)
+            .where(
+                notifications.c.id == notification_id,
+                notifications.c.completed_at.is_(None),
+                ~unsettled,
+            )
+            .values(completed_at=now)
+        )
+        return bool(done.rowcount)
 
     async def answer_for(self, key_hash: str) -> StoredAnswer | None:
         row = (

@@ -116,6 +116,8 @@ notifications = Table(
     Column("recipients", Integer, nullable=False),
     Column("payload", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    # A broadcast's last message settled and the site told: set once, by that transaction.
+    Column("completed_at", Float, nullable=True),
 )
 
 outbox = Table(
