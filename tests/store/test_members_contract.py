@@ -3,6 +3,8 @@ PostgreSQL, through the unit of work."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.store.gated import BIG, GROUP, NOW, SUPER
@@ -28,6 +30,31 @@ async def test_members_keep_their_latest_status(uow: UnitOfWorkFactory) -> None:
         assert await tx.members.of_chat(-1) == []
         assert await tx.members.of_account(BIG + 2) == {SUPER.chat_id: Member(BIG + 2, "left")}
         assert await tx.members.of_account(BIG + 9) == {}
+
+
+async def test_recording_a_status_returns_the_one_it_replaced(uow: UnitOfWorkFactory) -> None:
+    chat = SUPER.chat_id
+    async with uow() as tx:
+        await tx.chats.upsert_chat(SUPER)
+        assert await tx.members.record(chat, BIG + 1, "member", now=NOW) is None
+        assert await tx.members.record(chat, BIG + 1, "member", now=NOW + 1) == "member"
+        assert await tx.members.record(chat, BIG + 1, "left", now=NOW + 2) == "member"
+    async with uow() as tx:
+        assert await tx.members.record(chat, BIG + 1, "kicked", now=NOW + 3) == "left"
+        assert await tx.members.record(chat, BIG + 2, "left", now=NOW + 3) is None
+        assert await tx.members.of_account(BIG + 1) == {chat: Member(BIG + 1, "kicked")}
+
+
+async def test_of_concurrent_records_each_sees_the_one_before(uow: UnitOfWorkFactory) -> None:
+    async with uow() as tx:
+        await tx.chats.upsert_chat(SUPER)
+
+    async def record() -> MemberStatus | None:
+        async with uow() as tx:
+            return await tx.members.record(SUPER.chat_id, BIG + 1, "member", now=NOW)
+
+    found = await asyncio.gather(*(record() for _ in range(6)))
+    assert sorted(found, key=str) == [None] + ["member"] * 5
 
 
 async def test_who_a_member_was_admitted_for_stays_until_they_leave(

@@ -373,10 +373,12 @@ class MemberRepository(ABC):
         *,
         now: float,
         user_id: int | None = None,
-    ) -> None:
+    ) -> MemberStatus | None:
         """The Telegram account's latest status in the chat. ``user_id``: the site account
         the bot admitted it for; kept while it stays, forgotten when it leaves. Any status
-        but ``kicked`` settles an unban owed."""
+        but ``kicked`` settles an unban owed. Returns the status it replaced (None: there was
+        none), read and written as one step: of transactions recording the same account at
+        once, each sees what the one before it wrote, so one alone moves it into the chat."""
 
     @abstractmethod
     async def of_account(self, telegram_id: int) -> dict[int, Member]:

@@ -96,10 +96,12 @@ class ChatEffects:
         user_id: int | None = None,
     ) -> None:
         """Someone's status in the chat, as Telegram said or the bot made it."""
-        held = (await tx.members.of_account(telegram_id)).get(chat_id)
-        await tx.members.record(chat_id, telegram_id, status, now=self.clock(), user_id=user_id)
+        # The status replaced comes from the write itself: read apart, two transactions
+        # recording a join at once (the approval, Telegram's update) would both see it new.
+        before = await tx.members.record(
+            chat_id, telegram_id, status, now=self.clock(), user_id=user_id
+        )
         if self.announcements is not None:
-            before = held.status if held is not None else None
             await self.announcements.member_recorded(
                 tx, chat_id, telegram_id, status, before=before, user_id=user_id
             )

@@ -54,7 +54,8 @@ class ChatAnnouncements:
     ) -> None:
         """A status recorded: announced as a join when it puts someone into the chat who was
         not in it (whichever tells it first, the join request's approval or Telegram's
-        ``chat_member`` update; the other finds them in already)."""
+        ``chat_member`` update; the other finds them in already). ``before``: the status
+        this write replaced, as the write itself returned it, never one read apart from it."""
         if status in PRESENT and (before is None or before not in PRESENT):
             if user_id is None:
                 owner = await tx.accounts.find_user(telegram_id=telegram_id)

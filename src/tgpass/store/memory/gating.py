@@ -102,17 +102,18 @@ class MemoryMembers(_OnDatabase, MemberRepository):
         *,
         now: float,
         user_id: int | None = None,
-    ) -> None:
+    ) -> MemberStatus | None:
         self._known(chat_id)
         members = self.db.tables.chat_members
+        held = members.get((chat_id, telegram_id))
         if status not in PRESENT:
             user_id = None
         elif user_id is None:
-            held = members.get((chat_id, telegram_id))
             user_id = held.user_id if held is not None else None
         members[(chat_id, telegram_id)] = Member(telegram_id, status, user_id)
         if status != "kicked":
             self.db.tables.owed_unbans.pop((chat_id, telegram_id), None)
+        return held.status if held is not None else None
 
     async def of_account(self, telegram_id: int) -> dict[int, Member]:
         return {

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tgpass.domain.gating import PRESENT, Member, MemberStatus
+from tgpass.errors import NotFound
 from tgpass.service.uow import MemberRepository
 from tgpass.store.sql.tables import gated_members
 
@@ -22,27 +23,40 @@ class SqlMembers(SqlRepository, MemberRepository):
         *,
         now: float,
         user_id: int | None = None,
-    ) -> None:
+    ) -> MemberStatus | None:
         await self._known(chat_id)
         present = status in PRESENT
-        statement = self._upsert(gated_members).values(
-            chat_id=chat_id,
-            telegram_id=telegram_id,
-            status=status,
-            updated_at=now,
-            user_id=user_id if present else None,
+        key = [gated_members.c.chat_id, gated_members.c.telegram_id]
+        # A first record inserts; a concurrent one waits for it to commit, then finds the row.
+        inserted = await self.db.execute(
+            self._upsert(gated_members)
+            .values(
+                chat_id=chat_id,
+                telegram_id=telegram_id,
+                status=status,
+                updated_at=now,
+                user_id=user_id if present else None,
+            )
+            .on_conflict_do_nothing(index_elements=key)
+            .returning(gated_members.c.status)
         )
+        if inserted.first() is not None:
+            return None
+        # Else the status it replaces, read under the row's lock (held to the end of the
+        # transaction): a concurrent recorder reads it after this one committed.
+        here = (gated_members.c.chat_id == chat_id, gated_members.c.telegram_id == telegram_id)
+        before = (
+            await self.db.execute(select(gated_members.c.status).where(*here).with_for_update())
+        ).scalar_one_or_none()
+        if before is None:  # the row went with its chat meanwhile
+            raise NotFound(f"no gated chat {chat_id}")
         changes: dict[str, Any] = {"status": status, "updated_at": now}
         if status != "kicked":
             changes["owed_unban"] = False
         if user_id is not None or not present:  # else: who they were admitted for stays
             changes["user_id"] = user_id if present else None
-        await self.db.execute(
-            statement.on_conflict_do_update(
-                index_elements=[gated_members.c.chat_id, gated_members.c.telegram_id],
-                set_=changes,
-            )
-        )
+        await self.db.execute(update(gated_members).where(*here).values(changes))
+        return cast(MemberStatus, before)
 
     async def of_account(self, telegram_id: int) -> dict[int, Member]:
         rows = await self.db.execute(
