@@ -1,4 +1,4 @@
-"""Shared fixtures: the test vectors."""
+"""Shared fixtures: the test vectors; the marks the harness reads."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ HERE = Path(__file__).parent
 # shared/ sits beside the repository on developer and CI machines; a copy lives in tests/vectors.
 SHARED_VECTORS = HERE.parent.parent / "shared" / "vectors"
 VECTOR_FILES = ("telegram.json", "tgpass.json")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "memory: the stack keeps its data in memory (a test of a use case, not of the database)",
+    )
 
 
 def load_vectors() -> dict[str, list[dict[str, Any]]]:

@@ -19,6 +19,7 @@ from tgpass.verify import sign_init_data, sign_login_widget
 from .fakes import RecordingTelegram
 from .site import (
     API_KEY,
+    MEMORY,
     SITE,
     SITE_AUTH,
     TOKEN,
@@ -50,18 +51,21 @@ def settings_with(base: dict[str, Any], **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def served_settings(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Served]:
+async def served_settings(
+    settings: Settings, *, migrate: bool = True, memory: bool = False
+) -> AsyncIterator[Served]:
     async with running_site(
-        settings, telegram=RecordingTelegram(), migrate=migrate, client=CLIENT
+        settings, telegram=RecordingTelegram(), migrate=migrate, memory=memory, client=CLIENT
     ) as site:
         yield Served(site.services, site.web, site.app)
 
 
 @asynccontextmanager
 async def served(kind: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[Served]:
+    """The site on ``kind``: one of BACKENDS, or MEMORY."""
     async with (
         backend_settings(kind, tmp_path) as base,
-        served_settings(settings_with(base, **overrides)) as found,
+        served_settings(settings_with(base, **overrides), memory=kind == MEMORY) as found,
     ):
         yield found
 

@@ -5,7 +5,8 @@ or served on a loopback port (in the test's event loop, or in a thread of its ow
 that blocks).
 
 Every builder of the tests (``stack``, ``served``, ``page_site``, the OpenID sites, the browser
-tests' live sites, the fuzzed service) is a thin use of this module."""
+tests' live sites, the fuzzed service, the stores' contract runs on PostgreSQL) is a thin use
+of this module."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from tests.conftest import postgres_or_skip, redis_or_skip
-from tgpass.bootstrap import Services, build
+from tgpass.bootstrap import Services, build, memory_stores
 from tgpass.sandbox.server import LoopbackServer, Sandbox, free_port
 from tgpass.sandbox.world import World
 from tgpass.service.ports import Messenger
@@ -41,6 +42,8 @@ SECRET_KEY = "test-secret-key"
 
 # The service's backend pairs: the one for development and the one for production.
 BACKENDS = ["sqlite+memory", "postgres+redis"]
+# No database at all: the in-memory stores, for a test of a use case (``memory=True`` below).
+MEMORY = "memory"
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -70,8 +73,9 @@ def sqlite_settings(tmp_path: Path, name: str = "tgpass.sqlite3") -> dict[str, s
 async def backend_settings(
     kind: str, tmp_path: Path, *, sqlite_name: str = "tgpass.sqlite3"
 ) -> AsyncIterator[dict[str, str]]:
-    """The stores' settings on ``kind`` (one of BACKENDS); runs never meet."""
-    if kind == "sqlite+memory":
+    """The stores' settings on ``kind`` (one of BACKENDS, or MEMORY: a SQLite file the
+    in-memory stores never make); runs never meet."""
+    if kind in ("sqlite+memory", MEMORY):
         yield sqlite_settings(tmp_path, sqlite_name)
         return
     redis = await redis_or_skip()
@@ -167,12 +171,16 @@ async def assemble(
     *,
     telegram: Messenger | None = None,
     migrate: bool = True,
+    memory: bool = False,
     prepare: Prepare | None = None,
     polling: bool = False,
 ) -> tuple[Services, FastAPI]:
     """The services and the app as the service composes them; ``prepare`` changes the
-    services before the app is made. The caller closes the services."""
-    services = await build(settings, telegram=telegram, migrate_schema=migrate)
+    services before the app is made. The caller closes the services. With ``memory``, the
+    services keep their data in memory (for a test of a use case, not of the database),
+    whatever database the settings name."""
+    stores = memory_stores() if memory else None
+    services = await build(settings, stores=stores, telegram=telegram, migrate_schema=migrate)
     try:
         if prepare is not None:
             await prepare(services)
@@ -188,9 +196,11 @@ async def built(
     *,
     telegram: Messenger | None = None,
     migrate: bool = True,
+    memory: bool = False,
 ) -> AsyncIterator[Services]:
-    """The services alone, closed afterwards."""
-    services = await build(settings, telegram=telegram, migrate_schema=migrate)
+    """The services alone (on the in-memory stores with ``memory``), closed afterwards."""
+    stores = memory_stores() if memory else None
+    services = await build(settings, stores=stores, telegram=telegram, migrate_schema=migrate)
     try:
         yield services
     finally:
@@ -203,6 +213,7 @@ async def running_site(
     *,
     telegram: Messenger | None = None,
     migrate: bool = True,
+    memory: bool = False,
     prepare: Prepare | None = None,
     polling: bool = False,
     client: tuple[str, int] | None = None,
@@ -217,6 +228,7 @@ async def running_site(
         settings,
         telegram=telegram,
         migrate=migrate,
+        memory=memory,
         prepare=prepare,
         polling=polling,
     )

@@ -73,12 +73,14 @@ def settings_for(sandbox: Sandbox, token: str, tmp_path: Path, **overrides: Any)
 
 @pytest.fixture
 async def stack(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
+    """The site on SQLite, or on the in-memory stores for a test marked ``memory``."""
     overrides = getattr(request, "param", {})
+    memory = request.node.get_closest_marker("memory") is not None
     async with sandbox_bot(
         "example_site_bot", first_name="Example", web_app_url=f"{SITE}/miniapp"
     ) as (sandbox, info):
         settings = settings_for(sandbox, info["token"], tmp_path, **overrides)
-        async with running_site(settings) as site:
+        async with running_site(settings, memory=memory) as site:
             assert isinstance(site.services.telegram, PtbMessenger)
             poller = Poller(site.services.telegram.bot, site.services.bot)
             yield Stack(sandbox, site.services, site.web, poller, "example_site_bot", info["token"])

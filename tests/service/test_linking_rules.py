@@ -41,6 +41,7 @@ async def test_a_link_moved_by_consent_can_still_be_messaged(stack: Stack) -> No
     # "blocked" flag, which a user pressing the bot's button cannot have.)
 
 
+@pytest.mark.memory
 async def test_unlink_by_telegram_id(stack: Stack) -> None:
     tg = await stack.new_tg_user("Ann")
     await stack.register("ann")
@@ -56,6 +57,7 @@ async def test_unlink_by_telegram_id(stack: Stack) -> None:
     )
 
 
+@pytest.mark.memory
 async def test_sign_in_codes_carry_256_bits_and_work_once(stack: Stack) -> None:
     await stack.register("ann")
     user = await stack.services.accounts.find_user(username="ann")
@@ -69,6 +71,7 @@ async def test_sign_in_codes_carry_256_bits_and_work_once(stack: Stack) -> None:
     assert await stack.services.linking.redeem_login(code) is None
 
 
+@pytest.mark.memory
 @pytest.mark.parametrize(("length", "works"), [(1, True), (128, True), (129, False)])
 async def test_sign_in_codes_of_up_to_128_characters_are_looked_up(
     stack: Stack, length: int, works: bool
@@ -83,10 +86,12 @@ async def test_sign_in_codes_of_up_to_128_characters_are_looked_up(
     assert (found is not None and found.id == user.id) is works
 
 
+@pytest.mark.memory
 async def test_an_empty_sign_in_code_is_nobody(stack: Stack) -> None:
     assert await stack.services.linking.redeem_login("") is None
 
 
+@pytest.mark.memory
 async def test_only_the_offered_code_links_the_account(stack: Stack) -> None:
     # Codes are stored as keyed hashes: a hash that ignored the code would let any code
     # redeem whatever link is pending.
@@ -107,6 +112,7 @@ async def test_only_the_offered_code_links_the_account(stack: Stack) -> None:
     assert (await stack.web.get("/api/link")).json()["telegram"]["id"] == owner
 
 
+@pytest.mark.memory
 async def test_consent_tokens_are_fresh_and_unguessable(stack: Stack) -> None:
     tg = await stack.new_tg_user("Ann")
     await stack.register("first")

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.harness.stack import SITE, Stack
 from tests.telegram.test_linking_bot import link_offer, open_and_start
 
 AUTH = {"Authorization": "Bearer site-api-key-for-tests"}
+# rules of the use cases: the stack keeps its data in memory
+pytestmark = pytest.mark.memory
 
 
 async def telegram_only_account(stack: Stack, first_name: str = "Zoya") -> int:

@@ -21,6 +21,7 @@ async def put(stack: Stack, site_user_id: str, **body: object) -> int:
     return answer.status_code
 
 
+@pytest.mark.memory
 @pytest.mark.parametrize("site_user_id", ["a", "x" * 128, "é-42 ✓"])
 async def test_site_ids_of_1_to_128_printable_characters(stack: Stack, site_user_id: str) -> None:
     found, created = await stack.services.site.upsert(site_user_id, display_name="Ann")
@@ -29,6 +30,7 @@ async def test_site_ids_of_1_to_128_printable_characters(stack: Stack, site_user
     assert (await stack.services.site.get(site_user_id)).user.id == found.user.id
 
 
+@pytest.mark.memory
 @pytest.mark.parametrize("site_user_id", ["", "x" * 129, "a\nb", "tab\there", "\x00"])
 async def test_other_site_ids_are_refused(stack: Stack, site_user_id: str) -> None:
     for call in (
@@ -40,6 +42,7 @@ async def test_other_site_ids_are_refused(stack: Stack, site_user_id: str) -> No
         assert (caught.value.field, caught.value.message) == ("site_user_id", SITE_ID_RULE)
 
 
+@pytest.mark.memory
 async def test_a_long_site_id_over_http(stack: Stack) -> None:
     assert await put(stack, "x" * 128) == 201
     answer = await stack.web.put(
@@ -49,6 +52,7 @@ async def test_a_long_site_id_over_http(stack: Stack) -> None:
     assert answer.json()["error"]["field"] == "site_user_id"
 
 
+@pytest.mark.memory
 async def test_role_and_karma_default_to_member_and_zero(stack: Stack) -> None:
     found, _ = await stack.services.site.upsert("s1", display_name="Ann")
     assert (found.user.role, found.user.karma) == ("member", 0)
@@ -63,6 +67,7 @@ async def test_karma_within_bounds(stack: Stack, karma: int) -> None:
     assert found.user.karma == karma
 
 
+@pytest.mark.memory
 @pytest.mark.parametrize("karma", [-(2**62) - 1, 2**62 + 1, 2**63])
 async def test_karma_beyond_bounds_is_refused_by_the_service(stack: Stack, karma: int) -> None:
     with pytest.raises(InvalidInput) as caught:
@@ -72,12 +77,14 @@ async def test_karma_beyond_bounds_is_refused_by_the_service(stack: Stack, karma
         await stack.services.site.get("s1")  # nothing was written
 
 
+@pytest.mark.memory
 async def test_an_unknown_site_user(stack: Stack) -> None:
     with pytest.raises(NotFound) as caught:
         await stack.services.site.get("nobody")
     assert caught.value.message == "no user 'nobody'"
 
 
+@pytest.mark.memory
 async def test_a_site_link_goes_to_its_own_account_among_several(stack: Stack) -> None:
     for site_user_id in ("first", "second", "third"):
         assert await put(stack, site_user_id) == 201
@@ -103,6 +110,7 @@ async def test_a_site_link_goes_to_its_own_account_among_several(stack: Stack) -
     assert (await stack.web.get("/api/site/users/second", headers=AUTH)).json()["linked"] is False
 
 
+@pytest.mark.memory
 async def test_role_and_karma_are_written_on_create_and_on_update(stack: Stack) -> None:
     assert await put(stack, "s1", role="moderator", karma=7) == 201
     user = (await stack.web.get("/api/site/users/s1", headers=AUTH)).json()["user"]
@@ -130,6 +138,7 @@ async def test_concurrent_upserts_of_a_new_id_make_one_account(stack: Stack) -> 
     }
 
 
+@pytest.mark.memory
 async def test_an_upsert_reports_an_existing_link(stack: Stack) -> None:
     assert await put(stack, "s1") == 201
     offer = await stack.web.post("/api/site/users/s1/link", headers=AUTH)

@@ -13,6 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.harness.served import Served, served
+from tests.harness.site import MEMORY
 from tgpass.errors import AuthError, TooManyAttempts
 from tgpass.service.accounts.auth import AuthService, how_long
 from tgpass.service.accounts.passwords import Passwords
@@ -24,7 +25,7 @@ OWNER, ATTACKER = "198.51.100.7", "203.0.113.9"
 
 @pytest.fixture
 async def web(tmp_path: Path) -> AsyncIterator[Served]:
-    async with served("sqlite+memory", tmp_path) as found:
+    async with served(MEMORY, tmp_path) as found:
         yield found
 
 
@@ -112,7 +113,7 @@ async def test_each_further_failure_doubles_the_wait(web: Served) -> None:
 
 
 async def test_one_client_trying_many_accounts_is_slowed(tmp_path: Path) -> None:
-    async with served("sqlite+memory", tmp_path, login_attempts=2) as web:
+    async with served(MEMORY, tmp_path, login_attempts=2) as web:
         await web.services.auth.register("ann", "correct horse")
         async with web.client(ATTACKER) as attacker, web.client(OWNER) as owner:
             codes = [await login(attacker, f"name{n}", "guess guess") for n in range(8)]
@@ -132,7 +133,7 @@ async def test_forwarded_for_is_ignored_from_an_untrusted_peer(web: Served) -> N
 
 
 async def test_forwarded_for_is_believed_from_a_trusted_proxy(tmp_path: Path) -> None:
-    async with served("sqlite+memory", tmp_path, trusted_proxies="10.0.0.0/8,192.0.2.1") as web:
+    async with served(MEMORY, tmp_path, trusted_proxies="10.0.0.0/8,192.0.2.1") as web:
         await web.services.auth.register("ann", "correct horse")
         async with web.client("10.1.2.3") as proxy:
             # the right-most address no trusted proxy wrote is the client; what is left of it
@@ -148,7 +149,7 @@ async def test_forwarded_for_is_believed_from_a_trusted_proxy(tmp_path: Path) ->
 
 
 async def test_the_refusal_says_how_long_to_wait(tmp_path: Path) -> None:
-    async with served("sqlite+memory", tmp_path, login_attempts=1, login_window=900) as web:
+    async with served(MEMORY, tmp_path, login_attempts=1, login_window=900) as web:
         await web.services.auth.register("ann", "correct horse")
         async with web.client(ATTACKER) as attacker:
             answers = []
@@ -165,7 +166,7 @@ async def test_the_refusal_says_how_long_to_wait(tmp_path: Path) -> None:
 
 
 async def test_the_login_page_says_how_long_and_keeps_the_username(tmp_path: Path) -> None:
-    async with served("sqlite+memory", tmp_path, login_attempts=1, login_window=900) as web:
+    async with served(MEMORY, tmp_path, login_attempts=1, login_window=900) as web:
         await web.services.auth.register("ann", "correct horse")
         async with web.client(ATTACKER) as browser:
             page = await browser.get("/login")
