@@ -167,23 +167,32 @@ async def test_rows_may_start_final(uow: UnitOfWorkFactory) -> None:
         assert [i.id for i in await tx.outbox.of_notification("b")] == [item_id]
 
 
-async def test_concurrent_claimers_never_share_a_row(uow: UnitOfWorkFactory) -> None:
-    await queue(uow, 60)
+@pytest.mark.parametrize("expired", [False, True])
+async def test_concurrent_claimers_never_share_a_row(uow: UnitOfWorkFactory, expired: bool) -> None:
+    await queue(uow, 120)
+    now = NOW
+    if expired:  # a dead worker's rows, its lease over: taken over by the others
+        async with uow() as tx:
+            await tx.outbox.claim(owner="dead", now=NOW, lease=10, limit=120)
+        now = NOW + 11
+    sizes: list[int] = []
 
     async def claimer(name: str) -> list[int]:
         taken: list[int] = []
         while True:
             async with uow() as tx:
-                batch = await tx.outbox.claim(owner=name, now=NOW, lease=60, limit=7)
+                batch = await tx.outbox.claim(owner=name, now=now, lease=60, limit=7)
             if not batch:
                 return taken
+            sizes.append(len(batch))
             taken.extend(i.id for i in batch)
             await asyncio.sleep(0)
 
-    results = await asyncio.gather(*(claimer(f"w{n}") for n in range(4)))
+    results = await asyncio.gather(*(claimer(f"w{n}") for n in range(6)))
     every = [i for taken in results for i in taken]
-    assert len(every) == 60
-    assert len(set(every)) == 60
+    assert len(every) == 120
+    assert len(set(every)) == 120
+    assert max(sizes) <= 7  # none took more than it asked for
 
 
 async def test_one_live_code_per_account(uow: UnitOfWorkFactory) -> None:
