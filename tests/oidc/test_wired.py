@@ -10,32 +10,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
 from tests.harness.fakes import RecordingTelegram
-from tgpass.bootstrap import Services, build
+from tests.harness.site import running_site, site_settings, sqlite_settings
 from tgpass.settings import Settings
-from tgpass.web.app import create_app
 
 from .conftest import API_KEY, CALLBACK, SITE_AUTH, auth_url, exchange, userinfo
 
 SITE = "http://127.0.0.1:8000"
 
 
-async def _services(tmp_path: Path) -> Services:
-    settings = Settings.from_mapping(
-        {
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'wired.sqlite3'}",
-            "bot_token": "123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr",
-            "bot_username": "example_site_bot",
-            "public_url": SITE,
-            "secret_key": "test-secret-key",
-            "api_keys": API_KEY,
-            "worker": False,
-        }
+def _settings(tmp_path: Path) -> Settings:
+    return site_settings(
+        sqlite_settings(tmp_path, "wired.sqlite3"), public_url=SITE, api_keys=API_KEY, worker=False
     )
-    return await build(settings, telegram=RecordingTelegram())
 
 
 def _field(html: str, name: str) -> str:
@@ -47,60 +36,55 @@ def _field(html: str, name: str) -> str:
 async def test_the_app_serves_the_provider_and_the_login_page_brings_users_back(
     tmp_path: Path,
 ) -> None:
-    services = await _services(tmp_path)
-    app = create_app(services)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url=SITE) as web:
-            meta = await web.get("/.well-known/openid-configuration")
-            assert meta.status_code == 200
-            assert meta.json()["issuer"] == SITE
-            made = await web.post(
-                "/api/site/oidc/clients",
-                json={"name": "Forum", "redirect_uris": [CALLBACK]},
-                headers=SITE_AUTH,
-            )
-            assert made.status_code == 201
-            client_id, secret = made.json()["client_id"], made.json()["client_secret"]
-            registered = await web.post(
-                "/api/auth/register", json={"username": "ann", "password": "correct horse"}
-            )
-            assert registered.status_code == 201
-            web.cookies.clear()
+    async with running_site(_settings(tmp_path), telegram=RecordingTelegram()) as site:
+        web = site.web
+        meta = await web.get("/.well-known/openid-configuration")
+        assert meta.status_code == 200
+        assert meta.json()["issuer"] == SITE
+        made = await web.post(
+            "/api/site/oidc/clients",
+            json={"name": "Forum", "redirect_uris": [CALLBACK]},
+            headers=SITE_AUTH,
+        )
+        assert made.status_code == 201
+        client_id, secret = made.json()["client_id"], made.json()["client_secret"]
+        registered = await web.post(
+            "/api/auth/register", json={"username": "ann", "password": "correct horse"}
+        )
+        assert registered.status_code == 201
+        web.cookies.clear()
 
-            url = auth_url(client_id, scope="openid site chats")
-            to_login = await web.get(url)
-            assert to_login.status_code == 303
-            login = await web.get(to_login.headers["location"])
-            back = _field(login.text, "next")
-            assert back == parse_qs(urlsplit(to_login.headers["location"]).query)["next"][0]
-            signed_in = await web.post(
-                "/login",
-                data={
-                    "username": "ann",
-                    "password": "correct horse",
-                    "csrf_token": _field(login.text, "csrf_token"),
-                    "next": back,
-                },
-            )
-            assert signed_in.status_code == 303
-            assert signed_in.headers["location"] == back
-            consent = await web.get(back)
-            assert consent.status_code == 200
-            assert "consent-allow" in consent.text
-            granted = await web.post(
-                unescape(re.findall(r'<form method="post" action="([^"]+)">', consent.text)[-1]),
-                data={"csrf_token": _field(consent.text, "csrf_token"), "decision": "allow"},
-            )
-            code = parse_qs(urlsplit(granted.headers["location"]).query)["code"][0]
-            tokens = (await exchange(web, client_id, secret, code)).json()
-            claims = (await userinfo(web, tokens["access_token"])).json()
-            assert claims["roles"] == ["member"]
-            assert claims["chats"] == []  # gated chats, through the wired chats_of
-            evil = await web.get("/login", params={"next": "//evil.example/x"})
-            assert _field(evil.text, "next") == "/account"
-    finally:
-        await services.close()
+        url = auth_url(client_id, scope="openid site chats")
+        to_login = await web.get(url)
+        assert to_login.status_code == 303
+        login = await web.get(to_login.headers["location"])
+        back = _field(login.text, "next")
+        assert back == parse_qs(urlsplit(to_login.headers["location"]).query)["next"][0]
+        signed_in = await web.post(
+            "/login",
+            data={
+                "username": "ann",
+                "password": "correct horse",
+                "csrf_token": _field(login.text, "csrf_token"),
+                "next": back,
+            },
+        )
+        assert signed_in.status_code == 303
+        assert signed_in.headers["location"] == back
+        consent = await web.get(back)
+        assert consent.status_code == 200
+        assert "consent-allow" in consent.text
+        granted = await web.post(
+            unescape(re.findall(r'<form method="post" action="([^"]+)">', consent.text)[-1]),
+            data={"csrf_token": _field(consent.text, "csrf_token"), "decision": "allow"},
+        )
+        code = parse_qs(urlsplit(granted.headers["location"]).query)["code"][0]
+        tokens = (await exchange(web, client_id, secret, code)).json()
+        claims = (await userinfo(web, tokens["access_token"])).json()
+        assert claims["roles"] == ["member"]
+        assert claims["chats"] == []  # gated chats, through the wired chats_of
+        evil = await web.get("/login", params={"next": "//evil.example/x"})
+        assert _field(evil.text, "next") == "/account"
 
 
 def test_the_cli_has_the_oidc_commands(
