@@ -4,6 +4,7 @@ makes of the delivery, when it is tried again, and when an endpoint is disabled.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,11 +36,15 @@ class ScriptedTransport(WebhookTransport):
 
     reply: Reply = lambda url: EndpointAnswer(200)
     posts: list[tuple[str, bytes, dict[str, str], float]] = field(default_factory=list)
+    gate: asyncio.Event | None = None
+    """When set, each POST waits for it before answering."""
 
     async def post(
         self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float
     ) -> EndpointAnswer:
         self.posts.append((url, body, dict(headers), timeout))
+        if self.gate is not None:
+            await self.gate.wait()
         answer = self.reply(url)
         if isinstance(answer, Exception):
             raise answer
@@ -264,3 +269,29 @@ async def test_pending_deliveries_are_counted_per_endpoint(world: World) -> None
     await world.deliverer.deliver_due()
     assert await world.deliverer.count_pending() == {}
     assert world.sample("tgpass_webhook_pending", endpoint=str(second.id)) == 0
+
+
+async def test_a_delivery_claimed_ahead_is_not_sent_once_its_lease_is_nearly_out() -> None:
+    world = make_world(concurrency=1, ahead=3, timeout=10.0, lease=30.0, poll_interval=0.01)
+    endpoint = await world.webhooks.add("http://127.0.0.1:9/hook")
+    for user in range(4):
+        await world.announce(user=user)
+    world.transport.gate = asyncio.Event()
+    loop = asyncio.create_task(world.deliverer.run())
+    try:
+        while not world.transport.posts:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        assert len(world.transport.posts) == 1  # one slot; three claimed ahead, waiting
+        world.clock.advance(16)  # 14 s of lease left: less than a timeout and a margin
+        world.transport.gate.set()
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+    assert len(world.transport.posts) == 1
+    states = [(d.state, d.lease_owner) for d in await world.webhooks.deliveries(endpoint.id)]
+    assert sorted(states, key=str) == sorted(
+        [("delivered", None)] + [("pending", world.deliverer.owner)] * 3, key=str
+    )

@@ -154,8 +154,9 @@ async def test_a_worker_killed_between_commit_and_delivery_loses_nothing(
             os.kill(first.pid, signal.SIGKILL)  # its attempts in flight, none answered
             first.wait()
         deliveries = await services.webhooks.deliveries(endpoint.id, limit=20)
-        leased = [d for d in deliveries if d.lease_owner is not None]
-        assert len(leased) == slots and all(d.state == "pending" for d in deliveries)
+        # it held its slots' worth in flight, and maybe more claimed ahead, none settled
+        leased = {d.event.id for d in deliveries if d.lease_owner is not None}
+        assert len(leased) >= slots and all(d.state == "pending" for d in deliveries)
         assert receiver.accepted() == []
         holding = False
         with worker_process(values):
@@ -164,6 +165,6 @@ async def test_a_worker_killed_between_commit_and_delivery_loses_nothing(
             await asyncio.sleep(0.5)
         assert receiver.accepted_ids() == {e.id: 1 for e in events}
         held_ids = {r.id for r in receiver.received if r.status == 0}
-        assert held_ids == {d.event.id for d in leased}  # sent again, same webhook-id
+        assert len(held_ids) == slots and held_ids <= leased  # sent again, same webhook-id
         for request in receiver.accepted():
             request.verify(endpoint.secret)

@@ -17,7 +17,7 @@ import random
 import socket
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +42,8 @@ from tgpass.service.worker import until_one_fails
 log = logging.getLogger("tgpass.webhooks")
 
 GONE = "the endpoint answered 410 Gone"
+LEASE_MARGIN = 5.0
+"""Seconds of lease left, beyond the attempt's timeout, for its outcome to be recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,10 @@ class DelivererConfig:
     """The longest wait for due deliveries when nothing wakes the loop (retries fall due
     without anyone saying so)."""
     flush_interval: float = 0.02
+    ahead: int = 3
+    """The loop claims up to this many times ``concurrency`` more than an endpoint has
+    slots free, so that a finished attempt is followed by the next at once, not by a
+    claim."""
     claim_pause: float = 0.005
     """Between two claims that found work: a claim per finished attempt would cost more
     than the attempts."""
@@ -105,6 +111,11 @@ class Deliverer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._settled: list[_Attempt] = []
         self._gauged: set[int] = set()
+        self._queued: dict[int, deque[tuple[Endpoint, Delivery, float]]] = {}
+        """Claimed deliveries waiting for a free slot of their endpoint, each with the end
+        of its lease."""
+        self._running = False
+        self._lease_needed = min(config.timeout + LEASE_MARGIN, config.lease_seconds / 2)
 
     def wake(self) -> None:
         """Something was announced: look for due deliveries now, not at the next tick."""
@@ -132,7 +143,7 @@ class Deliverer:
         async def claimer() -> None:
             while True:
                 self._wake.clear()
-                if await self._claim_round():
+                if await self._claim_round(ahead=self.config.ahead):
                     # let a few more slots come free, so that a round claims several
                     await asyncio.sleep(self.config.claim_pause)
                     continue
@@ -151,24 +162,30 @@ class Deliverer:
                 await self.count_pending()
                 await asyncio.sleep(self.config.gauge_interval)
 
+        self._running = True
         try:
             await until_one_fails(claimer(), flusher(), gauge())
         finally:
+            self._running = False
+            self._queued.clear()  # not tried: claimed again once their leases end
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.flush()  # record what was answered before stopping
 
-    async def _claim_round(self) -> list[asyncio.Task[None]]:
-        """Claim due deliveries for every endpoint with a free slot, and start them once the
-        claim has committed (the leases are ours only then); the tasks started."""
+    async def _claim_round(self, *, ahead: int = 0) -> list[asyncio.Task[None]]:
+        """Claim due deliveries for every endpoint with room, and start them once the claim
+        has committed (the leases are ours only then): as many as it has free slots, and up
+        to ``ahead`` times ``concurrency`` more, queued here for the slots as they free up;
+        the tasks started."""
         now = self.clock()
         claimed: list[tuple[Endpoint, list[Delivery]]] = []
         async with self.uow() as tx:
             for endpoint_id in await tx.webhooks.due_endpoints(now=now):
-                free = self.config.concurrency - self._in_flight[endpoint_id]
-                if free <= 0:
+                held = self._in_flight[endpoint_id] + len(self._queued.get(endpoint_id, ()))
+                room = self.config.concurrency * (1 + ahead) - held
+                if room <= 0:
                     continue
                 endpoint = await tx.webhooks.endpoint(endpoint_id)
                 if endpoint is None or not endpoint.enabled:
@@ -181,16 +198,33 @@ class Deliverer:
                     owner=self.owner,
                     now=now,
                     lease=self.config.lease_seconds,
-                    limit=free,
+                    limit=room,
                     order_hold=self.config.order_hold,
                 )
                 if deliveries:
                     claimed.append((endpoint, deliveries))
-        return [
-            self._start(endpoint, delivery)
-            for endpoint, deliveries in claimed
-            for delivery in deliveries
-        ]
+        started: list[asyncio.Task[None]] = []
+        until = now + self.config.lease_seconds
+        for endpoint, deliveries in claimed:
+            queue = self._queued.setdefault(endpoint.id, deque())
+            queue.extend((endpoint, delivery, until) for delivery in deliveries)
+            started += self._start_queued(endpoint.id)
+        return started
+
+    def _start_queued(self, endpoint_id: int) -> list[asyncio.Task[None]]:
+        """Start what waits for the endpoint, as far as its free slots go. A delivery whose
+        lease would run out during its attempt is dropped instead: once the lease ends it is
+        someone's to claim, and must not be sent from here as well."""
+        started: list[asyncio.Task[None]] = []
+        queue = self._queued.get(endpoint_id)
+        while queue and self._in_flight[endpoint_id] < self.config.concurrency:
+            endpoint, delivery, until = queue.popleft()
+            if until - self.clock() < self._lease_needed:
+                continue
+            started.append(self._start(endpoint, delivery))
+        if not queue:
+            self._queued.pop(endpoint_id, None)
+        return started
 
     def _start(self, endpoint: Endpoint, delivery: Delivery) -> asyncio.Task[None]:
         self._in_flight[endpoint.id] += 1
@@ -202,7 +236,10 @@ class Deliverer:
             self._in_flight[endpoint.id] -= 1
             if self._in_flight[endpoint.id] <= 0:
                 del self._in_flight[endpoint.id]
-            self._wake.set()  # a slot is free
+            if self._running:
+                self._start_queued(endpoint.id)  # the next one, with no claim between
+            if len(self._queued.get(endpoint.id, ())) < self.config.concurrency:
+                self._wake.set()  # claim more before the slots run dry
 
         task.add_done_callback(finished)
         return task
