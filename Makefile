@@ -60,6 +60,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.http
 	$(BIN)/python -m bench.notify
+	$(BIN)/python -m bench.events
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.reconcile_apply
 
