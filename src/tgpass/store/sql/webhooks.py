@@ -193,16 +193,20 @@ class SqlWebhooks(WebhookRepository):
         return len(chosen)
 
     async def due_endpoints(self, *, now: float) -> list[int]:
-        rows = await self.db.execute(
+        # per endpoint, one probe of its index: a dead endpoint's backlog is not scanned
+        due = (
             select(_d.c.endpoint_id)
-            .distinct()
-            .join(webhook_endpoints, webhook_endpoints.c.id == _d.c.endpoint_id)
             .where(
+                _d.c.endpoint_id == webhook_endpoints.c.id,
                 _d.c.state == "pending",
                 _d.c.available_at <= now,
-                webhook_endpoints.c.enabled.is_(True),
             )
-            .order_by(_d.c.endpoint_id)
+            .exists()
+        )
+        rows = await self.db.execute(
+            select(webhook_endpoints.c.id)
+            .where(webhook_endpoints.c.enabled.is_(True), due)
+            .order_by(webhook_endpoints.c.id)
         )
         return [int(endpoint_id) for endpoint_id in rows.scalars()]
 
