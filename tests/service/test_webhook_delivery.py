@@ -247,25 +247,19 @@ async def test_per_user_order_holds_while_the_first_is_retried(
             request.verify(endpoint.secret)
 
 
-async def received_while(
-    services: Services, receiver: Receiver, count: int, seconds: float
-) -> tuple[int, float]:
-    """Announce ``count`` events (as many users) and deliver them: how many the receiver
-    had within ``seconds``, and how long it took to have them all."""
+async def all_received(services: Services, receiver: Receiver, count: int) -> float:
+    """Announce ``count`` events (as many users) and deliver them: how long until the
+    receiver had them all."""
     events = [await announce(services, 1000 + n) for n in range(count)]
     started = time.monotonic()
     async with delivering(services.deliverer):
-        await asyncio.sleep(seconds)
-        within = len(receiver.accepted_ids())
         await receiver.wait_accepted({e.id for e in events}, seconds=60)
-    return within, time.monotonic() - started
+    return time.monotonic() - started
 
 
 async def test_a_dead_endpoint_does_not_slow_a_healthy_one(backend: str, tmp_path: Path) -> None:
-    count, window = 300, 0.5
-    async with site(backend, tmp_path, events_timeout="30") as services, Receiver() as alone:
-        await services.webhooks.add(alone.url)
-        base_within, base_all = await received_while(services, alone, count, window)
+    # Not a rate (bench/events.py measures that): every event reaches the healthy endpoint
+    # while each of the dead one's attempts is still waiting for its 30 s timeout.
     async with (
         site(backend, tmp_path, name="dead", events_timeout="30") as services,
         Receiver() as healthy,
@@ -273,10 +267,8 @@ async def test_a_dead_endpoint_does_not_slow_a_healthy_one(backend: str, tmp_pat
     ):
         dead_endpoint = await services.webhooks.add(dead.url)
         await services.webhooks.add(healthy.url)
-        within, took = await received_while(services, healthy, count, window)
+        took = await all_received(services, healthy, 300)
         # every slot of the dead one was taken and none has come back, all the while
         assert dead.connections == services.deliverer.config.concurrency
         assert all(d.attempts == 0 for d in await services.webhooks.deliveries(dead_endpoint.id))
-    ratio = max(within, 1) / max(base_within, 1)
-    assert within == count or ratio > 0.5, (within, base_within, took, base_all)
     assert took < 30  # well inside one of the dead endpoint's timeouts
