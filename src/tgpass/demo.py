@@ -6,6 +6,8 @@ owned by a third, with the bot their administrator. No token, no network, no con
 Every ``t.me`` link the demo site shows points at the sandbox (``<phone>/t.me/...``), so a
 browser with no network follows it to the phone with the link opened. ``--check`` walks the
 main path once on its own free ports and a temporary directory, so it runs beside a demo.
+The demo's own endpoint hears every event the service announces (``demo_events``), and its
+events page (``/demo/events``) shows them as they arrive.
 
 What the demo made (accounts, links, chats, the phone's dialogs) is kept in ``.demo/`` for the
 next run: the service's database, the sandbox's world and the secret key that link codes are
@@ -31,6 +33,8 @@ from typing import Any
 import httpx
 
 from .bootstrap import Services, build
+from .demo_events import PAGE_PATH, EventBoard, registered, secret_of
+from .demo_events import router as events_page
 from .domain.accounts import User
 from .domain.gating import ChatRule
 from .sandbox.persist import load_file, save_file
@@ -210,6 +214,7 @@ def demo_settings(
             "telegram_login_issuer": sandbox.oidc_issuer,
             "telegram_login_client_secret": bot.oidc_client_secret,
             "login_widget": True,  # the older widget too, under Telegram Login
+            "events_allow_private_urls": True,  # its events page is on the site, on loopback
         }
     )
 
@@ -227,6 +232,8 @@ class Demo:
     data: DemoData
     opened: Opened
     """Whether the demo kept the last run's data."""
+    events: EventBoard
+    """What the demo's events page shows: the events its own endpoint received."""
 
     @property
     def link_base(self) -> str:
@@ -252,16 +259,19 @@ async def running_demo(
             settings = demo_settings(site, sandbox, bot, data, data.secret_key())
             services = await build(settings)
             try:
-                await _seed_accounts(services)
+                endpoint = await registered(services.webhooks, site)
+                events = EventBoard(secret_of(services.webhooks, endpoint.id))
                 chats, new = await _chats_for_the_bot(sandbox, bot.id)
-                server = LoopbackServer(
-                    create_app(services, polling=True), host=HOST, port=site_port, lifespan="on"
-                )
+                app = create_app(services, polling=True)
+                app.include_router(events_page(events))
+                server = LoopbackServer(app, host=HOST, port=site_port, lifespan="on")
                 await server.start()
                 try:
+                    # once the events page listens: the accounts' signed_up reach it at once
+                    await _seed_accounts(services)
                     await _gate(services, new)
                     keeper.start()
-                    yield Demo(site, sandbox, services, world, chats, data, opened)
+                    yield Demo(site, sandbox, services, world, chats, data, opened, events)
                 finally:
                     await server.stop()
             finally:
@@ -398,6 +408,7 @@ def print_welcome(demo: Demo, *, check: bool = False) -> None:
   site:   {demo.site}        sign in as {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}
   staff:  {demo.site}/admin/chats   sign in as {DEMO_STAFF[0]} / {DEMO_STAFF[1]}
   phone:  {demo.sandbox.url}/   act as a Telegram user ({users})
+  events: {demo.site}{PAGE_PATH}   every event the site is told of, live, as you walk
 {data}
 Try it (every t.me link of the demo opens the phone):
 {_numbered(WALK)}
