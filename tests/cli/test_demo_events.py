@@ -14,7 +14,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tgpass.demo import DEMO_BOT, DEMO_LOGIN, Demo, running_demo
+from tgpass.demo import DEMO_BOT, DEMO_LOGIN, Demo, print_welcome, running_demo
 from tgpass.demo_events import PAGE_PATH, RECEIVE_PATH, EventBoard
 from tgpass.domain.webhooks import Endpoint
 from tgpass.sandbox.server import free_port
@@ -228,3 +228,10 @@ async def test_the_events_page_in_a_browser(demo: Demo) -> None:
         await linked.wait_for(timeout=15_000)
         assert str(zoya(demo)) in await linked.inner_text()
         await screenshot(page, "demo-events-page")
+
+
+async def test_the_welcome_names_the_events_page(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    print_welcome(demo)
+    assert f"  events: {demo.site}/demo/events   every event" in capsys.readouterr().out
