@@ -5,6 +5,7 @@ restart with kept data keeps the one endpoint and its secret."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -21,17 +22,18 @@ from tgpass.sandbox.server import free_port
 from tgpass.service.webhooks import new_secret
 
 
-def ports() -> dict[str, int]:
+def started(data_dir: Path) -> contextlib.AbstractAsyncContextManager[Demo]:
+    """The demo on data kept in ``data_dir``, on free ports."""
     site = free_port()
     phone = free_port()
     while phone == site:
         phone = free_port()
-    return {"site_port": site, "sandbox_port": phone}
+    return running_demo(site_port=site, sandbox_port=phone, data_dir=data_dir)
 
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    async with running_demo(**ports(), data_dir=tmp_path) as running:
+    async with started(tmp_path) as running:
         yield running
 
 
@@ -139,20 +141,17 @@ async def test_a_forged_delivery_is_refused_and_not_shown(demo: Demo) -> None:
             "webhook-signature": signature,
         }
 
+    old = Webhook(endpoint.secret).sign("msg_old", _at(now - 600), body.decode())
+    refused_headers = [
+        headers("msg_forged", forged),  # another secret
+        headers("msg_no_comma", "v1"),  # malformed
+        headers("msg_real", real.replace("v1,", "v1,A")),  # altered
+        headers("msg_old", old, now - 600),  # by the secret, but ten minutes ago
+    ]
     async with httpx.AsyncClient(base_url=demo.site) as web:
         answers = [
-            (await web.post(RECEIVE_PATH, content=body, headers=headers(*sent))).status_code
-            for sent in [
-                ("msg_forged", forged),  # another secret
-                ("msg_no_comma", "v1"),  # malformed
-                ("msg_real", real.replace("v1,", "v1,A")),  # altered
-                # signed by the secret, but ten minutes ago
-                (
-                    "msg_old",
-                    Webhook(endpoint.secret).sign("msg_old", _at(now - 600), body.decode()),
-                    now - 600,
-                ),
-            ]
+            (await web.post(RECEIVE_PATH, content=body, headers=sent)).status_code
+            for sent in refused_headers
         ]
         unsigned = await web.post(RECEIVE_PATH, content=body)
         assert [*answers, unsigned.status_code] == [400] * 5
@@ -161,8 +160,8 @@ async def test_a_forged_delivery_is_refused_and_not_shown(demo: Demo) -> None:
 
         # the same body, signed by the endpoint's secret, is taken; twice, shown once
         for _ in range(2):
-            taken = await web.post(RECEIVE_PATH, content=body, headers=headers("msg_real", real))
-            assert taken.status_code == 204
+            answer = await web.post(RECEIVE_PATH, content=body, headers=headers("msg_real", real))
+            assert answer.status_code == 204
     taken = [(e["id"], e["type"]) for e in await shown(demo)]
     assert taken.count(("msg_real", "account.deleted")) == 1
     assert not (refused - {"msg_real"}) & {event_id for event_id, _ in taken}
@@ -175,9 +174,9 @@ def _at(timestamp: float) -> Any:
 
 
 async def test_a_restart_with_kept_data_keeps_one_endpoint_and_its_secret(tmp_path: Path) -> None:
-    async with running_demo(**ports(), data_dir=tmp_path) as first:
+    async with started(tmp_path) as first:
         before = await the_endpoint(first)
-    async with running_demo(**ports(), data_dir=tmp_path) as second:  # another port
+    async with started(tmp_path) as second:  # another port
         assert second.opened.kept
         after = await the_endpoint(second)  # one, moved to this run's site
         assert (after.id, after.secret) == (before.id, before.secret)
