@@ -7,16 +7,21 @@ delivered, refused and unreachable, a broadcast, an unlink and a deletion."""
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from telegram.error import NetworkError
 
 from tests.harness.gated import ADMIN
 from tests.harness.stack import API_KEY, Stack
+from tests.harness.webhook_receiver import Receiver
 from tgpass.domain.delivery import OutgoingMessage
 from tgpass.domain.gating import ChatRule
 from tgpass.domain.webhooks import EVENT_TYPES, Event
+from tgpass.outbound import HttpWebhookTransport
 from tgpass.service.notify import Audience
+from tgpass.service.webhooks import Deliverer, DelivererConfig
 from tgpass.verify import bot_id_from_token
 
 SITE_KEY = {"Authorization": f"Bearer {API_KEY}"}
@@ -197,3 +202,21 @@ async def test_every_event_type_is_produced_by_the_real_thing(stack: Stack) -> N
         "chat.member_removed",
     ]
     assert all(e.data["user_id"] == ann_id for e in anns)
+
+    # ...and each arrives once at a real endpoint, signed: verified as a site would, with
+    # standardwebhooks and with svix (the tour's endpoint moved to a loopback receiver)
+    async with Receiver() as site_endpoint:
+        async with services.uow() as tx:
+            registered = await tx.webhooks.endpoint(endpoint.id)
+            assert registered is not None
+            await tx.webhooks.save_endpoint(replace(registered, url=site_endpoint.url))
+        transport = HttpWebhookTransport(allow_private=True)
+        deliverer = Deliverer(services.uow, transport, services.metrics, DelivererConfig())
+        try:
+            while await deliverer.deliver_due():  # in order per user: round after round
+                pass
+        finally:
+            await transport.close()
+        assert site_endpoint.accepted_ids() == Counter({e.id: 1 for e in every})
+        bodies = [request.verify(endpoint.secret) for request in site_endpoint.accepted()]
+    assert sorted(body["type"] for body in bodies) == sorted(e.type for e in every)
