@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.stack import SITE, Stack
+from tests.harness.stack import API_KEY, SITE, Stack
 from tgpass.web.logs import RedactSecrets
 
 
@@ -32,6 +32,12 @@ def test_the_filter_masks_tokens_and_query_strings() -> None:
     )
     RedactSecrets().filter(token_record)
     assert "AAbbccddeeffgghhiijjkkll" not in token_record.getMessage()
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    secret_record = logging.LogRecord(
+        "tgpass", logging.ERROR, "", 0, "signing with %s", (secret,), None
+    )
+    RedactSecrets().filter(secret_record)
+    assert "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" not in secret_record.getMessage()
 
 
 async def test_a_whole_flow_logs_no_secret(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
@@ -47,8 +53,15 @@ async def test_a_whole_flow_logs_no_secret(stack: Stack, caplog: pytest.LogCaptu
     await stack.pump()
     login_url = (await stack.bot_says(tg))[-1]["reply_markup"]["inline_keyboard"][0][0]["url"]
     await stack.web.get(login_url.removeprefix(SITE))
+    site_key = {"Authorization": f"Bearer {API_KEY}"}
+    hook = {"url": "https://site.example/events"}
+    made = (await stack.web.post("/api/site/webhooks", json=hook, headers=site_key)).json()
+    path = f"/api/site/webhooks/{made['id']}/rotate-secret"
+    rotated = (await stack.web.post(path, headers=site_key)).json()
     logged = caplog.text
     for secret in (
+        made["secret"],
+        rotated["secret"],
         stack.bot_token,
         stack.bot_token.split(":", 1)[1],
         code,

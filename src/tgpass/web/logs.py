@@ -1,8 +1,9 @@
 """Secrets and one-time codes never reach the logs.
 
 Bot API URLs carry the bot token, sign-in URLs carry one-time codes, and a failing statement
-could carry a password hash: the access log keeps only paths, and any token- or hash-shaped
-string left in a record (its message, its arguments, its traceback) is masked.
+could carry a password hash or an event endpoint's secret: the access log keeps only paths,
+and any token-, hash- or secret-shaped string left in a record (its message, its arguments,
+its traceback) is masked.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import re
 
 _BOT_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 _PASSWORD_HASH = re.compile(r"\$argon2(?:id|i|d)\$[A-Za-z0-9+/=,$]*")
+_WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
 _QUERY = re.compile(r"\?\S*")
 
 
 def redact(text: str) -> str:
-    """``text`` with bot tokens and password hashes masked."""
-    return _PASSWORD_HASH.sub("<password-hash>", _BOT_TOKEN.sub("<bot-token>", text))
+    """``text`` with bot tokens, password hashes and event endpoints' secrets masked."""
+    text = _BOT_TOKEN.sub("<bot-token>", text)
+    text = _WEBHOOK_SECRET.sub("<webhook-secret>", text)
+    return _PASSWORD_HASH.sub("<password-hash>", text)
 
 
 class RedactSecrets(logging.Filter):
