@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from tgpass.bootstrap import build, make_worker
 from tgpass.container import Services
@@ -85,4 +86,5 @@ def create_app(
     app.include_router(oidc_login.router)
     app.include_router(oidc_provider.router)
     app.include_router(webhook.router)
+    app.mount("/static", StaticFiles(packages=[("tgpass.web", "static")]), name="static")
     return app
