@@ -1,0 +1,59 @@
+"""The package's static files under /static: the staff pages' shared script is served (and
+shipped in the package), each staff page loads it before its own, and a path that names no
+file there, or climbs out of the folder, is a 404, never another file or a 500."""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+
+import pytest
+
+from tests.harness.pagesite import PageSite
+
+STAFF_PAGES = ["/admin", "/admin/chats", "/admin/webhooks"]
+
+
+async def staff(site: PageSite) -> None:
+    await site.register("boss")
+    boss = await site.services.accounts.find_user(username="boss")
+    assert boss is not None
+    await site.services.accounts.update_user(boss.id, role="staff")
+
+
+def test_the_script_ships_in_the_package() -> None:
+    shipped = files("tgpass.web").joinpath("static", "admin.js")
+    assert shipped.is_file()
+    assert "function keepCurrent" in shipped.read_text()
+
+
+async def test_the_shared_script_is_served_as_javascript(site: PageSite) -> None:
+    answer = await site.web.get("/static/admin.js")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert answer.text == files("tgpass.web").joinpath("static", "admin.js").read_text()
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES)
+async def test_each_staff_page_loads_the_script_before_its_own(site: PageSite, path: str) -> None:
+    await staff(site)
+    page = (await site.web.get(path)).text
+    scripts = re.findall(r"<script( src=\"[^\"]+\")?>", page)
+    assert scripts == [' src="/static/admin.js"', ""], scripts
+    own = page.split('<script src="/static/admin.js"></script>', 1)[1]
+    assert "const csrf" not in own and "setInterval(poll" not in own
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/nothing.js",
+        "/static/",  # a folder is not listed
+        "/static/%2e%2e/app.py",  # tgpass/web/app.py, one level up: the client sends it as it is
+        "/static/%2e%2e/%2e%2e/settings.py",
+    ],
+)
+async def test_a_path_that_names_no_static_file_is_not_found(site: PageSite, path: str) -> None:
+    answer = await site.web.get(path)
+    assert answer.request.url.raw_path.decode() == path  # not tidied away before it was sent
+    assert (answer.status_code, answer.json()["error"]["code"]) == (404, "not_found"), path
