@@ -10,7 +10,23 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgpass.domain.webhooks import Delivery, DeliveryResult, Endpoint, Event
@@ -95,6 +111,37 @@ def _delivery(row: Any) -> Delivery:
         delivered_at=row.delivered_at,
         lease_owner=row.lease_owner,
     )
+
+
+def _outcome(r: DeliveryResult) -> dict[str, Any]:
+    """One attempt's outcome as the columns it writes (``failed_at`` only on a failure,
+    ``delivered_at`` only on a delivery)."""
+    failed = r.state != "delivered"
+    return {
+        "endpoint_id": r.endpoint_id,
+        "message_id": r.event_id,
+        "state": r.state,
+        "available_at": r.available_at,
+        "last_status": r.status,
+        "last_error": None if r.error is None else r.error[:MAX_ERROR],
+        "failed_at": r.at if failed else None,
+        "delivered_at": None if failed else r.at,
+    }
+
+
+def _settled(outcome: Any) -> dict[str, Any]:
+    """The delivery's columns from its outcome's (columns or bound parameters by name): one
+    more attempt, its lease dropped, and when its failures began kept once set."""
+    return {
+        "state": outcome["state"],
+        "attempts": _d.c.attempts + 1,
+        "available_at": outcome["available_at"],
+        "last_status": outcome["last_status"],
+        "last_error": outcome["last_error"],
+        "first_failed_at": func.coalesce(_d.c.first_failed_at, outcome["failed_at"]),
+        "delivered_at": outcome["delivered_at"],
+        "lease_owner": None,
+    }
 
 
 def _event_number(message_id: str) -> Any:
@@ -265,36 +312,91 @@ class SqlWebhooks(WebhookRepository):
     async def settle(
         self, results: Sequence[DeliveryResult], *, owner: str, now: float
     ) -> list[DeliveryResult]:
-        recorded: list[DeliveryResult] = []
-        for r in results:
-            failed = r.state != "delivered"
-            done = await self.db.execute(
+        # one statement per batch, not one per result: the flush runs every few milliseconds
+        first: dict[tuple[int, str], DeliveryResult] = {}
+        for r in results:  # a repeat finds the lease already gone, as the first cleared it
+            first.setdefault((r.endpoint_id, r.event_id), r)
+        if not first:
+            return []
+        if self.db.dialect.name == "postgresql":
+            applied = await self._settle_from_values(list(first.values()), owner=owner)
+        else:
+            applied = await self._settle_each(list(first.values()), owner=owner)
+        recorded = [r for key, r in first.items() if key in applied]
+        await self._failing_since(recorded)
+        return recorded
+
+    async def _settle_from_values(
+        self, results: Sequence[DeliveryResult], *, owner: str
+    ) -> set[tuple[int, str]]:
+        """``UPDATE … FROM (VALUES …) RETURNING``: the batch in one round trip."""
+        v = values(
+            column("endpoint_id", BigInteger),
+            column("message_id", String),
+            column("state", String),
+            column("available_at", Float),
+            column("last_status", Integer),
+            column("last_error", String),
+            column("failed_at", Float),
+            column("delivered_at", Float),
+            name="outcome",
+        ).data([tuple(_outcome(r).values()) for r in results])
+        rows = await self.db.execute(
+            update(_d)
+            .where(
+                _d.c.endpoint_id == v.c.endpoint_id,
+                _e.c.message_id == v.c.message_id,
+                _d.c.event_id == _e.c.id,
+                _d.c.state == "pending",
+                _d.c.lease_owner == owner,
+            )
+            # cast: a column of NULLs only would be text to PostgreSQL
+            .values(_settled({c.name: cast(c, c.type) for c in v.c}))
+            .returning(_d.c.endpoint_id, v.c.message_id)
+        )
+        return {(int(row.endpoint_id), row.message_id) for row in rows}
+
+    async def _settle_each(
+        self, results: Sequence[DeliveryResult], *, owner: str
+    ) -> set[tuple[int, str]]:
+        """SQLite: the rows the owner still leases, read under the writer's lock (BEGIN
+        IMMEDIATE), then one prepared UPDATE run for each of them."""
+        rows = await self.db.execute(
+            select(_d.c.endpoint_id, _d.c.event_id, _e.c.message_id)
+            .join(_e, _e.c.id == _d.c.event_id)
+            .where(
+                _e.c.message_id.in_({r.event_id for r in results}),
+                _d.c.state == "pending",
+                _d.c.lease_owner == owner,
+            )
+        )
+        numbers = {(int(row.endpoint_id), row.message_id): row.event_id for row in rows}
+        # the parameters' names must not be the columns' own (SQLAlchemy keeps those)
+        params = [
+            {
+                f"o_{name}": value
+                for name, value in {
+                    **_outcome(r),
+                    "event_number": numbers[r.endpoint_id, r.event_id],
+                }.items()
+            }
+            for r in results
+            if (r.endpoint_id, r.event_id) in numbers
+        ]
+        if params:
+            p = {name[2:]: bindparam(name) for name in params[0]}
+            await self.db.execute(
                 update(_d)
                 .where(
-                    _d.c.endpoint_id == r.endpoint_id,
-                    _d.c.event_id == _event_number(r.event_id),
+                    _d.c.endpoint_id == p["endpoint_id"],
+                    _d.c.event_id == p["event_number"],
                     _d.c.state == "pending",
                     _d.c.lease_owner == owner,
                 )
-                .values(
-                    state=r.state,
-                    attempts=_d.c.attempts + 1,
-                    available_at=r.available_at,
-                    last_status=r.status,
-                    last_error=None if r.error is None else r.error[:MAX_ERROR],
-                    first_failed_at=(
-                        func.coalesce(_d.c.first_failed_at, r.at)
-                        if failed
-                        else _d.c.first_failed_at
-                    ),
-                    delivered_at=None if failed else r.at,
-                    lease_owner=None,
-                )
+                .values(_settled(p)),
+                params,
             )
-            if done.rowcount:
-                recorded.append(r)
-        await self._failing_since(recorded)
-        return recorded
+        return set(numbers)
 
     async def _failing_since(self, recorded: Sequence[DeliveryResult]) -> None:
         """On each endpoint, when its failures began: set by the first failure, cleared by
