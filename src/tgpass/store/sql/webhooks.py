@@ -384,7 +384,7 @@ class SqlWebhooks(WebhookRepository):
             if (r.endpoint_id, r.event_id) in numbers
         ]
         if params:
-            p = {name[2:]: bindparam(name) for name in params[0]}
+            p: dict[str, Any] = {name[2:]: bindparam(name) for name in params[0]}
             await self.db.execute(
                 update(_d)
                 .where(
