@@ -213,6 +213,37 @@ async def test_only_the_leaseholder_settles(uow: UnitOfWorkFactory) -> None:
     assert await settle(uow, result, owner="w2") == [result]
 
 
+async def test_untried_deliveries_given_back_are_claimed_at_once(uow: UnitOfWorkFactory) -> None:
+    endpoint = await add_endpoint(uow)
+    other = await add_endpoint(uow, url="https://b")
+    events = [event(subject=f"user:{n}") for n in range(4)]
+    await record(uow, *events)
+    assert await claim(uow, endpoint, owner="w1") == [e.id for e in events]
+    await claim(uow, other, owner="w1")
+    back = [(endpoint.id, events[2].id), (endpoint.id, events[3].id)]
+    async with uow() as tx:
+        # another's lease, an unknown event and a delivery not named are left alone
+        assert await tx.webhooks.release("w2", back, now=NOW + 1) == 0
+        assert await tx.webhooks.release("w1", [(endpoint.id, "msg_unknown")], now=NOW) == 0
+        assert await tx.webhooks.release("w1", [*back, back[0]], now=NOW + 1) == 2
+    # due at once for anyone, long before w1's lease ends, and never tried
+    assert await claim(uow, endpoint, owner="w2", now=NOW + 1) == [events[2].id, events[3].id]
+    async with uow() as tx:
+        listed = {d.event.id: d for d in await tx.webhooks.deliveries(endpoint.id)}
+        assert await tx.webhooks.release("w1", back, now=NOW + 2) == 0  # w2's now
+    assert [listed[e.id].lease_owner for e in events] == ["w1", "w1", "w2", "w2"]
+    assert {d.attempts for d in listed.values()} == {0}
+    assert await claim(uow, other, owner="w2", now=NOW + 1) == []  # still w1's
+    # a delivery already settled is not given back
+    await settle(uow, delivered(endpoint, events[0]))
+    async with uow() as tx:
+        assert await tx.webhooks.release("w1", [(endpoint.id, events[0].id)], now=NOW) == 0
+        [done] = [
+            d for d in await tx.webhooks.deliveries(endpoint.id) if d.event.id == events[0].id
+        ]
+    assert done.state == "delivered"
+
+
 async def test_settling_counts_attempts_and_records_the_outcome(uow: UnitOfWorkFactory) -> None:
     endpoint = await add_endpoint(uow)
     e = event()

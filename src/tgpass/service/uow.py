@@ -242,6 +242,14 @@ class WebhookRepository(ABC):
         by a delivery); the results recorded."""
 
     @abstractmethod
+    async def release(
+        self, owner: str, deliveries: Sequence[tuple[int, str]], *, now: float
+    ) -> int:
+        """Give back deliveries (``(endpoint id, event id)``) that ``owner`` claimed and
+        never tried: due at ``now`` for any claimer, their lease and attempts as before the
+        claim. Those ``owner`` no longer leases are left alone; how many were given back."""
+
+    @abstractmethod
     async def deliveries(self, endpoint_id: int, *, limit: int = 50) -> list[Delivery]:
         """The endpoint's deliveries, newest event first."""
 

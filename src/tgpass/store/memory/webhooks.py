@@ -160,6 +160,22 @@ class MemoryWebhooks(WebhookRepository):
             recorded.append(r)
         return recorded
 
+    async def release(
+        self, owner: str, deliveries: Sequence[tuple[int, str]], *, now: float
+    ) -> int:
+        t = self.db.tables
+        released = 0
+        for endpoint_id, event_id in dict.fromkeys(deliveries):
+            key = self._key(endpoint_id, event_id)
+            if key is None:
+                continue
+            d = t.webhook_deliveries[key]
+            if d.state != "pending" or d.lease_owner != owner:
+                continue
+            t.webhook_deliveries[key] = replace(d, available_at=now, lease_owner=None)
+            released += 1
+        return released
+
     async def deliveries(self, endpoint_id: int, *, limit: int = 50) -> list[Delivery]:
         found = [
             (number, d)

@@ -418,6 +418,27 @@ class SqlWebhooks(WebhookRepository):
                 .values(failing_since=since)
             )
 
+    async def release(
+        self, owner: str, deliveries: Sequence[tuple[int, str]], *, now: float
+    ) -> int:
+        by_endpoint: dict[int, set[str]] = {}
+        for endpoint_id, event_id in deliveries:
+            by_endpoint.setdefault(endpoint_id, set()).add(event_id)
+        released = 0
+        for endpoint_id, event_ids in sorted(by_endpoint.items()):  # one statement each
+            done = await self.db.execute(
+                update(_d)
+                .where(
+                    _d.c.endpoint_id == endpoint_id,
+                    _d.c.event_id.in_(select(_e.c.id).where(_e.c.message_id.in_(event_ids))),
+                    _d.c.state == "pending",
+                    _d.c.lease_owner == owner,
+                )
+                .values(available_at=now, lease_owner=None)
+            )
+            released += done.rowcount
+        return released
+
     async def deliveries(self, endpoint_id: int, *, limit: int = 50) -> list[Delivery]:
         rows = await self.db.execute(
             _DELIVERY.where(_d.c.endpoint_id == endpoint_id)
