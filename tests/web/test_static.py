@@ -1,6 +1,6 @@
-"""The package's static files under /static: the staff pages' shared script is served (and
-shipped in the package), each staff page loads it before its own, and a path that names no
-file there, or climbs out of the folder, is a 404, never another file or a 500."""
+"""The package's static files under /static: the staff pages' shared script and stylesheet
+are served (and shipped in the package), each staff page loads the script before its own, and
+a path that names no file there, or climbs out of the folder, is a 404, never another file."""
 
 from __future__ import annotations
 
@@ -21,17 +21,31 @@ async def staff(site: PageSite) -> None:
     await site.services.accounts.update_user(boss.id, role="staff")
 
 
-def test_the_script_ships_in_the_package() -> None:
-    shipped = files("tgpass.web").joinpath("static", "admin.js")
-    assert shipped.is_file()
-    assert "function keepCurrent" in shipped.read_text()
+def test_the_shared_files_ship_in_the_package() -> None:
+    static = files("tgpass.web").joinpath("static")
+    assert "function keepCurrent" in static.joinpath("admin.js").read_text()
+    assert "border-collapse" in static.joinpath("admin.css").read_text()
 
 
-async def test_the_shared_script_is_served_as_javascript(site: PageSite) -> None:
-    answer = await site.web.get("/static/admin.js")
+@pytest.mark.parametrize(
+    ("name", "types"),
+    [("admin.js", ("text/javascript", "application/javascript")), ("admin.css", ("text/css",))],
+)
+async def test_the_shared_files_are_served_as_what_they_are(
+    site: PageSite, name: str, types: tuple[str, ...]
+) -> None:
+    answer = await site.web.get(f"/static/{name}")
     assert answer.status_code == 200
-    assert answer.headers["content-type"].startswith(("text/javascript", "application/javascript"))
-    assert answer.text == files("tgpass.web").joinpath("static", "admin.js").read_text()
+    assert answer.headers["content-type"].startswith(types)
+    assert answer.text == files("tgpass.web").joinpath("static", name).read_text()
+
+
+@pytest.mark.parametrize("path", ["/admin/chats", "/admin/webhooks"])
+async def test_the_staff_tables_share_one_stylesheet(site: PageSite, path: str) -> None:
+    await staff(site)
+    page = (await site.web.get(path)).text
+    assert page.count('<link rel="stylesheet" href="/static/admin.css">') == 1
+    assert "border-collapse" not in page  # the tables' look is the stylesheet's alone
 
 
 @pytest.mark.parametrize("path", STAFF_PAGES)
