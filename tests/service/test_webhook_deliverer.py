@@ -295,3 +295,36 @@ async def test_a_delivery_claimed_ahead_is_not_sent_once_its_lease_is_nearly_out
     assert sorted(states, key=str) == sorted(
         [("delivered", None)] + [("pending", world.deliverer.owner)] * 3, key=str
     )
+
+
+async def test_a_stopped_deliverers_claimed_ahead_deliveries_go_to_the_next_at_once() -> None:
+    world = make_world(concurrency=1, ahead=3, poll_interval=0.01)
+    endpoint = await world.webhooks.add("http://127.0.0.1:9/hook")
+    events = [await world.announce(user=user) for user in range(4)]
+    world.transport.gate = asyncio.Event()  # the first attempt never ends
+    loop = asyncio.create_task(world.deliverer.run())
+    try:
+        while not world.transport.posts:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        leased = {d.lease_owner for d in await world.webhooks.deliveries(endpoint.id)}
+        assert leased == {world.deliverer.owner}  # one in flight, three claimed ahead
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+    [(_url, _body, headers, _timeout)] = world.transport.posts
+    tried = headers["webhook-id"]
+    # the clock stands still: no lease has run out, yet the next one sends the three
+    world.transport.gate = None
+    following = Deliverer(
+        world.uow, world.transport, world.metrics, DelivererConfig(concurrency=8), clock=world.clock
+    )
+    assert await following.deliver_due() == 3
+    sent = [headers["webhook-id"] for _url, _body, headers, _timeout in world.transport.posts]
+    assert sorted(sent[1:]) == sorted(set(events) - {tried})
+    # the one in flight may have reached its endpoint: it waits for its lease
+    states = {
+        d.event.id: (d.state, d.lease_owner) for d in await world.webhooks.deliveries(endpoint.id)
+    }
+    assert states.pop(tried) == ("pending", world.deliverer.owner)
+    assert set(states.values()) == {("delivered", None)}

@@ -138,7 +138,8 @@ class Deliverer:
         is due (woken by an announcement, a finished attempt, or the tick), send each
         delivery in its own task, write outcomes in batches, and count what is pending. A
         store that fails stops the loop for the worker to start it again once it answers;
-        attempts in flight are dropped then, and go again when their lease runs out."""
+        attempts in flight are dropped then, and go again when their lease runs out, while
+        those claimed ahead and never started are given back for the next claimer at once."""
 
         async def claimer() -> None:
             while True:
@@ -167,12 +168,36 @@ class Deliverer:
             await until_one_fails(claimer(), flusher(), gauge())
         finally:
             self._running = False
-            self._queued.clear()  # not tried: claimed again once their leases end
+            untried = [
+                (endpoint.id, delivery.event.id)
+                for queue in self._queued.values()
+                for endpoint, delivery, _until in queue
+            ]
+            self._queued.clear()
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.flush()  # record what was answered before stopping
+            await self._give_back(untried)
+
+    async def _give_back(self, untried: Sequence[tuple[int, str]]) -> None:
+        """Best effort: release the deliveries claimed ahead and never tried, so the next
+        claimer takes them at once; should the store not answer (soon), they wait for their
+        leases to end instead. Those in flight when the loop stopped may have reached their
+        endpoint: they wait for their leases in any case."""
+        if not untried:
+            return
+        try:
+            async with asyncio.timeout(LEASE_MARGIN):
+                async with self.uow() as tx:
+                    await tx.webhooks.release(self.owner, untried, now=self.clock())
+        except Exception as error:
+            log.info(
+                "%d claimed deliveries not given back (%s); they go when their leases end",
+                len(untried),
+                type(error).__name__,
+            )
 
     async def _claim_round(self, *, ahead: int = 0) -> list[asyncio.Task[None]]:
         """Claim due deliveries for every endpoint with room, and start them once the claim
