@@ -115,6 +115,9 @@ class Deliverer:
         """Claimed deliveries waiting for a free slot of their endpoint, each with the end
         of its lease."""
         self._running = False
+        self._untried: list[tuple[int, str]] = []
+        """Claimed ahead, never tried, not yet given back: the store failed when the loop
+        stopped."""
         self._lease_needed = min(config.timeout + LEASE_MARGIN, config.lease_seconds / 2)
 
     def wake(self) -> None:
@@ -137,9 +140,10 @@ class Deliverer:
         """Deliver until cancelled: claim whenever an endpoint has a free slot and something
         is due (woken by an announcement, a finished attempt, or the tick), send each
         delivery in its own task, write outcomes in batches, and count what is pending. A
-        store that fails stops the loop for the worker to start it again once it answers;
-        attempts in flight are dropped then, and go again when their lease runs out, while
-        those claimed ahead and never started are given back for the next claimer at once."""
+        store that fails stops the loop for the worker to start it again once it answers:
+        the attempts in flight end first and their answers are kept for then. Cancelled,
+        it drops the attempts in flight (they go again when their leases run out). Either
+        way, those claimed ahead and never started are given back for the next claimer."""
 
         async def claimer() -> None:
             while True:
@@ -163,41 +167,56 @@ class Deliverer:
                 await self.count_pending()
                 await asyncio.sleep(self.config.gauge_interval)
 
+        if self._untried:  # what the last stop could not give back (the store was out)
+            async with self.uow() as tx:
+                await tx.webhooks.release(self.owner, self._untried, now=self.clock())
+            self._untried = []
         self._running = True
+        cancelled = False
         try:
             await until_one_fails(claimer(), flusher(), gauge())
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
         finally:
             self._running = False
-            untried = [
+            self._untried += [
                 (endpoint.id, delivery.event.id)
                 for queue in self._queued.values()
                 for endpoint, delivery, _until in queue
             ]
             self._queued.clear()
+            if not cancelled and self._tasks:
+                # The store failed, not the endpoints: the attempts in flight end within
+                # their timeout, and their answers, kept, are recorded once it is back
+                # (sent again instead, they would reach the site twice).
+                await asyncio.wait(list(self._tasks), timeout=self.config.timeout)
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.flush()  # record what was answered before stopping
-            await self._give_back(untried)
+            await self._give_back()
 
-    async def _give_back(self, untried: Sequence[tuple[int, str]]) -> None:
+    async def _give_back(self) -> None:
         """Best effort: release the deliveries claimed ahead and never tried, so the next
-        claimer takes them at once; should the store not answer (soon), they wait for their
-        leases to end instead. Those in flight when the loop stopped may have reached their
-        endpoint: they wait for their leases in any case."""
-        if not untried:
+        claimer takes them at once; should the store not answer (soon), this deliverer tries
+        again when it starts again, or they wait for their leases to end. Those in flight
+        when the loop stopped may have reached their endpoint: they wait for their leases."""
+        if not self._untried:
             return
         try:
             async with asyncio.timeout(LEASE_MARGIN):
                 async with self.uow() as tx:
-                    await tx.webhooks.release(self.owner, untried, now=self.clock())
+                    await tx.webhooks.release(self.owner, self._untried, now=self.clock())
         except Exception as error:
             log.info(
-                "%d claimed deliveries not given back (%s); they go when their leases end",
-                len(untried),
+                "%d claimed deliveries not given back yet (%s)",
+                len(self._untried),
                 type(error).__name__,
             )
+        else:
+            self._untried = []
 
     async def _claim_round(self, *, ahead: int = 0) -> list[asyncio.Task[None]]:
         """Claim due deliveries for every endpoint with room, and start them once the claim
