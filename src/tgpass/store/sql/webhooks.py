@@ -281,21 +281,17 @@ class SqlWebhooks(WebhookRepository):
                 _earlier.c.first_failed_at >= now - order_hold,
             ),
         )
-        # Locked, then leased, in two statements: as one UPDATE ... IN (SELECT ... LIMIT ...
-        # FOR UPDATE SKIP LOCKED), PostgreSQL may run the select again for each row, skip
-        # the rows the update itself just changed, and take more than ``limit``.
+        due = [
+            _d.c.endpoint_id == endpoint_id,
+            _d.c.state == "pending",
+            _d.c.available_at <= now,
+            ~held,  # a delivery about no subject (NULL) is never held
+        ]
+        if self.db.dialect.name == "postgresql":
+            return await self._lock_and_lease(due, owner=owner, until=now + lease, limit=limit)
+        # SQLite: the writer's lock (BEGIN IMMEDIATE) is held already; read, then lease
         rows = (
-            await self.db.execute(
-                _DELIVERY.where(
-                    _d.c.endpoint_id == endpoint_id,
-                    _d.c.state == "pending",
-                    _d.c.available_at <= now,
-                    ~held,  # a delivery about no subject (NULL) is never held
-                )
-                .order_by(_d.c.event_id)
-                .limit(limit)
-                .with_for_update(skip_locked=True, of=_d)
-            )
+            await self.db.execute(_DELIVERY.where(*due).order_by(_d.c.event_id).limit(limit))
         ).all()
         if not rows:
             return []
@@ -308,6 +304,35 @@ class SqlWebhooks(WebhookRepository):
             dataclasses.replace(_delivery(row), available_at=now + lease, lease_owner=owner)
             for row in rows
         ]
+
+    async def _lock_and_lease(
+        self, due: Sequence[Any], *, owner: str, until: float, limit: int
+    ) -> list[Delivery]:
+        """One round trip: the rows locked (``SKIP LOCKED``) in a MATERIALIZED common table
+        expression, run once, then leased, returning what the claim needs. (As one UPDATE ...
+        IN (SELECT ... LIMIT ... FOR UPDATE SKIP LOCKED), PostgreSQL may run the select again
+        for each row, skip the rows the update itself just changed, and take more than
+        ``limit``.)"""
+        picked = (
+            select(_d.c.endpoint_id, _d.c.event_id)
+            .where(*due)
+            .order_by(_d.c.event_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=_d)
+            .cte("picked")
+            .prefix_with("MATERIALIZED")
+        )
+        rows = await self.db.execute(
+            update(_d)
+            .where(
+                _d.c.endpoint_id == picked.c.endpoint_id,
+                _d.c.event_id == picked.c.event_id,
+                _e.c.id == _d.c.event_id,
+            )
+            .values(available_at=until, lease_owner=owner)
+            .returning(*_DELIVERY.selected_columns)
+        )
+        return [_delivery(row) for row in sorted(rows, key=lambda row: row.event_id)]
 
     async def settle(
         self, results: Sequence[DeliveryResult], *, owner: str, now: float
