@@ -33,7 +33,7 @@ from .service.oidc import OidcConfig, TelegramLoginClient
 from .service.oidc.provider import ChatsOf, Lifetimes, OidcProvider, OidcStore, no_chats
 from .service.pacing import Pacer
 from .service.ports import AccountStore, KeyValueStore, Messenger, WebhookTransport
-from .service.uow import UnitOfWork
+from .service.uow import UnitOfWork, UnitOfWorkFactory
 from .service.webhooks import Announcer, Deliverer, DelivererConfig, WebhookService
 from .service.webhooks.account_events import AccountAnnouncements
 from .service.webhooks.chat_events import ChatAnnouncements
@@ -52,6 +52,7 @@ __all__ = [
     "make_oidc_provider",
     "make_telegram",
     "make_webhook_transport",
+    "make_webhooks",
     "make_worker",
     "memory_stores",
     "sql_stores",
@@ -114,6 +115,18 @@ def memory_stores() -> Stores:
         accounts=MemoryAccountStore(db),
         oidc=MemoryOidcStore(),
         database_answers=database_answers,
+    )
+
+
+def make_webhooks(
+    settings: Settings, uow: UnitOfWorkFactory, announcer: Announcer
+) -> WebhookService:
+    """The site's event endpoints, for the service and ``tgpass webhooks`` alike."""
+    return WebhookService(
+        uow,
+        announcer,
+        allow_private_urls=settings.events_allow_private_urls,
+        secret_grace=settings.events_secret_grace,
     )
 
 
@@ -296,12 +309,7 @@ async def build(
         gating=gating,
         oidc_provider=oidc_provider,
         announcer=announcer,
-        webhooks=WebhookService(
-            uow,
-            announcer,
-            allow_private_urls=settings.events_allow_private_urls,
-            secret_grace=settings.events_secret_grace,
-        ),
+        webhooks=make_webhooks(settings, uow, announcer),
         deliverer=deliverer,
         telegram_login=telegram_login(settings, kv, auth),
         database_answers=stores.database_answers,

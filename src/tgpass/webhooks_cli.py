@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .domain.webhooks import EVENT_TYPES
@@ -93,18 +94,19 @@ def _limit(text: str) -> int:
 
 
 def _with_webhooks(work: Callable[[WebhookService], Awaitable[Any]]) -> Any:
-    from .bootstrap import build
+    from .bootstrap import make_webhooks, sql_stores
+    from .service.webhooks import Announcer
 
     settings = Settings.from_env()
-    if not settings.bot_token:
-        raise SystemExit("set TGPASS_BOT_TOKEN (and the other TGPASS_ settings)")
 
     async def run() -> Any:
-        services = await build(settings)
+        # the endpoints' use case over the database alone: a running worker delivers
+        stores = await sql_stores(settings)
         try:
-            return await work(services.webhooks)
+            uow = partial(stores.unit_of_work, lambda: None)
+            return await work(make_webhooks(settings, uow, Announcer()))
         finally:
-            await services.close()
+            await stores.accounts.close()  # and with it the database's connections
 
     return asyncio.run(run())
 
