@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
@@ -27,7 +27,7 @@ from tgpass.service.metrics import Metrics
 from tgpass.service.notify import NotificationService
 from tgpass.service.oidc import TelegramLoginClient
 from tgpass.service.oidc.provider import OidcProvider
-from tgpass.service.ports import AccountStore, KeyValueStore, Messenger
+from tgpass.service.ports import AccountStore, KeyValueStore
 from tgpass.service.webhooks import WebhookService
 from tgpass.settings import Settings
 
@@ -47,90 +47,40 @@ def services_of(request: Request) -> Services:
     return found
 
 
-# -- one dependency per use case (async: FastAPI would run a sync one in a thread) ----------
+# -- one dependency per use case ------------------------------------------------------------
 
 
-async def _settings(request: Request) -> Settings:
-    return services_of(request).settings
+T = TypeVar("T")
 
 
-async def _auth(request: Request) -> AuthService:
-    return services_of(request).auth
+def _part(pick: Callable[[Services], T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency giving one part of the container (async: FastAPI would run a sync one in
+    a thread)."""
+
+    async def dependency(request: Request) -> T:
+        return pick(services_of(request))
+
+    return dependency
 
 
-async def _sessions(request: Request) -> SessionService:
-    return services_of(request).sessions
-
-
-async def _linking(request: Request) -> LinkingService:
-    return services_of(request).linking
-
-
-async def _site(request: Request) -> SiteService:
-    return services_of(request).site
-
-
-async def _notifications(request: Request) -> NotificationService:
-    return services_of(request).notifications
-
-
-async def _gating(request: Request) -> GatingService:
-    return services_of(request).gating
-
-
-async def _bot(request: Request) -> BotService:
-    return services_of(request).bot
-
-
-async def _accounts(request: Request) -> AccountStore:
-    return services_of(request).accounts
-
-
-async def _telegram(request: Request) -> Messenger:
-    return services_of(request).telegram
-
-
-async def _oidc_provider(request: Request) -> OidcProvider:
-    return services_of(request).oidc_provider
-
-
-async def _telegram_login(request: Request) -> TelegramLoginClient | None:
-    return services_of(request).telegram_login
-
-
-async def _metrics(request: Request) -> Metrics:
-    return services_of(request).metrics
-
-
-async def _kv(request: Request) -> KeyValueStore:
-    return services_of(request).kv
-
-
-async def _webhooks(request: Request) -> WebhookService:
-    return services_of(request).webhooks
-
-
-async def _database_answers(request: Request) -> Callable[[], Awaitable[None]]:
-    return services_of(request).database_answers
-
-
-Config = Annotated[Settings, Depends(_settings)]
-Auth = Annotated[AuthService, Depends(_auth)]
-Sessions = Annotated[SessionService, Depends(_sessions)]
-Linking = Annotated[LinkingService, Depends(_linking)]
-SiteUsers = Annotated[SiteService, Depends(_site)]
-Notifications = Annotated[NotificationService, Depends(_notifications)]
-Gating = Annotated[GatingService, Depends(_gating)]
-Bot = Annotated[BotService, Depends(_bot)]
-Accounts = Annotated[AccountStore, Depends(_accounts)]
+Config = Annotated[Settings, Depends(_part(lambda s: s.settings))]
+Auth = Annotated[AuthService, Depends(_part(lambda s: s.auth))]
+Sessions = Annotated[SessionService, Depends(_part(lambda s: s.sessions))]
+Linking = Annotated[LinkingService, Depends(_part(lambda s: s.linking))]
+SiteUsers = Annotated[SiteService, Depends(_part(lambda s: s.site))]
+Notifications = Annotated[NotificationService, Depends(_part(lambda s: s.notifications))]
+Gating = Annotated[GatingService, Depends(_part(lambda s: s.gating))]
+Bot = Annotated[BotService, Depends(_part(lambda s: s.bot))]
+Accounts = Annotated[AccountStore, Depends(_part(lambda s: s.accounts))]
 """The accounts as the read cache holds them: lookups by id, name or site id."""
-Telegram = Annotated[Messenger, Depends(_telegram)]
-Provider = Annotated[OidcProvider, Depends(_oidc_provider)]
-TelegramLogin = Annotated[TelegramLoginClient | None, Depends(_telegram_login)]
-MetricsDep = Annotated[Metrics, Depends(_metrics)]
-Kv = Annotated[KeyValueStore, Depends(_kv)]
-Webhooks = Annotated[WebhookService, Depends(_webhooks)]
-DatabaseAnswers = Annotated[Callable[[], Awaitable[None]], Depends(_database_answers)]
+Provider = Annotated[OidcProvider, Depends(_part(lambda s: s.oidc_provider))]
+TelegramLogin = Annotated[TelegramLoginClient | None, Depends(_part(lambda s: s.telegram_login))]
+MetricsDep = Annotated[Metrics, Depends(_part(lambda s: s.metrics))]
+Kv = Annotated[KeyValueStore, Depends(_part(lambda s: s.kv))]
+Webhooks = Annotated[WebhookService, Depends(_part(lambda s: s.webhooks))]
+DatabaseAnswers = Annotated[
+    Callable[[], Awaitable[None]], Depends(_part(lambda s: s.database_answers))
+]
 
 
 @dataclass(frozen=True, slots=True)
