@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from importlib.resources import files
 from typing import Any
 
+import aiosqlite
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
@@ -20,6 +23,7 @@ def make_engine(url: str, *, schema: str | None = None, **options: Any) -> Async
     options.setdefault("hide_parameters", True)  # parameters (a password hash) never in errors
     if url.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30})
+        options["connect_args"].setdefault("async_creator_fn", _connect_sqlite)
         engine = create_async_engine(url, **options)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -42,6 +46,34 @@ def make_engine(url: str, *, schema: str | None = None, **options: Any) -> Async
         options.setdefault("connect_args", {"server_settings": {"search_path": schema}})
     options.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **options)
+
+
+class _SqliteConnection(aiosqlite.Connection):
+    """aiosqlite's connection, whose close never leaves a transaction behind.
+
+    A task cancelled in the middle of a statement (a worker stopping, a timeout) gets its
+    connection closed by SQLAlchemy while the statement is still open. SQLite then keeps the
+    connection half-closed, its transaction and write lock included, until the garbage
+    collector frees the statement, and every other writer waits for the busy timeout and
+    fails. Rolling back first ends the transaction whatever the statement's fate."""
+
+    async def close(self) -> None:
+        with contextlib.suppress(ValueError, sqlite3.Error):  # closed already, or broken
+            if self.in_transaction:
+                await self.rollback()
+        await super().close()
+
+
+def _connect_sqlite(*args: Any, **options: Any) -> _SqliteConnection:
+    """What ``aiosqlite.connect`` makes, with the connection above (SQLAlchemy awaits it)."""
+
+    def connector() -> sqlite3.Connection:
+        connection: sqlite3.Connection = sqlite3.connect(*args, **options)
+        return connection
+
+    connection = _SqliteConnection(connector, iter_chunk_size=64)
+    connection._thread.daemon = True  # as SQLAlchemy's own: a stuck one never holds the exit
+    return connection
 
 
 def _upgrade(connection: Connection) -> None:

@@ -3,6 +3,7 @@ or the one open transaction of a unit of work."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 # Execution option read by the SQLite engine's "begin" hook: take the write lock at BEGIN, so
 # two writers queue on the busy timeout instead of failing when a reader upgrades.
 WRITE = {"tgpass_write": True}
+GIVE_BACK_WAIT = 5.0
+"""The longest a closing source waits for the connections still out to come back."""
 
 
 class ConnectionSource(Protocol):
@@ -39,6 +42,7 @@ class EngineSource:
                 yield connection
 
     async def close(self) -> None:
+        await _connections_back(self.engine, within=GIVE_BACK_WAIT)
         await self.engine.dispose()
 
 
@@ -60,3 +64,16 @@ class TransactionSource:
 
     async def close(self) -> None:
         """The unit of work owns the connection."""
+
+
+async def _connections_back(engine: AsyncEngine, *, within: float) -> None:
+    """Until every connection out of the pool has come back, or ``within`` seconds. A task
+    cancelled while giving one back goes on giving it back unseen (SQLAlchemy shields its
+    rollback); a process ending meanwhile would cut the rollback off, and say so loudly."""
+    checked_out = getattr(engine.pool, "checkedout", None)  # not every pool counts
+    if checked_out is None:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while checked_out() and loop.time() < deadline:
+        await asyncio.sleep(0.01)
