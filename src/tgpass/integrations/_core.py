@@ -1,0 +1,511 @@
+"""What every framework integration shares: read an ``Authorization`` header, say who sent it.
+
+``Authorization: tma <initData>`` carries a Mini App's init data (the scheme the Telegram Mini
+Apps documentation uses); ``Authorization: Bearer <id_token>`` a Telegram Login ID token, when
+the site gives a ``login_tokens`` check. Either becomes a ``TelegramIdentity``, or a
+``NotAuthenticated`` whose ``code`` is stable and whose message quotes no secret.
+
+No framework is imported here, and nothing is done at import time.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from tgpass.errors import AuthError, ConfigError, InvalidAuthData
+from tgpass.verify import (
+    TELEGRAM_PUBLIC_KEY,
+    InitData,
+    TelegramLogin,
+    Verified,
+    Verifier,
+    validate_init_data_signature,
+)
+
+Signature = Literal["hmac", "ed25519", "either"]
+DEFAULT_MAX_AGE = 86400.0
+DEFAULT_MAX_SKEW = 60.0
+REALM = "telegram"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramIdentity:
+    """Who sent the request, as Telegram signed it."""
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+    photo_url: str | None
+    scheme: Literal["tma", "bearer", "widget"]
+    """``tma``: Mini App init data; ``bearer``: a Telegram Login ID token; ``widget``: the
+    Login Widget's or a LoginUrl button's fields."""
+    bot_id: int
+    """The bot the data was signed for, or the ID token's audience."""
+    init_data: InitData | None = None
+    login_token: object | None = None
+    """With ``bearer``: the checked token (``tgpass.login_token.TelegramLoginToken``)."""
+    login: TelegramLogin | None = None
+    """With ``widget``: the checked Login Widget fields."""
+
+    @property
+    def display_name(self) -> str:
+        """The name to show: first and last name, or the username when Telegram gave none."""
+        name = f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
+        return name or (f"@{self.username}" if self.username else str(self.telegram_id))
+
+
+class NotAuthenticated(AuthError):
+    """The request did not prove who sent it; answered 401 with ``as_json()``.
+
+    ``code`` is one of ``missing_credentials`` (no ``Authorization`` header),
+    ``malformed_header`` (a scheme without credentials), ``unsupported_scheme`` (neither
+    ``tma`` nor, when configured, ``Bearer``), or the ``InvalidAuthData`` code of the check
+    that failed (``bad_signature``, ``expired``, ``malformed``, ...).
+    ``www_authenticate`` is the challenge a 401 carries in ``WWW-Authenticate``.
+    """
+
+    code = "unauthorized"
+    status_code: ClassVar[int] = 401
+
+    def __init__(self, code: str, message: str, *, www_authenticate: str) -> None:
+        super().__init__(message, code=code)
+        self.www_authenticate = www_authenticate
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"error": {"code": ..., "message": ...}}``, the body every 401 carries."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+    def __repr__(self) -> str:
+        return f"NotAuthenticated({self.code!r}, {self.message!r})"
+
+
+@runtime_checkable
+class LoginTokenCheck(Protocol):
+    """Checks a Telegram Login ID token; raises ``InvalidAuthData`` when it cannot be trusted.
+
+    The result is the checked token: it has ``telegram_id`` and ``audience`` (the bot id the
+    token was issued to), and may have ``first_name``, ``last_name``, ``username``,
+    ``picture`` and ``language_code``.
+    """
+
+    def check(self, id_token: str) -> Any: ...
+
+    async def check_async(self, id_token: str) -> Any: ...
+
+
+class _LruCache:
+    """Init data already verified, by its raw string: a bounded LRU, safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, Verified[InitData]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, raw: str) -> Verified[InitData] | None:
+        if not self._size:
+            return None
+        with self._lock:
+            found = self._items.get(raw)
+            if found is not None:
+                self._items.move_to_end(raw)
+            return found
+
+    def put(self, raw: str, verified: Verified[InitData]) -> None:
+        if not self._size:
+            return
+        with self._lock:
+            self._items[raw] = verified
+            self._items.move_to_end(raw)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Authenticator:
+    """Turns an ``Authorization`` header into a ``TelegramIdentity`` or ``NotAuthenticated``.
+
+    >>> auth = Authenticator(bot_tokens=["123:abc"])              # doctest: +SKIP
+    >>> auth.authenticate("tma query_id=...&hash=...").telegram_id  # doctest: +SKIP
+
+    ``bot_tokens`` check init data with each bot's HMAC; ``bot_ids`` name bots whose tokens
+    this site does not hold, checked with Telegram's Ed25519 ``signature`` (``public_key``).
+    ``signature`` picks the check: ``hmac``, ``ed25519`` (for every bot, tokens or not), or
+    ``either`` (the HMAC for bots with a token, Ed25519 for the others). ``max_age`` seconds
+    (None: no age check, which allows replay); ``clock`` returns unix seconds. Verified init
+    data is kept, by its raw string, in a bounded LRU of ``cache_size`` entries; its age is
+    checked again on every hit.
+    """
+
+    def __init__(
+        self,
+        *,
+        bot_tokens: Sequence[str] = (),
+        bot_ids: Sequence[int] = (),
+        max_age: float | None = DEFAULT_MAX_AGE,
+        clock: Callable[[], float] = time.time,
+        signature: Signature = "either",
+        login_tokens: LoginTokenCheck | None = None,
+        cache_size: int = 4096,
+        public_key: str | bytes = TELEGRAM_PUBLIC_KEY,
+        max_skew: float = DEFAULT_MAX_SKEW,
+    ) -> None:
+        if isinstance(bot_tokens, str) or isinstance(bot_ids, str | int):
+            raise ConfigError("bot_tokens and bot_ids are lists, not one value")
+        if signature not in ("hmac", "ed25519", "either"):
+            raise ConfigError("signature must be 'hmac', 'ed25519' or 'either'")
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
+            raise ConfigError("cache_size must be a non-negative integer")
+        if max_age is not None and max_age <= 0:
+            raise ConfigError("max_age must be positive seconds, or None")
+        ids = [_bot_id(value) for value in bot_ids]
+        if len(set(ids)) != len(ids):
+            raise ConfigError("a bot id is listed twice")
+        self._verifier = (
+            Verifier(bot_tokens, max_age=max_age, max_skew=max_skew, clock=clock)
+            if bot_tokens
+            else None
+        )
+        token_ids = self._verifier.bot_ids if self._verifier else ()
+        if signature == "hmac":
+            if self._verifier is None:
+                raise ConfigError("signature='hmac' needs bot_tokens")
+            if set(ids) - set(token_ids):
+                raise ConfigError("signature='hmac' cannot check a bot_id without its token")
+            ed25519_ids: tuple[int, ...] = ()
+        elif signature == "ed25519":
+            ed25519_ids = tuple(dict.fromkeys([*token_ids, *ids]))
+        else:
+            ed25519_ids = tuple(bot_id for bot_id in ids if bot_id not in token_ids)
+        if self._verifier is None and not ed25519_ids:
+            raise ConfigError("an Authenticator needs bot_tokens or bot_ids")
+        self._hmac = self._verifier is not None and signature != "ed25519"
+        self._ed25519_ids = ed25519_ids
+        self._public_key = public_key
+        self.bot_ids: tuple[int, ...] = tuple(dict.fromkeys([*token_ids, *ids]))
+        self.signature: Signature = signature
+        self.max_age = max_age
+        self.max_skew = max_skew
+        self.clock = clock
+        self.login_tokens = login_tokens
+        self._cache = _LruCache(cache_size)
+        schemes = [f'tma realm="{REALM}"']
+        if login_tokens is not None:
+            schemes.append(f'Bearer realm="{REALM}"')
+        self.challenge = ", ".join(schemes)
+        """``WWW-Authenticate`` of a 401: each scheme this authenticator accepts."""
+
+    # -- the header ---------------------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None) -> TelegramIdentity:
+        """The identity the header proves; ``NotAuthenticated`` when it proves none."""
+        scheme, credentials = self._split(authorization)
+        if scheme == "tma":
+            return self.init_data(credentials)
+        assert self.login_tokens is not None  # _split lets bearer through only then
+        try:
+            token = self.login_tokens.check(credentials)
+        except InvalidAuthData as error:
+            raise self._refused(error, bearer=True) from None
+        return self._token_identity(token)
+
+    async def authenticate_async(self, authorization: str | None) -> TelegramIdentity:
+        """The same, for an ID token whose keys may have to be fetched first."""
+        scheme, credentials = self._split(authorization)
+        if scheme == "tma":
+            return self.init_data(credentials)
+        assert self.login_tokens is not None
+        try:
+            token = await self.login_tokens.check_async(credentials)
+        except InvalidAuthData as error:
+            raise self._refused(error, bearer=True) from None
+        return self._token_identity(token)
+
+    def _split(self, authorization: str | None) -> tuple[Literal["tma", "bearer"], str]:
+        if authorization is None or not authorization.strip():
+            raise self.refuse("missing_credentials", "send Authorization: tma <initData>")
+        scheme, *rest = authorization.split(None, 1)
+        scheme = scheme.lower()
+        credentials = rest[0].strip() if rest else ""
+        if scheme == "bearer" and self.login_tokens is not None:
+            kind: Literal["tma", "bearer"] = "bearer"
+        elif scheme == "tma":
+            kind = "tma"
+        else:
+            accepted = "tma or Bearer" if self.login_tokens is not None else "tma"
+            raise self.refuse("unsupported_scheme", f"the Authorization scheme must be {accepted}")
+        if not credentials:
+            raise self.refuse("malformed_header", f"the {scheme} scheme needs its credentials")
+        return kind, credentials
+
+    # -- each kind of credentials -------------------------------------------------------------
+
+    def init_data(self, raw: str) -> TelegramIdentity:
+        """Mini App init data (the raw query string), checked, or ``NotAuthenticated``."""
+        cached = self._cache.get(raw)
+        if cached is not None:
+            self._check_age(cached.data)
+            return _init_data_identity(cached)
+        try:
+            verified = self._verify(raw)
+            identity = _init_data_identity(verified)
+        except InvalidAuthData as error:
+            raise self._refused(error) from None
+        self._cache.put(raw, verified)
+        return identity
+
+    def login_widget(self, fields: Mapping[str, Any]) -> TelegramIdentity:
+        """Login Widget or LoginUrl fields (a callback's query), checked with the bot tokens."""
+        if self._verifier is None:
+            raise ConfigError("the Login Widget is checked with bot tokens: give bot_tokens")
+        try:
+            verified = self._verifier.login_widget(fields)
+        except InvalidAuthData as error:
+            raise self._refused(error) from None
+        login = verified.data
+        return TelegramIdentity(
+            telegram_id=login.id,
+            first_name=login.first_name,
+            last_name=login.last_name,
+            username=login.username,
+            language_code=None,
+            photo_url=login.photo_url,
+            scheme="widget",
+            bot_id=verified.bot_id,
+            login=login,
+        )
+
+    def refuse(self, code: str, message: str) -> NotAuthenticated:
+        """A ``NotAuthenticated`` carrying this authenticator's challenge."""
+        return NotAuthenticated(code, message, www_authenticate=self.challenge)
+
+    def _refused(self, error: InvalidAuthData, *, bearer: bool = False) -> NotAuthenticated:
+        challenge = self.challenge
+        if bearer:  # RFC 6750: say the token was the trouble
+            challenge = f'Bearer realm="{REALM}", error="invalid_token"'
+        return NotAuthenticated(error.code, error.message, www_authenticate=challenge)
+
+    def _verify(self, raw: str) -> Verified[InitData]:
+        if self._hmac:
+            assert self._verifier is not None
+            try:
+                return self._verifier.init_data(raw)
+            except InvalidAuthData as error:
+                if error.code != "bad_signature" or not self._ed25519_ids:
+                    raise
+                if "signature=" not in raw:  # no Ed25519 signature to fall back on
+                    raise
+        return self._verify_ed25519(raw)
+
+    def _verify_ed25519(self, raw: str) -> Verified[InitData]:
+        refused: InvalidAuthData | None = None
+        for bot_id in self._ed25519_ids:
+            try:
+                data = validate_init_data_signature(
+                    raw,
+                    bot_id,
+                    public_key=self._public_key,
+                    max_age=self.max_age,
+                    max_skew=self.max_skew,
+                    now=self.clock(),
+                )
+            except InvalidAuthData as error:
+                if error.code != "bad_signature":  # the same for every bot: say it now
+                    raise
+                refused = error
+                continue
+            return Verified(bot_id, data)
+        assert refused is not None  # ed25519 ids are never empty here
+        raise refused
+
+    def _check_age(self, data: InitData) -> None:
+        signed = data.auth_date.timestamp()
+        now = self.clock()
+        if signed > now + self.max_skew:
+            raise self.refuse("auth_date_in_future", "auth_date is in the future")
+        if self.max_age is not None and now - signed > self.max_age:
+            raise self.refuse(
+                "expired",
+                f"signed {now - signed:.0f} s ago, more than max_age={self.max_age:g} s",
+            )
+
+    def _token_identity(self, token: Any) -> TelegramIdentity:
+        telegram_id = getattr(token, "telegram_id", None)
+        if isinstance(telegram_id, bool) or not isinstance(telegram_id, int):
+            raise self.refuse("missing_field", "the ID token names no Telegram user")
+        return TelegramIdentity(
+            telegram_id=telegram_id,
+            first_name=getattr(token, "first_name", None) or "",
+            last_name=getattr(token, "last_name", None),
+            username=getattr(token, "username", None),
+            language_code=getattr(token, "language_code", None),
+            photo_url=getattr(token, "picture", None),
+            scheme="bearer",
+            bot_id=_audience_bot_id(getattr(token, "audience", None)),
+            login_token=token,
+        )
+
+    # -- settings -----------------------------------------------------------------------------
+
+    SETTINGS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "BOT_TOKENS",
+            "BOT_IDS",
+            "MAX_AGE",
+            "SIGNATURE",
+            "LOGIN_CLIENT_IDS",
+            "LOGIN_KEYS",
+            "PUBLIC_KEY",
+            "CACHE_SIZE",
+        }
+    )
+
+    @classmethod
+    def from_settings(
+        cls, mapping: Mapping[str, Any], *, clock: Callable[[], float] = time.time
+    ) -> Authenticator:
+        """An authenticator from upper-case settings (Django's ``settings.TGPASS``, Flask's
+        ``app.config["TGPASS"]``): ``BOT_TOKENS``, ``BOT_IDS``, ``MAX_AGE``, ``SIGNATURE``,
+        ``PUBLIC_KEY``, ``CACHE_SIZE``; ``LOGIN_CLIENT_IDS`` (with ``LOGIN_KEYS``, a JWKS,
+        or Telegram's published keys) accepts Telegram Login ID tokens too."""
+        unknown = set(mapping) - cls.SETTINGS
+        if unknown:
+            raise ConfigError(f"unknown tgpass settings: {', '.join(sorted(unknown))}")
+        options: dict[str, Any] = {
+            "bot_tokens": tuple(mapping.get("BOT_TOKENS", ())),
+            "bot_ids": tuple(mapping.get("BOT_IDS", ())),
+            "clock": clock,
+        }
+        if "MAX_AGE" in mapping:
+            options["max_age"] = mapping["MAX_AGE"]
+        if "SIGNATURE" in mapping:
+            options["signature"] = mapping["SIGNATURE"]
+        if "PUBLIC_KEY" in mapping:
+            options["public_key"] = mapping["PUBLIC_KEY"]
+        if "CACHE_SIZE" in mapping:
+            options["cache_size"] = mapping["CACHE_SIZE"]
+        client_ids = tuple(mapping.get("LOGIN_CLIENT_IDS", ()))
+        if client_ids:
+            options["login_tokens"] = LoginTokens(
+                client_ids, mapping.get("LOGIN_KEYS"), clock=clock
+            )
+        return cls(**options)
+
+
+class LoginTokens:
+    """The ``LoginTokenCheck`` of ``tgpass.login_token`` (the ``login-token`` extra): ID
+    tokens issued to any of ``client_ids`` (the bots' ids), checked with ``keys`` (a JWKS
+    mapping or JSON, or a ``TelegramLoginKeys``; by default Telegram's published keys)."""
+
+    def __init__(
+        self,
+        client_ids: Sequence[str | int],
+        keys: Any = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_age: float | None = None,
+    ) -> None:
+        # imported here, so that joserfc is needed only by sites that take ID tokens
+        module = importlib.import_module("tgpass.login_token")
+        if isinstance(client_ids, str | int) or not client_ids:
+            raise ConfigError("LOGIN_CLIENT_IDS is a list of bot ids")
+        self.client_ids = tuple(str(_bot_id(int(value))) for value in client_ids)
+        self._validate = module.validate_login_token
+        self._keys = module.TelegramLoginKeys() if keys is None else keys
+        self._clock = clock
+        self._max_age = max_age
+
+    def _client_id(self, id_token: str) -> str:
+        """The configured client id the token claims as audience (checked later, signed)."""
+        audience = _unverified_audience(id_token)
+        return audience if audience in self.client_ids else self.client_ids[0]
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"now": self._clock()}
+        if self._max_age is not None:
+            options["max_age"] = self._max_age
+        return options
+
+    def check(self, id_token: str) -> Any:
+        if hasattr(self._keys, "validate"):
+            raise ConfigError(
+                "ID tokens checked without awaiting need LOGIN_KEYS, a JWKS: "
+                "or call authenticate_async"
+            )
+        return self._validate(id_token, self._client_id(id_token), self._keys, **self._options())
+
+    async def check_async(self, id_token: str) -> Any:
+        if not hasattr(self._keys, "validate"):
+            return self.check(id_token)
+        return await self._keys.validate(id_token, self._client_id(id_token), **self._options())
+
+
+def _unverified_audience(id_token: str) -> str | None:
+    """The ``aud`` claim, read without checking anything: only to pick which client id to
+    check the token for."""
+    parts = id_token.split(".")
+    if len(parts) != 3 or len(parts[1]) > 16384:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return None
+    audience = claims.get("aud") if isinstance(claims, dict) else None
+    if isinstance(audience, list) and audience:
+        audience = audience[0]
+    return str(audience) if isinstance(audience, str | int) else None
+
+
+def _init_data_identity(verified: Verified[InitData]) -> TelegramIdentity:
+    data = verified.data
+    user = data.user
+    if user is None:
+        raise InvalidAuthData("missing_field", "the init data names no user", field="user")
+    return TelegramIdentity(
+        telegram_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+        photo_url=user.photo_url,
+        scheme="tma",
+        bot_id=verified.bot_id,
+        init_data=data,
+    )
+
+
+def _bot_id(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError("a bot id is a positive integer")
+    return value
+
+
+def _audience_bot_id(audience: object) -> int:
+    """The bot an ID token was issued to: its audience, the bot id as client id."""
+    values = audience if isinstance(audience, list | tuple) else [audience]
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            return int(value)
+    return 0
+
+
+__all__ = [
+    "Authenticator",
+    "LoginTokenCheck",
+    "LoginTokens",
+    "NotAuthenticated",
+    "TelegramIdentity",
+]
