@@ -16,7 +16,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -265,12 +265,18 @@ class Authenticator:
         self._cache.put(raw, verified)
         return identity
 
-    def login_widget(self, fields: Mapping[str, Any]) -> TelegramIdentity:
-        """Login Widget or LoginUrl fields (a callback's query), checked with the bot tokens."""
+    def login_widget(
+        self, fields: Mapping[str, Any], *, ignore: Collection[str] = ()
+    ) -> TelegramIdentity:
+        """Login Widget or LoginUrl fields (a callback's query), checked with the bot tokens.
+
+        ``ignore`` names the callback URL's own parameters (``next``, say), which Telegram did
+        not sign; every other field counts, as Telegram's check requires."""
         if self._verifier is None:
             raise ConfigError("the Login Widget is checked with bot tokens: give bot_tokens")
+        signed = {key: value for key, value in fields.items() if key not in ignore}
         try:
-            verified = self._verifier.login_widget(fields)
+            verified = self._verifier.login_widget(signed)
         except InvalidAuthData as error:
             raise self._refused(error) from None
         login = verified.data
