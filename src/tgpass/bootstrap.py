@@ -127,6 +127,7 @@ def make_webhooks(
         announcer,
         allow_private_urls=settings.events_allow_private_urls,
         secret_grace=settings.events_secret_grace,
+        retention=settings.events_retention,
     )
 
 
@@ -362,13 +363,14 @@ def make_oidc_provider(
 
 def make_worker(services: Services, *, outbox: bool = True, polling: bool = False) -> Worker:
     """The background loops of one process: the outbox sender, the deliverer of event
-    webhooks, the gating reconciler and join-request answers, the OpenID provider's hourly
-    purge of expired codes and tokens, and, when the bot reads updates by long polling
-    rather than webhook, the poller."""
+    webhooks and the hourly pruning of old events, the gating reconciler and join-request
+    answers, the OpenID provider's hourly purge of expired codes and tokens, and, when the
+    bot reads updates by long polling rather than webhook, the poller."""
     loops: dict[str, Loop] = {"commands": services.bot.set_commands}  # once, retried
     if outbox:
         loops["outbox"] = services.sender.run
         loops["webhooks"] = services.deliverer.run
+        loops["webhooks-prune"] = services.webhooks.prune_every
         loops["gating"] = services.gating.run
         loops["oidc-purge"] = services.oidc_provider.purge_every
     if polling:

@@ -106,6 +106,9 @@ class Settings:
     """Deliveries in flight to one endpoint at once, per worker."""
     events_timeout: float = 15.0
     """Seconds an endpoint has to answer one delivery."""
+    events_retention: float = 30 * 86400.0
+    """Seconds an event is kept once delivered or failed to every endpoint (listed and
+    retryable meanwhile); one still pending is kept until it is done."""
     # -- the OpenID Connect provider (other applications sign in here) ------------------------
     oidc_provider_access_token_ttl: int = 3600
     """Seconds an access token given to an application lives."""

@@ -19,8 +19,9 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from tests.harness.fakes import RecordingTelegram
 from tests.harness.site import backend_settings, site_settings
 from tests.harness.webhook_receiver import Received, Receiver, SilentEndpoint, always
-from tgpass.bootstrap import Services, build, memory_stores
+from tgpass.bootstrap import Services, build, make_worker, memory_stores
 from tgpass.domain.webhooks import Event, body_of
+from tgpass.errors import NotFound
 from tgpass.sandbox.server import free_port
 from tgpass.service.webhooks import Deliverer, user_subject
 
@@ -272,3 +273,29 @@ async def test_a_dead_endpoint_does_not_slow_a_healthy_one(backend: str, tmp_pat
         assert dead.connections == services.deliverer.config.concurrency
         assert all(d.attempts == 0 for d in await services.webhooks.deliveries(dead_endpoint.id))
     assert took < 30  # well inside one of the dead endpoint's timeouts
+
+
+async def test_events_done_with_are_forgotten_after_the_retention(tmp_path: Path) -> None:
+    # One attempt each: delivered to one endpoint, failed to the other, the first event is
+    # done with; the second, never tried, is pending and kept however old.
+    settings = {"events_retention": "0", "events_retry_schedule": "0"}
+    async with (
+        site("sqlite", tmp_path, **settings) as services,
+        Receiver() as fine,
+        Receiver(always(503)) as failing,
+    ):
+        endpoints = [
+            await services.webhooks.add(fine.url),
+            await services.webhooks.add(failing.url),
+        ]
+        done = await announce(services, 1)
+        await services.deliverer.deliver_due()
+        pending = await announce(services, 1)
+        assert await services.webhooks.prune() == 1
+        assert await services.webhooks.prune() == 0
+        for endpoint in endpoints:
+            left = await services.webhooks.deliveries(endpoint.id)
+            assert [(d.event.id, d.state) for d in left] == [(pending.id, "pending")]
+        with pytest.raises(NotFound):  # forgotten: nothing to retry
+            await services.webhooks.retry(endpoints[0].id, done.id)
+        assert "webhooks-prune" in make_worker(services).loops

@@ -502,3 +502,30 @@ async def test_two_claimers_at_once_never_share_a_delivery(tmp_path: Path) -> No
         assert len(taken) == len(set(taken))
         assert set(taken) <= {e.id for e in [first, later, *others, *more]}
         assert len(taken) == min(60, 1 + len(others) + len(more))
+
+
+async def test_old_events_are_pruned_once_nothing_of_them_is_pending(
+    uow: UnitOfWorkFactory,
+) -> None:
+    one = await add_endpoint(uow)
+    two = await add_endpoint(uow, url="https://b")
+    sent, gave_up, half_done, pending, recent = (event() for _ in range(5))
+    await record(uow, sent, gave_up, half_done, pending, recent)
+    assert len(await claim(uow, one)) == 5
+    assert len(await claim(uow, two)) == 5
+    await settle(uow, delivered(one, sent), failed(one, gave_up), delivered(one, half_done))
+    await settle(uow, delivered(two, sent), failed(two, gave_up), delivered(two, recent))
+    await settle(uow, delivered(one, recent))
+    # half_done is still pending for two; pending for both
+    cutoff = recent.occurred_at  # recent is not older than it
+    async with uow() as tx:
+        assert await tx.webhooks.prune(before=cutoff, limit=1) == 1
+        assert await tx.webhooks.prune(before=cutoff, limit=100) == 1
+        assert await tx.webhooks.prune(before=cutoff, limit=100) == 0
+        for endpoint in (one, two):
+            left = {d.event.id for d in await tx.webhooks.deliveries(endpoint.id)}
+            assert left == {half_done.id, pending.id, recent.id}
+        # what is gone cannot be retried; what is left can
+        assert not await tx.webhooks.retry(one.id, sent.id, now=NOW + 10)
+        assert await tx.webhooks.retry(one.id, half_done.id, now=NOW + 10)
+        assert await tx.webhooks.pending_counts() == {one.id: 2, two.id: 2}

@@ -262,6 +262,12 @@ class WebhookRepository(ABC):
     async def pending_counts(self) -> dict[int, int]:
         """Pending deliveries by endpoint id (endpoints with none are left out)."""
 
+    @abstractmethod
+    async def prune(self, *, before: float, limit: int) -> int:
+        """Forget up to ``limit`` events that occurred before ``before`` and have no pending
+        delivery left, with their deliveries (delivered or failed); how many events went.
+        One still pending is kept, however old: it is not done yet."""
+
 
 class UnitOfWork(ABC):
     """``async with uow() as tx``: commits when the block ends normally, else rolls back."""

@@ -116,8 +116,8 @@ class Deliverer:
         of its lease."""
         self._running = False
         self._untried: list[tuple[int, str]] = []
-        """Claimed ahead, never tried, not yet given back: the store failed when the loop
-        stopped."""
+        """Claimed ahead, never tried, not yet given back: their lease ran too short while
+        they waited, or the loop stopped."""
         self._lease_needed = min(config.timeout + LEASE_MARGIN, config.lease_seconds / 2)
 
     def wake(self) -> None:
@@ -161,6 +161,7 @@ class Deliverer:
             while True:
                 await asyncio.sleep(self.config.flush_interval)
                 await self.flush()  # (on failure the outcomes are kept for the next try)
+                await self._give_back()  # those whose lease ran too short to be tried
 
         async def gauge() -> None:
             while True:
@@ -258,12 +259,14 @@ class Deliverer:
     def _start_queued(self, endpoint_id: int) -> list[asyncio.Task[None]]:
         """Start what waits for the endpoint, as far as its free slots go. A delivery whose
         lease would run out during its attempt is dropped instead: once the lease ends it is
-        someone's to claim, and must not be sent from here as well."""
+        someone's to claim, and must not be sent from here as well: it is given back, for
+        the next claim (ours, most likely) to take on a fresh lease."""
         started: list[asyncio.Task[None]] = []
         queue = self._queued.get(endpoint_id)
         while queue and self._in_flight[endpoint_id] < self.config.concurrency:
             endpoint, delivery, until = queue.popleft()
             if until - self.clock() < self._lease_needed:
+                self._untried.append((endpoint.id, delivery.event.id))
                 continue
             started.append(self._start(endpoint, delivery))
         if not queue:

@@ -3,8 +3,10 @@ and see and retry deliveries (the site API, the command line and the staff pages
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
+import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +23,11 @@ MAX_DESCRIPTION = 200
 MAX_ID = 2**62
 """Ids beyond it name no endpoint (and would not fit a database's integer)."""
 MAX_LIMIT = 500
+PRUNE_BATCH = 1000
+"""Events forgotten per transaction: a short one each, not one that holds the writer long."""
+PRUNE_INTERVAL = 3600.0
+
+log = logging.getLogger("tgpass.webhooks")
 
 
 def new_secret() -> str:
@@ -36,12 +43,14 @@ class WebhookService:
         *,
         allow_private_urls: bool = False,
         secret_grace: float = 86400.0,
+        retention: float = 30 * 86400.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.uow = uow
         self.announcer = announcer
         self.allow_private_urls = allow_private_urls
         self.secret_grace = secret_grace
+        self.retention = retention
         self.clock = clock
 
     def _url(self, url: str) -> str:
@@ -152,6 +161,25 @@ class WebhookService:
                 raise NotFound(f"no delivery of {event_id[:64]!r} to endpoint {endpoint_id}")
             if self.announcer.wake is not None:
                 tx.after_commit(self.announcer.wake)
+
+    async def prune(self) -> int:
+        """Forget the events older than the retention that are done with (delivered or
+        failed to every endpoint), a batch per transaction; how many went."""
+        before = self.clock() - self.retention
+        forgotten = 0
+        while True:
+            async with self.uow() as tx:
+                batch = await tx.webhooks.prune(before=before, limit=PRUNE_BATCH)
+            forgotten += batch
+            if batch < PRUNE_BATCH:
+                return forgotten
+
+    async def prune_every(self, interval: float = PRUNE_INTERVAL) -> None:
+        """Prune now and every ``interval`` seconds, until cancelled: the worker's loop."""
+        while True:
+            if forgotten := await self.prune():
+                log.info("forgot %d delivered or failed events older than the retention", forgotten)
+            await asyncio.sleep(interval)
 
 
 def _description(text: str) -> str:

@@ -203,6 +203,24 @@ class MemoryWebhooks(WebhookRepository):
             )
         )
 
+    async def prune(self, *, before: float, limit: int) -> int:
+        t = self.db.tables
+        pending = {
+            number for (_, number), d in t.webhook_deliveries.items() if d.state == "pending"
+        }
+        done = [
+            number
+            for number, e in sorted(t.webhook_events.items())
+            if e.occurred_at < before and number not in pending
+        ][:limit]
+        for number in done:
+            event = t.webhook_events.pop(number)
+            del t.webhook_event_numbers[event.id]
+        gone = set(done)
+        for key in [key for key in t.webhook_deliveries if key[1] in gone]:
+            del t.webhook_deliveries[key]
+        return len(done)
+
     def _key(self, endpoint_id: int, event_id: str) -> tuple[int, int] | None:
         number = self.db.tables.webhook_event_numbers.get(event_id)
         key = (endpoint_id, number if number is not None else 0)

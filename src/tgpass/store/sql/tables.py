@@ -434,4 +434,6 @@ webhook_deliveries = Table(
     Index("webhook_deliveries_due", "state", "available_at"),
     Index("webhook_deliveries_claim", "endpoint_id", "state", "event_id"),
     Index("webhook_deliveries_order", "endpoint_id", "subject", "state", "event_id"),
+    # an event's deliveries: pruning, and the cascade when an event goes
+    Index("webhook_deliveries_event", "event_id", "state"),
 )

@@ -480,6 +480,24 @@ class SqlWebhooks(WebhookRepository):
         )
         return bool(done.rowcount)
 
+    async def prune(self, *, before: float, limit: int) -> int:
+        still_pending = exists().where(_d.c.event_id == _e.c.id, _d.c.state == "pending")
+        done = list(
+            (
+                await self.db.execute(
+                    select(_e.c.id)
+                    .where(_e.c.occurred_at < before, ~still_pending)
+                    .order_by(_e.c.id)
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+        if done:
+            # deliveries first: SQLite may run without its foreign keys' cascade
+            await self.db.execute(delete(_d).where(_d.c.event_id.in_(done)))
+            await self.db.execute(delete(_e).where(_e.c.id.in_(done)))
+        return len(done)
+
     async def pending_counts(self) -> dict[int, int]:
         rows = await self.db.execute(
             select(_d.c.endpoint_id, func.count())
