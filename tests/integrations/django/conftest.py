@@ -1,0 +1,34 @@
+"""Django for this directory only: configured when pytest first imports this file.
+
+``settings.configure`` rather than ``DJANGO_SETTINGS_MODULE``: no environment variable leaks
+into other tests or the processes they start. Each pytest-xdist worker is its own process,
+so each has its own in-memory database, migrated once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import django
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+
+from . import settings
+
+if not django_settings.configured:
+    django_settings.configure(**settings.values())
+    django.setup()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated() -> None:
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _empty_database(_migrated: None) -> Iterator[None]:
+    """Each test starts with empty tables (rows, not a rolled-back transaction: async views
+    run on another thread, with their own connection)."""
+    yield
+    call_command("flush", interactive=False, verbosity=0)
