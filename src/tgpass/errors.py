@@ -38,6 +38,11 @@ AuthErrorCode = Literal[
     "bad_signature",
     "expired",
     "auth_date_in_future",
+    "wrong_issuer",
+    "wrong_audience",
+    "wrong_nonce",
+    "unknown_key",
+    "unsupported_algorithm",
 ]
 
 
@@ -68,10 +73,30 @@ class InvalidAuthData(TgpassError, ValueError):
     - ``bad_signature``: the hash or signature does not match, or cannot be one.
     - ``expired``: older than ``max_age``; ``auth_date`` is when it was signed.
     - ``auth_date_in_future``: signed later than now plus the allowed clock skew.
+
+    Telegram Login ID tokens (``tgpass.login_token``) add:
+
+    - ``wrong_issuer``: ``iss`` is not the issuer expected (``https://oauth.telegram.org``).
+    - ``wrong_audience``: ``aud`` (or ``azp``) is not this site's client id (the bot id).
+    - ``wrong_nonce``: the token's ``nonce`` is not the one this login started with.
+    - ``unknown_key``: the ``kid`` the token names is not among the keys given.
+    - ``unsupported_algorithm``: ``alg`` is not one Telegram signs with (RS256, ES256,
+      EdDSA, ES256K): never ``none``, never an HMAC.
     """
 
     CODES: ClassVar[frozenset[str]] = frozenset(
-        {"malformed", "missing_field", "bad_signature", "expired", "auth_date_in_future"}
+        {
+            "malformed",
+            "missing_field",
+            "bad_signature",
+            "expired",
+            "auth_date_in_future",
+            "wrong_issuer",
+            "wrong_audience",
+            "wrong_nonce",
+            "unknown_key",
+            "unsupported_algorithm",
+        }
     )
 
     code: AuthErrorCode
