@@ -284,8 +284,8 @@ async def _seed_accounts(services: Services) -> None:
     """The demo's site accounts, made unless a kept database has them already."""
     await _account(services, *DEMO_LOGIN, display_name="Demo User")
     staff = await _account(services, *DEMO_STAFF, display_name="Demo Staff")
-    if staff.role != "staff":
-        await services.accounts.update_user(staff.id, role="staff")
+    if staff.role != "staff":  # as staff would set it: the site hears of it too
+        await services.site.set_standing(staff.id, role="staff", karma=staff.karma)
 
 
 async def _account(services: Services, username: str, password: str, *, display_name: str) -> User:

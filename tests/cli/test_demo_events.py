@@ -100,8 +100,15 @@ async def test_walking_the_demo_shows_its_events_on_the_page_verified(demo: Demo
         return events if "account.linked" in types(events) else None
 
     events = await eventually(linked_shown)
-    # the seeded accounts' sign-ups first, then the link: newest first, each once
-    assert types(events)[-2:] == ["account.signed_up", "account.signed_up"]
+    # the seeded accounts' sign-ups first, the staff made staff, then the link: newest
+    # first, each once
+    assert types(events)[-3:] == [
+        "account.standing_changed",
+        "account.signed_up",
+        "account.signed_up",
+    ]
+    made_staff = events[-3]["data"]
+    assert (made_staff["previous_role"], made_staff["role"]) == ("member", "staff")
     assert types(events).count("account.linked") == 1
     assert len({e["id"] for e in events}) == len(events)
     linked = next(e for e in events if e["type"] == "account.linked")
