@@ -3,9 +3,11 @@ stand-in for Telegram's Ed25519 key. Framework-free."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tgpass import sign_init_data
+from tgpass import InvalidAuthData, sign_init_data
 from tgpass.integrations._core import Authenticator
 from tgpass.testing import FrozenClock
 
@@ -63,3 +65,56 @@ BAD_HEADERS: list[tuple[str | None, str]] = [
     ("tma user=%7B%7D&auth_date=1&hash=00", "bad_signature"),
     ("tma %ff%fe=1", "malformed"),
 ]
+
+
+# -- Telegram Login ID tokens, faked: one good token -----------------------------------------
+
+
+class FakeToken:
+    def __init__(self, telegram_id: int, audience: str) -> None:
+        self.telegram_id = telegram_id
+        self.audience = audience
+        self.first_name = "Grace"
+        self.last_name = None
+        self.username = "grace"
+        self.picture = "https://t.me/i/userpic/320/grace.jpg"
+
+
+class FakeLoginTokens:
+    """A LoginTokenCheck that knows one token."""
+
+    def check(self, id_token: str) -> FakeToken:
+        if id_token != "good.id.token":
+            raise InvalidAuthData("bad_signature", "the ID token's signature does not match")
+        return FakeToken(77, str(BOT_B_ID))
+
+    async def check_async(self, id_token: str) -> FakeToken:
+        return self.check(id_token)
+
+
+def refused_data() -> list[tuple[str, str]]:
+    """Init data that must be refused by an authenticator of BOT_A and BOT_B (max age one
+    day) at NOW: the header, and the code it must be refused with."""
+    return [
+        (f"tma {init_data(auth_date=NOW - 86401)}", "expired"),
+        (f"tma {init_data(auth_date=NOW + 3600)}", "auth_date_in_future"),
+        (f"tma {forged(init_data())}", "bad_signature"),
+        (f"tma {init_data(OTHER_BOT)}", "bad_signature"),
+    ]
+
+
+def every_refusal() -> list[tuple[str | None, str]]:
+    return [*BAD_HEADERS, *refused_data()]
+
+
+def assert_refused(status: int, headers: Mapping[str, str], body: object, code: str) -> None:
+    """A 401 with the challenge and exactly ``{"error": {"code", "message"}}``, quoting no
+    token of ours."""
+    assert status == 401, body
+    assert headers.get("WWW-Authenticate", headers.get("www-authenticate", "")).startswith("tma")
+    assert isinstance(body, dict) and set(body) == {"error"}
+    error = body["error"]
+    assert set(error) == {"code", "message"} and error["code"] == code, body
+    assert isinstance(error["message"], str) and error["message"]
+    for secret in (BOT_A, BOT_B, "Traceback"):
+        assert secret.split(":")[-1] not in error["message"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tgpass import ConfigError, InvalidAuthData, sign_login_widget
+from tgpass import ConfigError, sign_login_widget
 from tgpass.integrations._core import Authenticator, NotAuthenticated, TelegramIdentity
 from tgpass.testing import FrozenClock
 
@@ -21,6 +21,8 @@ from .signing import (
     OTHER_BOT_ID,
     PUBLIC_KEY,
     USER,
+    FakeLoginTokens,
+    FakeToken,
     authenticator,
     forged,
     init_data,
@@ -189,28 +191,6 @@ def test_refused_data_is_not_cached_and_no_cache_is_allowed() -> None:
 
 
 # -- Telegram Login ID tokens (Bearer) ------------------------------------------------------
-
-
-class FakeToken:
-    def __init__(self, telegram_id: int, audience: str) -> None:
-        self.telegram_id = telegram_id
-        self.audience = audience
-        self.first_name = "Grace"
-        self.last_name = None
-        self.username = "grace"
-        self.picture = "https://t.me/i/userpic/320/grace.jpg"
-
-
-class FakeLoginTokens:
-    """A LoginTokenCheck that knows one token."""
-
-    def check(self, id_token: str) -> FakeToken:
-        if id_token != "good.id.token":
-            raise InvalidAuthData("bad_signature", "the ID token's signature does not match")
-        return FakeToken(77, str(BOT_B_ID))
-
-    async def check_async(self, id_token: str) -> FakeToken:
-        return self.check(id_token)
 
 
 async def test_a_bearer_id_token_names_its_user_when_configured() -> None:

@@ -188,7 +188,8 @@ class Authenticator:
             ed25519_ids = tuple(dict.fromkeys([*token_ids, *ids]))
         else:
             ed25519_ids = tuple(bot_id for bot_id in ids if bot_id not in token_ids)
-        if self._verifier is None and not ed25519_ids:
+        self.init_data_accepted = self._verifier is not None or bool(ed25519_ids)
+        if not self.init_data_accepted and login_tokens is None:
             raise ConfigError("an Authenticator needs bot_tokens or bot_ids")
         self._hmac = self._verifier is not None and signature != "ed25519"
         self._ed25519_ids = ed25519_ids
@@ -200,10 +201,10 @@ class Authenticator:
         self.clock = clock
         self.login_tokens = login_tokens
         self._cache = _LruCache(cache_size)
-        schemes = [f'tma realm="{REALM}"']
+        self.schemes: tuple[str, ...] = ("tma",) if self.init_data_accepted else ()
         if login_tokens is not None:
-            schemes.append(f'Bearer realm="{REALM}"')
-        self.challenge = ", ".join(schemes)
+            self.schemes += ("Bearer",)
+        self.challenge = ", ".join(f'{scheme} realm="{REALM}"' for scheme in self.schemes)
         """``WWW-Authenticate`` of a 401: each scheme this authenticator accepts."""
 
     # -- the header ---------------------------------------------------------------------------
@@ -234,16 +235,16 @@ class Authenticator:
 
     def _split(self, authorization: str | None) -> tuple[Literal["tma", "bearer"], str]:
         if authorization is None or not authorization.strip():
-            raise self.refuse("missing_credentials", "send Authorization: tma <initData>")
+            raise self.refuse("missing_credentials", "send an Authorization header")
         scheme, *rest = authorization.split(None, 1)
         scheme = scheme.lower()
         credentials = rest[0].strip() if rest else ""
         if scheme == "bearer" and self.login_tokens is not None:
             kind: Literal["tma", "bearer"] = "bearer"
-        elif scheme == "tma":
+        elif scheme == "tma" and self.init_data_accepted:
             kind = "tma"
         else:
-            accepted = "tma or Bearer" if self.login_tokens is not None else "tma"
+            accepted = " or ".join(self.schemes)
             raise self.refuse("unsupported_scheme", f"the Authorization scheme must be {accepted}")
         if not credentials:
             raise self.refuse("malformed_header", f"the {scheme} scheme needs its credentials")
@@ -473,6 +474,12 @@ def _unverified_audience(id_token: str) -> str | None:
     return str(audience) if isinstance(audience, str | int) else None
 
 
+def scheme_of(authorization: str | None) -> str:
+    """The scheme of an ``Authorization`` header, lower case; empty when there is none."""
+    parts = authorization.split(None, 1) if authorization else []
+    return parts[0].lower() if parts else ""
+
+
 def _init_data_identity(verified: Verified[InitData]) -> TelegramIdentity:
     data = verified.data
     user = data.user
@@ -514,4 +521,5 @@ __all__ = [
     "LoginTokens",
     "NotAuthenticated",
     "TelegramIdentity",
+    "scheme_of",
 ]
