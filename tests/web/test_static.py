@@ -4,12 +4,14 @@ a path that names no file there, or climbs out of the folder, is a 404, never an
 
 from __future__ import annotations
 
+import hashlib
 import re
 from importlib.resources import files
 
 import pytest
 
 from tests.harness.pagesite import PageSite
+from tgpass.web.static_files import static_url, version_of
 
 STAFF_PAGES = ["/admin", "/admin/chats", "/admin/webhooks"]
 
@@ -44,7 +46,7 @@ async def test_the_shared_files_are_served_as_what_they_are(
 async def test_the_staff_tables_share_one_stylesheet(site: PageSite, path: str) -> None:
     await staff(site)
     page = (await site.web.get(path)).text
-    assert page.count('<link rel="stylesheet" href="/static/admin.css">') == 1
+    assert page.count(f'<link rel="stylesheet" href="{static_url("admin.css")}">') == 1
     assert "border-collapse" not in page  # the tables' look is the stylesheet's alone
 
 
@@ -53,8 +55,8 @@ async def test_each_staff_page_loads_the_script_before_its_own(site: PageSite, p
     await staff(site)
     page = (await site.web.get(path)).text
     scripts = re.findall(r"<script( src=\"[^\"]+\")?>", page)
-    assert scripts == [' src="/static/admin.js"', ""], scripts
-    own = page.split('<script src="/static/admin.js"></script>', 1)[1]
+    assert scripts == [f' src="{static_url("admin.js")}"', ""], scripts
+    own = page.split(f'<script src="{static_url("admin.js")}"></script>', 1)[1]
     assert "const csrf" not in own and "setInterval(poll" not in own
 
 
@@ -71,3 +73,19 @@ async def test_a_path_that_names_no_static_file_is_not_found(site: PageSite, pat
     answer = await site.web.get(path)
     assert answer.request.url.raw_path.decode() == path  # not tidied away before it was sent
     assert (answer.status_code, answer.json()["error"]["code"]) == (404, "not_found"), path
+
+
+@pytest.mark.parametrize("name", ["admin.js", "admin.css"])
+async def test_a_file_at_its_versioned_address_is_kept_and_otherwise_checked(
+    site: PageSite, name: str
+) -> None:
+    content = files("tgpass.web").joinpath("static", name).read_bytes()
+    assert static_url(name) == f"/static/{name}?v={version_of(name)}"
+    assert version_of(name) == hashlib.sha256(content).hexdigest()[:12]
+    kept = await site.web.get(static_url(name))
+    assert kept.headers["cache-control"] == "public, max-age=31536000, immutable"
+    for other in (f"/static/{name}", f"/static/{name}?v=0123456789ab"):  # an old release's
+        checked = await site.web.get(other)
+        assert (checked.status_code, checked.content) == (200, content)
+        assert checked.headers["cache-control"] == "no-cache"
+        assert "etag" in checked.headers

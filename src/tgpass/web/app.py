@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from tgpass.bootstrap import build, make_worker
 from tgpass.container import Services
@@ -33,6 +32,7 @@ from . import (
 )
 from .chats_api import router as chats_router
 from .edge import Edge
+from .static_files import VersionedStatic
 from .webhooks_api import router as webhooks_router
 
 
@@ -86,5 +86,5 @@ def create_app(
     app.include_router(oidc_login.router)
     app.include_router(oidc_provider.router)
     app.include_router(webhook.router)
-    app.mount("/static", StaticFiles(packages=[("tgpass.web", "static")]), name="static")
+    app.mount("/static", VersionedStatic(), name="static")
     return app

@@ -17,9 +17,11 @@ from tgpass.service.ports import Messenger
 
 from . import deps
 from .deps import services_of
+from .static_files import static_url
 
 log = logging.getLogger("tgpass.web")
 templates = Jinja2Templates(directory=str(files("tgpass.web") / "templates"))
+templates.env.globals["static_url"] = static_url
 ERROR_TITLES = {
     401: "Please sign in",
     403: "Not for you",
