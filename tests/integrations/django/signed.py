@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from tgpass import sign_init_data
 from tgpass.testing import TEST_BOT_TOKEN
 
@@ -12,6 +14,9 @@ from .settings import OTHER_BOT_TOKEN
 
 USER = {"id": 5_000_000_001, "first_name": "Ada", "last_name": "Lovelace", "username": "ada"}
 TWO_HOURS = 7200
+# Stands in for Telegram's Ed25519 key: third-party checks take its public half.
+TELEGRAM_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(100, 132)))
+TELEGRAM_PUBLIC_KEY = TELEGRAM_KEY.public_key().public_bytes_raw()
 
 
 def init_data(
@@ -19,9 +24,16 @@ def init_data(
     *,
     bot_token: str = TEST_BOT_TOKEN,
     age: int = 0,
+    ed25519: bool = False,
 ) -> str:
+    """Init data signed now (less ``age`` seconds); with ``ed25519``, for third parties too."""
     fields: dict[str, object] = {"query_id": "AAH-django", "user": USER if user is None else user}
-    return sign_init_data(fields, bot_token, auth_date=int(time.time()) - age)
+    return sign_init_data(
+        fields,
+        bot_token,
+        auth_date=int(time.time()) - age,
+        signing_key=TELEGRAM_KEY if ed25519 else None,
+    )
 
 
 def tma(raw: str) -> str:
