@@ -10,9 +10,6 @@ No framework is imported here, and nothing is done at import time.
 
 from __future__ import annotations
 
-import base64
-import importlib
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -29,6 +26,8 @@ from tgpass.verify import (
     Verifier,
     validate_init_data_signature,
 )
+
+from ._login_tokens import LoginTokens
 
 Signature = Literal["hmac", "ed25519", "either"]
 DEFAULT_MAX_AGE = 86400.0
@@ -365,113 +364,48 @@ class Authenticator:
 
     # -- settings -----------------------------------------------------------------------------
 
-    SETTINGS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "BOT_TOKENS",
-            "BOT_IDS",
-            "MAX_AGE",
-            "SIGNATURE",
-            "LOGIN_CLIENT_IDS",
-            "LOGIN_KEYS",
-            "PUBLIC_KEY",
-            "CACHE_SIZE",
-        }
-    )
-
     @classmethod
     def from_settings(
         cls, mapping: Mapping[str, Any], *, clock: Callable[[], float] = time.time
     ) -> Authenticator:
         """An authenticator from upper-case settings (Django's ``settings.TGPASS``, Flask's
         ``app.config["TGPASS"]``): ``BOT_TOKENS``, ``BOT_IDS``, ``MAX_AGE``, ``SIGNATURE``,
-        ``PUBLIC_KEY``, ``CACHE_SIZE``; ``LOGIN_CLIENT_IDS`` (with ``LOGIN_KEYS``, a JWKS,
-        or Telegram's published keys) accepts Telegram Login ID tokens too."""
-        unknown = set(mapping) - cls.SETTINGS
-        if unknown:
-            raise ConfigError(f"unknown tgpass settings: {', '.join(sorted(unknown))}")
-        options: dict[str, Any] = {
-            "bot_tokens": tuple(mapping.get("BOT_TOKENS", ())),
-            "bot_ids": tuple(mapping.get("BOT_IDS", ())),
-            "clock": clock,
-        }
-        if "MAX_AGE" in mapping:
-            options["max_age"] = mapping["MAX_AGE"]
-        if "SIGNATURE" in mapping:
-            options["signature"] = mapping["SIGNATURE"]
-        if "PUBLIC_KEY" in mapping:
-            options["public_key"] = mapping["PUBLIC_KEY"]
-        if "CACHE_SIZE" in mapping:
-            options["cache_size"] = mapping["CACHE_SIZE"]
-        client_ids = tuple(mapping.get("LOGIN_CLIENT_IDS", ()))
-        if client_ids:
-            options["login_tokens"] = LoginTokens(
-                client_ids, mapping.get("LOGIN_KEYS"), clock=clock
-            )
-        return cls(**options)
+        ``PUBLIC_KEY``, ``CACHE_SIZE``; ``LOGIN_CLIENT_IDS`` (the bot ids ID tokens may be
+        issued to, with ``LOGIN_KEYS``, a JWKS, or else Telegram's published keys) accepts
+        Telegram Login ID tokens as ``Bearer`` too."""
+        return cls(**settings_options(mapping, clock=clock), clock=clock)
 
 
-class LoginTokens:
-    """The ``LoginTokenCheck`` of ``tgpass.login_token`` (the ``login-token`` extra): ID
-    tokens issued to any of ``client_ids`` (the bots' ids), checked with ``keys`` (a JWKS
-    mapping or JSON, or a ``TelegramLoginKeys``; by default Telegram's published keys)."""
-
-    def __init__(
-        self,
-        client_ids: Sequence[str | int],
-        keys: Any = None,
-        *,
-        clock: Callable[[], float] = time.time,
-        max_age: float | None = None,
-    ) -> None:
-        # imported here, so that joserfc is needed only by sites that take ID tokens
-        module = importlib.import_module("tgpass.login_token")
-        if isinstance(client_ids, str | int) or not client_ids:
-            raise ConfigError("LOGIN_CLIENT_IDS is a list of bot ids")
-        self.client_ids = tuple(str(_bot_id(int(value))) for value in client_ids)
-        self._validate = module.validate_login_token
-        self._keys = module.TelegramLoginKeys() if keys is None else keys
-        self._clock = clock
-        self._max_age = max_age
-
-    def _client_id(self, id_token: str) -> str:
-        """The configured client id the token claims as audience (checked later, signed)."""
-        audience = _unverified_audience(id_token)
-        return audience if audience in self.client_ids else self.client_ids[0]
-
-    def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"now": self._clock()}
-        if self._max_age is not None:
-            options["max_age"] = self._max_age
-        return options
-
-    def check(self, id_token: str) -> Any:
-        if hasattr(self._keys, "validate"):
-            raise ConfigError(
-                "ID tokens checked without awaiting need LOGIN_KEYS, a JWKS: "
-                "or call authenticate_async"
-            )
-        return self._validate(id_token, self._client_id(id_token), self._keys, **self._options())
-
-    async def check_async(self, id_token: str) -> Any:
-        if not hasattr(self._keys, "validate"):
-            return self.check(id_token)
-        return await self._keys.validate(id_token, self._client_id(id_token), **self._options())
+# setting -> Authenticator keyword; LOGIN_CLIENT_IDS and LOGIN_KEYS make login_tokens
+SETTINGS = {
+    "BOT_TOKENS": "bot_tokens",
+    "BOT_IDS": "bot_ids",
+    "MAX_AGE": "max_age",
+    "SIGNATURE": "signature",
+    "PUBLIC_KEY": "public_key",
+    "CACHE_SIZE": "cache_size",
+    "LOGIN_CLIENT_IDS": "",
+    "LOGIN_KEYS": "",
+}
 
 
-def _unverified_audience(id_token: str) -> str | None:
-    """The ``aud`` claim, read without checking anything: only to pick which client id to
-    check the token for."""
-    parts = id_token.split(".")
-    if len(parts) != 3 or len(parts[1]) > 16384:
-        return None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, TypeError):
-        return None
-    audience = claims.get("aud") if isinstance(claims, dict) else None
-    if isinstance(audience, list) and audience:
-        audience = audience[0]
-    return str(audience) if isinstance(audience, str | int) else None
+def settings_options(
+    mapping: Mapping[str, Any], *, clock: Callable[[], float] = time.time
+) -> dict[str, Any]:
+    """``Authenticator`` keywords from upper-case settings; a misspelt one is an error."""
+    unknown = set(mapping) - set(SETTINGS)
+    if unknown:
+        raise ConfigError(f"unknown tgpass settings: {', '.join(sorted(unknown))}")
+    options = {SETTINGS[key]: value for key, value in mapping.items() if SETTINGS[key]}
+    for listed in ("bot_tokens", "bot_ids"):
+        if listed in options and not isinstance(options[listed], str | int):
+            options[listed] = tuple(options[listed])
+    client_ids = mapping.get("LOGIN_CLIENT_IDS")
+    if client_ids:
+        options["login_tokens"] = LoginTokens(client_ids, mapping.get("LOGIN_KEYS"), clock=clock)
+    elif "LOGIN_KEYS" in mapping:
+        raise ConfigError("LOGIN_KEYS without LOGIN_CLIENT_IDS: which bots are the tokens for?")
+    return options
 
 
 def scheme_of(authorization: str | None) -> str:
