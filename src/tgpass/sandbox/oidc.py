@@ -18,6 +18,16 @@ it, lets the bot message the user first.
 Errors follow RFC 6749: a bad ``client_id`` or ``redirect_uri`` is answered on a page of our
 own, never by a redirect; the rest redirect back with ``error`` and ``state``; the token
 endpoint answers ``{"error", "error_description"}``.
+
+Telegram's JS library (``telegram-login.js``) asks the same endpoint with
+``response_type=post_message``: no ``state``, no PKCE, ``redirect_uri`` the page's own URL
+(its origin and path) and the ``nonce`` the page was given by its server. The user answers on
+the same phone; the popup then ends on a page of the provider (``RESULT_PATH``) that hands the
+page that opened it ``{"event": "auth_result", "result": <ID token>}`` (or ``"error"``) by
+``postMessage``, to the page's origin only, once. The ID token is the one the token endpoint
+would give. Which pages may ask: Telegram says to register the site's origins beside its
+redirect URLs; here a page may ask when its origin is the origin of one of the bot's allowed
+URLs (a site that registered its callback has registered its origin).
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
@@ -55,6 +65,10 @@ CLAIMS = (
     "phone_number",
     "phone_number_verified",
 )
+POST_MESSAGE = "post_message"
+"""The response type of Telegram's JS library: the ID token handed to the page by the popup."""
+RESULT_PATH = "/oauth/auth/result"
+"""Where a popup login ends (a path of the sandbox, under the issuer's ``/oauth``)."""
 REQUEST_TTL = 600  # seconds a login request waits for the user
 CODE_TTL = 300  # seconds an authorization code may be traded
 ID_TOKEN_TTL = 3600
@@ -70,17 +84,29 @@ class LoginPageError(Invalid):
 
 
 class AuthorizeError(Exception):
-    """Refused by sending the browser back to the site with ``error`` and ``state``."""
+    """Refused by sending the browser back to the site with ``error`` and ``state``, or, for a
+    popup, to the page that hands the error to the site's page (``result_url``)."""
 
-    def __init__(self, error: str, description: str, redirect_uri: str, state: str | None):
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        redirect_uri: str,
+        state: str | None,
+        *,
+        result_url: str | None = None,
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.redirect_uri = redirect_uri
         self.state = state
+        self.result_url = result_url
 
     @property
     def location(self) -> str:
+        if self.result_url is not None:
+            return self.result_url
         return redirect_to(
             self.redirect_uri,
             {"error": self.error, "error_description": self.description, "state": self.state},
@@ -110,8 +136,9 @@ class LoginRequest:
     scopes: tuple[str, ...]
     state: str | None
     nonce: str | None
-    code_challenge: str
+    code_challenge: str  # empty for a popup: the page's origin binds it instead
     expires_at: float
+    response_type: str = "code"
 
 
 @dataclass(frozen=True)
@@ -125,6 +152,25 @@ class Grant:
     nonce: str | None
     code_challenge: str
     expires_at: float
+
+
+@dataclass(frozen=True)
+class PopupAnswer:
+    """What a popup login hands the page that opened it, once: the user's grant (its ID token
+    signed when the popup shows it, by the issuer it was reached at) or an error."""
+
+    origin: str
+    """The page's origin: the only one the message may reach."""
+    grant: Grant | None
+    error: str | None
+    expires_at: float
+
+
+def origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def redirect_to(uri: str, params: Mapping[str, str | None]) -> str:
@@ -154,6 +200,12 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def _page_origin(page: str) -> str:
+    origin = origin_of(page)
+    assert origin is not None, "a popup's page was checked when its request began"
+    return origin
+
+
 def _duplicates(params: Params) -> list[str]:
     return sorted(name for name, values in params.items() if len(values) > 1)
 
@@ -172,6 +224,7 @@ class SandboxOidcProvider:
         self.requests: dict[str, LoginRequest] = {}
         self.codes: dict[str, Grant] = {}
         self.redeemed: dict[str, float] = {}  # used codes, until they would have expired
+        self.answers: dict[str, PopupAnswer] = {}  # popup logins answered, not yet shown
 
     # -- the bot's settings (BotFather's Web Login) ----------------------------------------
 
@@ -237,6 +290,8 @@ class SandboxOidcProvider:
             del self.codes[code]
         for code in [c for c, until in self.redeemed.items() if until <= keep]:
             del self.redeemed[code]
+        for handle in [h for h, a in self.answers.items() if a.expires_at <= now]:
+            del self.answers[handle]
 
     def begin(self, params: Params) -> LoginRequest:
         """Check an authorization request; a valid one waits for the user's answer."""
@@ -254,7 +309,12 @@ class SandboxOidcProvider:
             raise LoginPageError(f"no bot has the client_id {client_id!r}", client_id=client_id)
         if not redirect_uri:
             raise LoginPageError("redirect_uri is missing")
-        if redirect_uri not in bot.oidc_redirect_uris:
+        popup = _first(params, "response_type") == POST_MESSAGE and "response_type" not in (
+            duplicated
+        )
+        if popup:
+            self._check_page(bot, redirect_uri)
+        elif redirect_uri not in bot.oidc_redirect_uris:
             raise LoginPageError(
                 f"redirect_uri {redirect_uri!r} is not one of @{bot.username}'s allowed URLs "
                 "(set them with PUT /sandbox/api/bots/{bot_id}/oidc)",
@@ -264,6 +324,9 @@ class SandboxOidcProvider:
         state = _first(params, "state")
 
         def refuse(error: str, description: str) -> AuthorizeError:
+            if popup:  # the popup hands the error to the page, as it would the ID token
+                handle = self._keep(PopupAnswer(_page_origin(redirect_uri), None, error, 0.0))
+                return AuthorizeError(error, description, redirect_uri, None, result_url=handle)
             return AuthorizeError(error, description, redirect_uri, state)
 
         if duplicated:
@@ -277,20 +340,16 @@ class SandboxOidcProvider:
         response_type = _first(params, "response_type")
         if not response_type:
             raise refuse("invalid_request", "response_type is missing")
-        if response_type != "code":
+        if response_type not in {"code", POST_MESSAGE}:
             raise refuse("unsupported_response_type", "only response_type=code is supported")
-        if _first(params, "response_mode") not in {None, "query"}:
+        if _first(params, "response_mode") not in {None, "query"} or (
+            popup and "response_mode" in params
+        ):
             raise refuse("invalid_request", "only response_mode=query is supported")
         asked = (_first(params, "scope") or "").split()
         if "openid" not in asked:
             raise refuse("invalid_scope", "scope must include openid")
-        challenge = _first(params, "code_challenge")
-        if not challenge:
-            raise refuse("invalid_request", "code_challenge is required (PKCE with S256)")
-        if _first(params, "code_challenge_method") != "S256":
-            raise refuse("invalid_request", "code_challenge_method must be S256")
-        if not _CHALLENGE.fullmatch(challenge):
-            raise refuse("invalid_request", "code_challenge is not a base64url SHA-256 digest")
+        challenge = "" if popup else self._challenge(params, refuse)
         if "none" in (_first(params, "prompt") or "").split():
             raise refuse("login_required", "the user must confirm the login in Telegram")
         request = LoginRequest(
@@ -298,13 +357,60 @@ class SandboxOidcProvider:
             bot_id=bot.id,
             redirect_uri=redirect_uri,
             scopes=tuple(s for s in SCOPES if s in asked),  # others are ignored (OIDC §3.1.2.1)
-            state=state,
+            state=None if popup else state,
             nonce=_first(params, "nonce"),
             code_challenge=challenge,
             expires_at=self.world.clock() + REQUEST_TTL,
+            response_type=response_type,
         )
         self.requests[request.id] = request
         return request
+
+    @staticmethod
+    def _challenge(params: Params, refuse: Callable[[str, str], AuthorizeError]) -> str:
+        """PKCE, S256 only: the code flow needs it."""
+        challenge = _first(params, "code_challenge")
+        if not challenge:
+            raise refuse("invalid_request", "code_challenge is required (PKCE with S256)")
+        if _first(params, "code_challenge_method") != "S256":
+            raise refuse("invalid_request", "code_challenge_method must be S256")
+        if not _CHALLENGE.fullmatch(challenge):
+            raise refuse("invalid_request", "code_challenge is not a base64url SHA-256 digest")
+        return challenge
+
+    @staticmethod
+    def _check_page(bot: Bot, page: str) -> None:
+        """A popup login's page: an http(s) URL on the origin of one of the bot's allowed URLs
+        (the library sends the page's origin and path)."""
+        origin = origin_of(page)
+        allowed = {origin_of(uri) for uri in bot.oidc_redirect_uris}
+        if origin is None or origin not in allowed or urlsplit(page).fragment:
+            raise LoginPageError(
+                f"the page {page!r} is not on an origin of @{bot.username}'s allowed URLs "
+                "(set them with PUT /sandbox/api/bots/{bot_id}/oidc)",
+                redirect_uri=page,
+                bot=bot.username,
+            )
+
+    def _keep(self, answer: PopupAnswer) -> str:
+        """Keep a popup's answer until it is shown: the path of the page that shows it."""
+        handle = secrets.token_urlsafe(24)
+        expires_at = self.world.clock() + CODE_TTL
+        self.answers[handle] = PopupAnswer(answer.origin, answer.grant, answer.error, expires_at)
+        return f"{RESULT_PATH}?{urlencode({'answer': handle})}"
+
+    def popup_result(self, handle: str, issuer: str) -> tuple[str, Json]:
+        """A popup login's answer, once: the page origin it may reach and the message,
+        ``{"event": "auth_result", "result": <ID token>}`` or ``{..., "error": <error>}``."""
+        self._forget_old()
+        answer = self.answers.pop(handle, None)
+        if answer is None:
+            raise NotFound("This sign-in was already answered or has expired.", answer=handle)
+        if answer.grant is None:
+            return answer.origin, {"event": "auth_result", "error": answer.error}
+        bot = self.world.bots[answer.grant.bot_id]
+        token = self.keys.sign(self.claims(bot, answer.grant, issuer), bot.oidc_algorithm)
+        return answer.origin, {"event": "auth_result", "result": token}
 
     def _bot(self, client_id: str) -> Bot | None:
         if not _CLIENT_ID.fullmatch(client_id):
@@ -335,8 +441,9 @@ class SandboxOidcProvider:
     def approve(
         self, user_id: int, request_id: str, *, share_phone_number: bool, write_allowed: bool
     ) -> str:
-        """The user logs in: the URL the browser goes back to, with ``code`` and ``state``.
-        The phone number goes only if asked for and shared; the bot may write first only if
+        """The user logs in: the URL the browser goes back to, with ``code`` and ``state``
+        (for a popup: the path of the page that hands the ID token to the site's page). The
+        phone number goes only if asked for and shared; the bot may write first only if
         ``telegram:bot_access`` was asked for and allowed."""
         request = self.pending(request_id)
         account = self.world.account(user_id)
@@ -351,8 +458,7 @@ class SandboxOidcProvider:
         )
         if "telegram:bot_access" in granted:
             self.world.dialog(request.bot_id, user_id).write_allowed = True
-        code = secrets.token_urlsafe(32)
-        self.codes[code] = Grant(
+        grant = Grant(
             bot_id=request.bot_id,
             user_id=user_id,
             redirect_uri=request.redirect_uri,
@@ -361,13 +467,21 @@ class SandboxOidcProvider:
             code_challenge=request.code_challenge,
             expires_at=self.world.clock() + CODE_TTL,
         )
+        if request.response_type == POST_MESSAGE:
+            return self._keep(PopupAnswer(_page_origin(request.redirect_uri), grant, None, 0.0))
+        code = secrets.token_urlsafe(32)
+        self.codes[code] = grant
         return redirect_to(request.redirect_uri, {"code": code, "state": request.state})
 
     def decline(self, user_id: int, request_id: str) -> str:
-        """The user declines: back to the site with ``error=access_denied``."""
+        """The user declines: back to the site with ``error=access_denied`` (for a popup: the
+        page that hands the site's page that error)."""
         request = self.pending(request_id)
         self.world.account(user_id)
         del self.requests[request.id]
+        if request.response_type == POST_MESSAGE:
+            origin = _page_origin(request.redirect_uri)
+            return self._keep(PopupAnswer(origin, None, "access_denied", 0.0))
         refused = AuthorizeError(
             "access_denied", "the user declined the login", request.redirect_uri, request.state
         )

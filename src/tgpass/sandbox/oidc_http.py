@@ -1,19 +1,49 @@
 """``oauth.telegram.org`` over HTTP, under ``<sandbox>/oauth`` (the issuer): discovery, JWKS,
-the authorization endpoint (which hands the request to the phone) and the token endpoint."""
+the authorization endpoint (which hands the request to the phone), the token endpoint, and
+for Telegram's JS library its script (``<issuer>/js/telegram-login.js``, as
+``https://oauth.telegram.org/js/telegram-login.js``) and the page a popup login ends on."""
 
 from __future__ import annotations
 
 import html
+import json
+from importlib.resources import files
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from .oidc import AuthorizeError, LoginPageError, Params, TokenError
+from .errors import NotFound
+from .oidc import RESULT_PATH, AuthorizeError, LoginPageError, Params, TokenError
 from .state import SandboxState
 
 PREFIX = "/oauth"
 TOKEN_PATH = f"{PREFIX}/token"
+SCRIPT_PATH = f"{PREFIX}/js/telegram-login.js"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_RESULT_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Telegram Login</title>
+<body style="font:15px system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">
+<h1 style="font-size:1.2rem">Telegram Login</h1>
+<p data-testid="oidc-popup-result">{text}</p>
+<script type="application/json" id="auth-result">{data}</script>
+<script>
+(function () {{
+  var data = JSON.parse(document.getElementById("auth-result").textContent);
+  // only the page that asked, on its own origin, hears the answer
+  if (window.opener) {{
+    window.opener.postMessage(JSON.stringify(data.message), data.origin);
+    window.close();
+  }}
+}})();
+</script></body></html>
+"""
+
+
+def _script_json(value: object) -> str:
+    """JSON that cannot end the ``<script>`` element it sits in."""
+    text = json.dumps(value, ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def issuer_for(state: SandboxState, request: Request) -> str:
@@ -68,6 +98,27 @@ def router(state: SandboxState) -> APIRouter:
             return RedirectResponse(refused.location, status_code=302)
         phone = request.url_for("phone").include_query_params(oidc=login.id)
         return RedirectResponse(str(phone), status_code=302)
+
+    @oauth.get(RESULT_PATH.removeprefix(PREFIX))
+    async def popup_result(request: Request, answer: str = "") -> HTMLResponse:
+        """Where a popup login ends: the answer, handed to the page that opened the popup."""
+        try:
+            origin, message = provider.popup_result(answer, issuer_for(state, request))
+        except NotFound as gone:
+            return _error_page(str(gone))
+        words = (
+            "Logged in: this window closes by itself."
+            if "result" in message
+            else f"Not logged in ({message['error']}): this window closes by itself."
+        )
+        data = _script_json({"origin": origin, "message": message})
+        page = _RESULT_PAGE.format(text=html.escape(words), data=data)
+        return HTMLResponse(page, headers=_NO_STORE)
+
+    @oauth.get(SCRIPT_PATH.removeprefix(PREFIX))
+    async def login_js() -> Response:
+        script = (files("tgpass.sandbox") / "static" / "telegram-login.js").read_text("utf-8")
+        return Response(script, media_type="text/javascript")
 
     @oauth.post(TOKEN_PATH.removeprefix(PREFIX))
     async def token(request: Request) -> JSONResponse:
