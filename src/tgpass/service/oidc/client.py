@@ -27,11 +27,18 @@ bound to the browser that started it by a random value kept in a short-lived coo
 discovery document checked (its issuer must be the one configured, its algorithms are cut to
 Telegram's); ``iss`` and ``aud`` asked for explicitly (Authlib checks ``aud`` only when told);
 and every failure mapped to the error tree. Nothing is written before every check has passed.
+
+Telegram's JS library (``<issuer>/js/telegram-login.js``) is the other way in: its popup hands
+the page an ID token directly, with the ``nonce`` the page gave it. ``issue_nonce`` makes that
+nonce, kept like a pending login (keyed hash, TTL, bound to the browser's cookie);
+``finish_id_token`` takes it once and verifies the token as the code flow's (``_verify``), with
+Authlib's checks for a token that came without an access token (the nonce is essential).
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import re
 import secrets
 import time
@@ -57,10 +64,18 @@ from joserfc.errors import (
     JoseError,
     UnsupportedAlgorithmError,
 )
+from joserfc.jws import extract_compact
 
 from tgpass.domain.accounts import TelegramProfile, User
 from tgpass.domain.codes import code_key
-from tgpass.errors import AuthError, ConfigError, Forbidden, InvalidAuthData, TelegramTransient
+from tgpass.errors import (
+    AuthError,
+    ConfigError,
+    Forbidden,
+    InvalidAuthData,
+    InvalidInput,
+    TelegramTransient,
+)
 from tgpass.service.accounts.auth import AuthService
 from tgpass.service.ports import KeyValueStore
 
@@ -79,6 +94,13 @@ METADATA_TTL = 86400.0
 LEEWAY = 120
 """Seconds of clock difference allowed on ``exp`` and ``iat``."""
 PHONE_SIZE = 32  # what the link's phone_number column holds
+ID_TOKEN_SIZE = 16384
+"""Characters an ID token from the JS library may have (Telegram's are under two thousand)."""
+LIBRARY_ACCESS = {"phone": "phone", "telegram:bot_access": "write"}
+"""The JS library's ``request_access`` for each scope it can ask beyond openid and profile."""
+NO_GRANT_KNOWN: frozenset[str] = frozenset()
+"""What the JS library's answer says was granted: nothing (no scope in it, no token response),
+so the bot's access is not assumed; the user's first message to the bot opens the chat."""
 _BROWSER = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _CLAIM_CODES = {
     "aud": "wrong_audience",
@@ -116,6 +138,18 @@ class LoginStarted:
     url: str
     browser: str
     ttl: int
+
+
+@dataclass(frozen=True, slots=True)
+class NonceIssued:
+    """For Telegram's JS library: ``Telegram.Login.auth({client_id, request_access, nonce})``;
+    keep ``browser`` in the browser's cookie for ``ttl`` seconds."""
+
+    nonce: str
+    browser: str
+    ttl: int
+    client_id: str
+    request_access: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,23 +352,58 @@ class TelegramLoginClient:
         """The login ``state`` stands for, once, and only in the browser that started it."""
         if not state or len(state) > 512:
             raise AuthError("Telegram sent no state back: start again.", code="bad_state")
-        key = self._key("oidc-login", state)
+        record = await self._claim(self._key("oidc-login", state), browser, "bad_state")
+        return _Pending(str(record["nonce"]), str(record["verifier"]), str(record["next"]))
+
+    async def _claim(self, key: str, browser: str | None, code: str) -> dict[str, Any]:
+        """The pending record under ``key``, taken once, and only by the browser it is bound
+        to; else ``AuthError(code)``."""
         record = await self.kv.get_json(key)
         if not isinstance(record, dict):
-            raise AuthError(
-                "This sign-in expired or was already used: start again.", code="bad_state"
-            )
+            raise AuthError("This sign-in expired or was already used: start again.", code=code)
         mine = browser is not None and hmac.compare_digest(
             self._key("oidc-browser", browser), str(record.get("browser", ""))
         )
         if not mine:
             raise AuthError(
-                "This sign-in was started in another browser: start it again here.",
-                code="bad_state",
+                "This sign-in was started in another browser: start it again here.", code=code
             )
         if await self.kv.pop(key) is None:  # another request took it meanwhile
-            raise AuthError("This sign-in was already used: start again.", code="bad_state")
-        return _Pending(str(record["nonce"]), str(record["verifier"]), str(record["next"]))
+            raise AuthError("This sign-in was already used: start again.", code=code)
+        return record
+
+    # -- Telegram's JS library: the ID token straight from its popup ---------------------------
+
+    async def issue_nonce(self, *, next_path: str, browser: str | None) -> NonceIssued:
+        """A one-time nonce for the JS library's popup, bound to ``browser`` (when it is one of
+        ours, else a new one); ``next_path`` (a checked path of this site) is where the
+        browser goes once signed in."""
+        if browser is None or not _BROWSER.fullmatch(browser):
+            browser = secrets.token_urlsafe(24)
+        nonce = secrets.token_urlsafe(24)
+        ttl = self.config.pending_ttl
+        record = {"browser": self._key("oidc-browser", browser), "next": next_path}
+        await self.kv.set_json(self._key("oidc-nonce", nonce), record, ttl)
+        access = tuple(LIBRARY_ACCESS[s] for s in self.config.scopes if s in LIBRARY_ACCESS)
+        return NonceIssued(nonce, browser, ttl, self.config.client_id, access)
+
+    async def finish_id_token(self, id_token: str, *, browser: str | None) -> SignedInWithTelegram:
+        """What the JS library's callback received (``id_token``): its nonce taken, once, in
+        the browser it was issued to; the token verified as the code flow's; the user signed
+        in. Every failure raises (the error tree) before an account is written."""
+        if not id_token or len(id_token) > ID_TOKEN_SIZE:
+            raise InvalidInput(
+                f"id_token must be 1 to {ID_TOKEN_SIZE} characters", field="id_token"
+            )
+        nonce = _unverified_nonce(id_token)
+        record = await self._claim(self._key("oidc-nonce", nonce), browser, "bad_nonce")
+        await self._metadata()
+        claims = await self._verify({"id_token": id_token}, nonce)
+        identity = identity_of(claims, granted=NO_GRANT_KNOWN)
+        user = await self.auth.sign_in_oidc(
+            identity.profile, phone_number=identity.phone_number, bot_access=identity.bot_access
+        )
+        return SignedInWithTelegram(user, identity, str(record["next"]))
 
     async def _trade(self, code: str, verifier: str) -> Mapping[str, Any]:
         try:
@@ -385,6 +454,21 @@ class TelegramLoginClient:
         except JoseError as bad:
             raise AuthError(f"The ID token is malformed ({bad.error}).", code="malformed") from None
         return claims
+
+
+def _unverified_nonce(id_token: str) -> str:
+    """The ``nonce`` claim, read before the signature is checked only to find which pending
+    nonce the token answers; ``_verify`` then checks the token against it."""
+    try:
+        payload = json.loads(extract_compact(id_token.encode("ascii")).payload)
+    except (JoseError, UnicodeError, ValueError):
+        raise AuthError("The ID token is malformed.", code="malformed") from None
+    nonce = payload.get("nonce") if isinstance(payload, dict) else None
+    if not isinstance(nonce, str) or not nonce or len(nonce) > 512:
+        raise AuthError(
+            "The ID token carries no nonce of this site: sign in again.", code="nonce_mismatch"
+        )
+    return nonce
 
 
 def _callback_query(params: Sequence[tuple[str, str]]) -> dict[str, str]:
