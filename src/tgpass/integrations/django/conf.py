@@ -6,12 +6,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.conf import settings  # type: ignore[import-untyped]
 from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped]
 
 from tgpass.errors import ConfigError
-from tgpass.integrations._core import Authenticator, TelegramIdentity
+from tgpass.integrations._core import Authenticator
 
 _lock = threading.Lock()
 _authenticator: Authenticator | None = None
@@ -39,6 +38,8 @@ def build(values: Any) -> Authenticator:
         return Authenticator.from_settings(values)
     except ConfigError as error:
         raise ImproperlyConfigured(f"settings.TGPASS: {error.message}") from None
+    except ImportError as error:  # LOGIN_CLIENT_IDS without the login-token extra
+        raise ImproperlyConfigured(f"settings.TGPASS: {error}") from None
 
 
 def forget_on_change(*, setting: str, **kwargs: object) -> None:
@@ -47,19 +48,3 @@ def forget_on_change(*, setting: str, **kwargs: object) -> None:
     if setting == "TGPASS":
         with _lock:
             _authenticator = None
-
-
-def identify(authorization: str | None) -> TelegramIdentity:
-    """The identity an ``Authorization`` header proves, from synchronous code.
-
-    A Telegram Login ID token may need Telegram's keys fetched first, which only the async
-    path does: a Bearer header goes through it, the rest is checked here at once.
-    """
-    current = authenticator()
-    if current.login_tokens is not None and _is_bearer(authorization):
-        return async_to_sync(current.authenticate_async)(authorization)
-    return current.authenticate(authorization)
-
-
-def _is_bearer(authorization: str | None) -> bool:
-    return bool(authorization) and authorization.split(None, 1)[0].lower() == "bearer"  # type: ignore[union-attr]

@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate, login  # type: ignore[import-untyp
 
 from tgpass.integrations._core import NotAuthenticated, TelegramIdentity
 
-from .conf import authenticator, identify
+from .conf import authenticator
 from .responses import forbidden, unauthorized
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -76,7 +76,7 @@ def _guard(view: View, *, start_session: bool) -> View:
 def _identity(request: Any) -> TelegramIdentity:
     if hasattr(request, "telegram"):
         return _from_middleware(request)
-    return _remember(request, identify(request.headers.get("Authorization")))
+    return _remember(request, authenticator().authenticate(request.headers.get("Authorization")))
 
 
 async def _identity_async(request: Any) -> TelegramIdentity:

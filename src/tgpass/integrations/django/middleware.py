@@ -9,7 +9,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 from tgpass.integrations._core import NotAuthenticated
 
-from .conf import authenticator, identify
+from .conf import authenticator
 
 
 class TelegramMiddleware:
@@ -19,7 +19,7 @@ class TelegramMiddleware:
 
     It never answers by itself: a view decides whether it needs a Telegram user
     (``telegram_required``), so pages for everyone keep working behind it. Works under WSGI
-    and ASGI; under ASGI an ID token's keys are fetched without blocking.
+    and ASGI; under ASGI, Telegram's keys for an ID token are fetched without blocking.
     """
 
     sync_capable = True
@@ -35,7 +35,7 @@ class TelegramMiddleware:
         if self._async:
             return self._acall(request)
         try:
-            identity = identify(request.headers.get("Authorization"))
+            identity = authenticator().authenticate(request.headers.get("Authorization"))
         except NotAuthenticated as error:
             _refused(request, error)
         else:

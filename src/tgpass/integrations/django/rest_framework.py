@@ -19,7 +19,7 @@ from rest_framework.exceptions import AuthenticationFailed  # type: ignore[impor
 
 from tgpass.integrations._core import NotAuthenticated, TelegramIdentity
 
-from .conf import authenticator, identify
+from .conf import authenticator
 from .responses import NOT_ALLOWED
 
 # Not this scheme's business: another authentication class may take the request.
@@ -43,6 +43,8 @@ class TelegramAuthentication(BaseAuthentication):  # type: ignore[misc]
         except NotAuthenticated as error:
             if error.code in _NOT_OURS:
                 return None
+            # the 401's challenge may say more than the usual one (a Bearer token's error)
+            request._tgpass_challenge = error.www_authenticate
             raise AuthenticationFailed(error.as_json(), code=error.code) from None
         user = authenticate(request._request, telegram=identity)
         if user is None:
@@ -50,7 +52,8 @@ class TelegramAuthentication(BaseAuthentication):  # type: ignore[misc]
         return user, identity
 
     def authenticate_header(self, request: Any) -> str:
-        return authenticator().challenge
+        challenge: str = getattr(request, "_tgpass_challenge", None) or authenticator().challenge
+        return challenge
 
 
 def _identity(request: Any) -> TelegramIdentity:
@@ -62,4 +65,4 @@ def _identity(request: Any) -> TelegramIdentity:
     error = getattr(django_request, "telegram_error", None)
     if isinstance(error, NotAuthenticated):
         raise error
-    return identify(request.META.get("HTTP_AUTHORIZATION"))
+    return authenticator().authenticate(request.META.get("HTTP_AUTHORIZATION"))

@@ -30,7 +30,7 @@ def telegram_login_view(request: Any) -> Any:
     a Telegram user whose Django user may not sign in, 403.
     """
     try:
-        identity = authenticator().login_widget(_signed_fields(request))
+        identity = authenticator().login_widget(_fields(request), ignore={REDIRECT_FIELD})
     except NotAuthenticated as error:
         return unauthorized(error)
     user = authenticate(request, telegram=identity)
@@ -40,13 +40,11 @@ def telegram_login_view(request: Any) -> Any:
     return HttpResponseRedirect(_next_url(request))
 
 
-def _signed_fields(request: Any) -> dict[str, str]:
-    """The query's fields but ``next`` (the site's own, not signed by Telegram); a field given
-    twice is refused, since the signed data would then be ambiguous."""
+def _fields(request: Any) -> dict[str, str]:
+    """The query's fields; one given twice is refused, since what Telegram signed would then
+    be ambiguous (``next``, the site's own, too: it says where to go)."""
     fields: dict[str, str] = {}
     for name, values in request.GET.lists():
-        if name == REDIRECT_FIELD:
-            continue
         if len(values) != 1:
             raise authenticator().refuse("malformed", f"the field {name!r} appears twice")
         fields[name] = values[0]
