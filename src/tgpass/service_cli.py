@@ -4,9 +4,13 @@ verification commands work with the core alone."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+from .errors import TelegramError, TelegramRateLimited, TelegramTransient
 from .settings import Settings
+
+T = TypeVar("T")
 
 
 def serve(*, host: str, port: int, polling: bool, access_log: bool = True) -> None:
@@ -63,20 +67,27 @@ def webhook(action: str) -> dict[str, Any]:
         wanted = allowed_updates(services.bot.event_types)
         if not isinstance(services.telegram, PtbMessenger):
             raise TypeError("the webhook is set with the python-telegram-bot client")
+        if action == "set" and not settings.webhook_secret:
+            await services.close()
+            raise SystemExit("tgpass webhook set: set TGPASS_WEBHOOK_SECRET first")
+        bot = services.telegram.bot
         try:
-            async with services.telegram.bot as bot:
-                if action == "set":
-                    if not settings.webhook_secret:
-                        raise SystemExit("tgpass webhook set: set TGPASS_WEBHOOK_SECRET first")
-                    await bot.set_webhook(
+            await _patiently(action, "getMe", bot.initialize)
+            if action == "set":
+                await _patiently(
+                    action,
+                    "setWebhook",
+                    lambda: bot.set_webhook(
                         f"{settings.public_url.rstrip('/')}/telegram/webhook",
                         secret_token=settings.webhook_secret,
                         allowed_updates=wanted,
-                    )
-                elif action == "delete":
-                    await bot.delete_webhook()
-                info = await bot.get_webhook_info()
+                    ),
+                )
+            elif action == "delete":
+                await _patiently(action, "deleteWebhook", bot.delete_webhook)
+            info = await _patiently(action, "getWebhookInfo", bot.get_webhook_info)
         finally:
+            await bot.shutdown()
             await services.close()
         return {
             "url": info.url,
@@ -86,3 +97,41 @@ def webhook(action: str) -> dict[str, Any]:
         }
 
     return asyncio.run(run())
+
+
+WEBHOOK_TRIES = 5
+LONGEST_WAIT = 30.0
+"""The longest 429 the command waits out; a longer one ends it, with what Telegram said."""
+
+
+async def _patiently(action: str, method: str, call: Callable[[], Awaitable[T]]) -> T:
+    """One Bot API call, tried again after a 429 (once its retry_after has passed) or a
+    failure to answer (5xx, a timeout, no connection), up to five tries; then, or at once
+    when Telegram refuses, the command ends with what went wrong, in a line. Each call may be
+    repeated: setting the same webhook twice is setting it once."""
+    from .telegram.gateway import typed_faults
+
+    for attempt in range(1, WEBHOOK_TRIES + 1):
+        try:
+            async with typed_faults(method):
+                return await call()
+        except TelegramRateLimited as flood:
+            if flood.retry_after > LONGEST_WAIT or attempt == WEBHOOK_TRIES:
+                raise SystemExit(
+                    f"tgpass webhook {action}: Telegram asks to wait {flood.retry_after:.0f} s "
+                    "(too many requests); run it again then"
+                ) from None
+            wait = flood.retry_after
+        except TelegramTransient as failed:
+            if attempt == WEBHOOK_TRIES:
+                raise SystemExit(
+                    f"tgpass webhook {action}: Telegram did not answer {method} after "
+                    f"{WEBHOOK_TRIES} tries ({failed.message}); run it again, it is safe to repeat"
+                ) from None
+            wait = 0.25 * 2 ** (attempt - 1)
+        except TelegramError as refused:
+            raise SystemExit(
+                f"tgpass webhook {action}: Telegram refused {method}: {refused.message}"
+            ) from None
+        await asyncio.sleep(wait)
+    raise AssertionError("unreachable")

@@ -60,3 +60,38 @@ async def test_webhook_set_info_delete() -> None:
         refused = await run("webhook", "set", env={**env, "TGPASS_WEBHOOK_SECRET": ""})
         assert refused.returncode != 0
         assert "WEBHOOK_SECRET" in refused.stderr
+
+
+async def test_webhook_set_waits_out_telegrams_faults_or_says_what_failed() -> None:
+    async with Sandbox() as sandbox:
+        assert sandbox.users is not None
+        bot = await sandbox.users.create_bot("faulty_hook_bot")
+        env = {
+            "TGPASS_BOT_TOKEN": bot["token"],
+            "TGPASS_BOT_API_URL": sandbox.url,
+            "TGPASS_PUBLIC_URL": "https://site.example",
+            "TGPASS_WEBHOOK_SECRET": "hook_secret-9",
+        }
+        registered = lambda: sandbox.world.bots[int(bot["id"])].webhook  # noqa: E731
+
+        await sandbox.users.set_faults(int(bot["id"]), flood_seconds=2)  # every call a 429
+        waited = await run("webhook", "set", env=env)  # (so only once the window is over)
+        assert waited.returncode == 0, waited.stderr
+        assert json.loads(waited.stdout)["url"] == "https://site.example/telegram/webhook"
+        assert registered() is not None
+
+        await sandbox.users.clear_faults()
+        assert (await run("webhook", "delete", env=env)).returncode == 0
+        await sandbox.users.set_faults(int(bot["id"]), flood_seconds=600)
+        flooded = await run("webhook", "set", env=env)
+        assert flooded.returncode != 0
+        assert "Telegram asks to wait" in flooded.stderr
+        assert registered() is None  # told it failed, and it did
+
+        await sandbox.users.set_faults(int(bot["id"]), error_rate=1.0)
+        down = await run("webhook", "set", env=env)
+        assert down.returncode != 0
+        assert "did not answer getMe after 5 tries" in down.stderr
+        for failed in (flooded, down):
+            assert "Traceback" not in failed.stderr
+            assert bot["token"] not in failed.stdout + failed.stderr
