@@ -1,4 +1,5 @@
-"""The Django example of docs/integrations/django.md, run as written on this test site."""
+"""The Django example of docs/integrations/django.md, and of the README's "### Django"
+section under "## Framework integrations" once it is there, run as written."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from tgpass.testing import TEST_BOT_TOKEN
 
 from .signed import USER, init_data, tma
 
-DOC = Path(__file__).parents[3] / "docs" / "integrations" / "django.md"
+ROOT = Path(__file__).parents[3]
+DOC = ROOT / "docs" / "integrations" / "django.md"
 # What a new Django project's settings.py already has, for the example to add to.
 PROJECT = {
     "INSTALLED_APPS": [
@@ -34,15 +36,38 @@ PROJECT = {
 }
 
 
-def python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+def python_blocks(markdown: str) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", markdown, re.DOTALL | re.MULTILINE)
 
 
-@pytest.fixture
-def example_site(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
+def readme_section(readme: str) -> str | None:
+    """The README's "### Django" under "## Framework integrations", if it has one."""
+    chapter = re.split(r"^## Framework integrations[^\n]*\n", readme, flags=re.MULTILINE)
+    if len(chapter) < 2:
+        return None
+    chapter_text = re.split(r"^## ", chapter[1], flags=re.MULTILINE)[0]
+    for section in re.split(r"^### ", chapter_text, flags=re.MULTILINE)[1:]:
+        title, _, text = section.partition("\n")
+        if title.strip().lower() == "django":
+            return text
+    return None
+
+
+def examples() -> list[object]:
+    found = [pytest.param(DOC.read_text(encoding="utf-8"), id="docs")]
+    section = readme_section((ROOT / "README.md").read_text(encoding="utf-8"))
+    if section is not None:
+        found.append(pytest.param(section, id="readme"))
+    return found
+
+
+@pytest.fixture(params=examples())
+def example_site(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[types.ModuleType]:
     """The example's settings on top of a new project's, and its urls.py as the URLconf."""
-    settings_code, urls_code = python_blocks()
-    monkeypatch.setenv("BOT_TOKEN", TEST_BOT_TOKEN)
+    settings_code, urls_code = python_blocks(request.param)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TEST_BOT_TOKEN)
     values: dict[str, object] = {name: list(value) for name, value in PROJECT.items()}
     exec(settings_code, values)  # noqa: S102 (our own documentation)
     urls = types.ModuleType("tgpass_django_example_urls")
@@ -53,19 +78,28 @@ def example_site(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
         yield urls
 
 
+def test_the_readme_section_is_found_where_the_lead_puts_it() -> None:
+    readme = (
+        "# tgpass\n## Framework integrations\n### Flask\nflask\n"
+        "### Django\ndjango text\n## Command line\n"
+    )
+    assert readme_section(readme) == "django text\n"
+    assert readme_section("# tgpass\n### Django\nelsewhere\n") is None
+
+
 def test_the_doc_has_the_settings_and_the_urls() -> None:
-    settings_code, urls_code = python_blocks()
+    settings_code, urls_code = python_blocks(DOC.read_text(encoding="utf-8"))
     assert "TGPASS" in settings_code and "urlpatterns" in urls_code
 
 
 def test_the_example_knows_a_mini_app_user(example_site: types.ModuleType) -> None:
-    response = Client().get("/api/me", headers={"Authorization": tma(init_data())})
+    response = Client().get("/me", headers={"Authorization": tma(init_data())})
     assert response.status_code == 200
-    assert response.json() == {"user": "tg5000000001", "telegram_id": USER["id"]}
+    assert response.json() == {"id": USER["id"], "user": "tg5000000001"}
 
 
 def test_the_example_refuses_without_init_data(example_site: types.ModuleType) -> None:
-    response = Client().get("/api/me")
+    response = Client().get("/me")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "missing_credentials"
 
@@ -73,6 +107,6 @@ def test_the_example_refuses_without_init_data(example_site: types.ModuleType) -
 def test_the_example_signs_in_from_the_login_widget(example_site: types.ModuleType) -> None:
     fields = sign_login_widget(USER, TEST_BOT_TOKEN, auth_date=int(time.time()))
     client = Client()
-    response = client.get(f"/telegram/login?{urlencode({**fields, 'next': '/api/me'})}")
-    assert (response.status_code, response["Location"]) == (302, "/api/me")
+    response = client.get(f"/telegram/login?{urlencode({**fields, 'next': '/me'})}")
+    assert (response.status_code, response["Location"]) == (302, "/me")
     assert "sessionid" in client.cookies
