@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-
 CODE = """import sys
 import httpx, tgpass
 before = set(sys.modules)
