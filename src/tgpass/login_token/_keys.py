@@ -9,6 +9,7 @@ key a token names by its ``kid`` is ever imported, and only if it fits the token
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -53,19 +54,28 @@ def _fits(entry: Mapping[str, Any], alg: str) -> bool:
     )
 
 
+def _rsa_bits(entry: Mapping[str, Any]) -> int:
+    modulus = entry.get("n")
+    if not isinstance(modulus, str):
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(modulus + "=" * (-len(modulus) % 4))
+    except ValueError:
+        return 0
+    return int.from_bytes(raw, "big").bit_length()
+
+
 def _import(entry: Mapping[str, Any]) -> Key | None:
     """The public key of one published entry, or None when it cannot be a signing key of
     Telegram's (broken parameters, a short RSA modulus)."""
+    if entry.get("kty") == "RSA" and _rsa_bits(entry) < MIN_RSA_BITS:
+        return None  # checked first: joserfc would import it, with a warning
     public = {k: v for k, v in entry.items() if k not in {"d", "p", "q", "dp", "dq", "qi"}}
     try:
         key = jwk.import_key(public)
     except (JoseError, ValueError, KeyError, TypeError):
         return None
-    if not isinstance(key, RSAKey | ECKey | OKPKey):
-        return None
-    if isinstance(key, RSAKey) and key.public_key.key_size < MIN_RSA_BITS:
-        return None
-    return key
+    return key if isinstance(key, RSAKey | ECKey | OKPKey) else None
 
 
 def _entries(jwks: Mapping[str, Any] | str | bytes) -> list[Mapping[str, Any]]:
