@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tgpass.sandbox.server import Sandbox
 
@@ -63,7 +64,13 @@ async def test_webhook_set_info_delete() -> None:
 
 
 async def test_webhook_set_waits_out_telegrams_faults_or_says_what_failed() -> None:
-    async with Sandbox() as sandbox:
+    refusals: list[int] = []
+
+    def seen(kind: str, answer: Any) -> None:
+        if kind == "error":
+            refusals.append(answer["error_code"])
+
+    async with Sandbox(on_emit=seen) as sandbox:
         assert sandbox.users is not None
         bot = await sandbox.users.create_bot("faulty_hook_bot")
         env = {
@@ -74,9 +81,11 @@ async def test_webhook_set_waits_out_telegrams_faults_or_says_what_failed() -> N
         }
         registered = lambda: sandbox.world.bots[int(bot["id"])].webhook  # noqa: E731
 
-        await sandbox.users.set_faults(int(bot["id"]), flood_seconds=2)  # every call a 429
-        waited = await run("webhook", "set", env=env)  # (so only once the window is over)
+        # every call a 429 for 8 s (long enough for the command to start within it)
+        await sandbox.users.set_faults(int(bot["id"]), flood_seconds=8)
+        waited = await run("webhook", "set", env=env)
         assert waited.returncode == 0, waited.stderr
+        assert 429 in refusals  # it met the window, and waited it out
         assert json.loads(waited.stdout)["url"] == "https://site.example/telegram/webhook"
         assert registered() is not None
 
