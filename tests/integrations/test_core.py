@@ -58,7 +58,7 @@ def test_init_data_of_either_bot_names_its_user_and_bot(token: str, bot_id: int)
     assert identity.display_name == "Ada Lovelace"
 
 
-@pytest.mark.parametrize("header", ["TMA {}", "Tma {}", "  tma   {}  ", "tma\t{}"])
+@pytest.mark.parametrize("header", ["TMA {}", "Tma {}", "  tma   {}  "])
 def test_the_scheme_is_case_insensitive_and_spaces_do_not_matter(header: str) -> None:
     identity = authenticator().authenticate(header.format(init_data()))
     assert identity.telegram_id == USER["id"]

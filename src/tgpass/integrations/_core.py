@@ -103,27 +103,29 @@ class LoginTokenCheck(Protocol):
 
 
 class _LruCache:
-    """Init data already verified, by its raw string: a bounded LRU, safe across threads."""
+    """Identities already verified, by their raw init data, with when it was signed: a
+    bounded LRU. Reads take no lock (each ``OrderedDict`` call is atomic under the GIL);
+    writes do, so that two threads never evict past the bound."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._items: OrderedDict[str, Verified[InitData]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[TelegramIdentity, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, raw: str) -> Verified[InitData] | None:
-        if not self._size:
-            return None
-        with self._lock:
-            found = self._items.get(raw)
-            if found is not None:
+    def get(self, raw: str) -> tuple[TelegramIdentity, float] | None:
+        found = self._items.get(raw)
+        if found is not None:
+            try:
                 self._items.move_to_end(raw)
-            return found
+            except KeyError:  # evicted by another thread meanwhile: still verified
+                pass
+        return found
 
-    def put(self, raw: str, verified: Verified[InitData]) -> None:
+    def put(self, raw: str, identity: TelegramIdentity, signed: float) -> None:
         if not self._size:
             return
         with self._lock:
-            self._items[raw] = verified
+            self._items[raw] = (identity, signed)
             self._items.move_to_end(raw)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -233,15 +235,16 @@ class Authenticator:
         return self._token_identity(token)
 
     def _split(self, authorization: str | None) -> tuple[Literal["tma", "bearer"], str]:
-        if authorization is None or not authorization.strip():
+        # RFC 9110: the scheme, one or more spaces, the credentials
+        scheme, _, credentials = (authorization or "").strip(" ").partition(" ")
+        if not scheme:
             raise self.refuse("missing_credentials", "send an Authorization header")
-        scheme, *rest = authorization.split(None, 1)
         scheme = scheme.lower()
-        credentials = rest[0].strip() if rest else ""
-        if scheme == "bearer" and self.login_tokens is not None:
-            kind: Literal["tma", "bearer"] = "bearer"
-        elif scheme == "tma" and self.init_data_accepted:
-            kind = "tma"
+        credentials = credentials.lstrip(" ")
+        if scheme == "tma" and self.init_data_accepted:
+            kind: Literal["tma", "bearer"] = "tma"
+        elif scheme == "bearer" and self.login_tokens is not None:
+            kind = "bearer"
         else:
             accepted = " or ".join(self.schemes)
             raise self.refuse("unsupported_scheme", f"the Authorization scheme must be {accepted}")
@@ -255,14 +258,14 @@ class Authenticator:
         """Mini App init data (the raw query string), checked, or ``NotAuthenticated``."""
         cached = self._cache.get(raw)
         if cached is not None:
-            self._check_age(cached.data)
-            return _init_data_identity(cached)
+            self._check_age(cached[1])
+            return cached[0]
         try:
             verified = self._verify(raw)
             identity = _init_data_identity(verified)
         except InvalidAuthData as error:
             raise self._refused(error) from None
-        self._cache.put(raw, verified)
+        self._cache.put(raw, identity, verified.data.auth_date.timestamp())
         return identity
 
     def login_widget(
@@ -335,8 +338,7 @@ class Authenticator:
         assert refused is not None  # ed25519 ids are never empty here
         raise refused
 
-    def _check_age(self, data: InitData) -> None:
-        signed = data.auth_date.timestamp()
+    def _check_age(self, signed: float) -> None:
         now = self.clock()
         if signed > now + self.max_skew:
             raise self.refuse("auth_date_in_future", "auth_date is in the future")

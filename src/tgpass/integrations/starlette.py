@@ -87,6 +87,9 @@ class TelegramBackend(AuthenticationBackend):
         self.authenticator = authenticator or Authenticator(**options)
         self.required = required
         self.scopes = tuple(scopes)
+        self._scopes = {
+            scheme: (*self.scopes, f"{SCOPE}:{scheme}") for scheme in ("tma", "bearer", "widget")
+        }
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         header = conn.headers.get("authorization")
@@ -96,8 +99,7 @@ class TelegramBackend(AuthenticationBackend):
             identity = await self.authenticator.authenticate_async(header)
         except NotAuthenticated as error:
             raise TelegramAuthenticationError(error) from None
-        scopes = [*self.scopes, f"{SCOPE}:{identity.scheme}"]
-        return AuthCredentials(scopes), AuthenticatedTelegramUser(identity)
+        return AuthCredentials(self._scopes[identity.scheme]), AuthenticatedTelegramUser(identity)
 
 
 def on_error(conn: HTTPConnection, exc: AuthenticationError) -> Response:
