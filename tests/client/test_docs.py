@@ -15,11 +15,10 @@ HEADING = "## The site API from Python"
 
 
 def documentation() -> str:
-    """The section as the README holds it, or as written to be pasted there."""
+    """The README's section on the client."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    if HEADING in readme:
-        return HEADING + readme.split(HEADING, 1)[1].split("\n## ", 1)[0]
-    return (ROOT / "docs" / "client.md").read_text(encoding="utf-8")
+    assert HEADING in readme
+    return HEADING + readme.split(HEADING, 1)[1].split("\n## ", 1)[0]
 
 
 def public_methods(kind: type) -> set[str]:
