@@ -102,9 +102,12 @@ class TelegramBackend(BaseBackend):  # type: ignore[misc]
 
 
 def _account(telegram_id: int) -> TelegramAccount | None:
-    found: TelegramAccount | None = (
-        TelegramAccount.objects.select_related("user").filter(telegram_id=telegram_id).first()
-    )
+    try:
+        found: TelegramAccount = TelegramAccount.objects.select_related("user").get(
+            telegram_id=telegram_id
+        )
+    except TelegramAccount.DoesNotExist:
+        return None
     return found
 
 
