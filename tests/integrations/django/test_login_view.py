@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client, override_settings
 
 from tgpass import sign_login_widget
 from tgpass.testing import TEST_BOT_TOKEN
@@ -82,3 +83,11 @@ def test_a_field_given_twice_is_refused() -> None:
 
 def test_only_get_is_answered() -> None:
     assert Client().post("/telegram/login/", widget_fields()).status_code == 405
+
+
+def test_bots_named_by_id_alone_cannot_check_the_widget() -> None:
+    with (
+        override_settings(TGPASS={"BOT_IDS": [123456789]}),
+        pytest.raises(ImproperlyConfigured, match="bot tokens"),
+    ):
+        callback(Client(raise_request_exception=True), widget_fields())

@@ -91,7 +91,8 @@ async def test_an_async_view_gets_the_user_too() -> None:
     client = AsyncClient()
     response = await client.get("/me/async/", headers={"Authorization": tma(init_data())})
     assert response.status_code == 200
-    assert json.loads(response.content)["user"] == "tg5000000001"
+    body = json.loads(response.content)
+    assert body["user"] == body["auser"] == "tg5000000001"
     refused = await client.get("/me/async/", headers={"Authorization": "tma garbage"})
     assert refused.status_code == 401
     assert json.loads(refused.content)["error"]["code"] == "malformed"

@@ -35,7 +35,8 @@ def me_with_session(request: HttpRequest) -> JsonResponse:
 
 @telegram_required
 async def me_async(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(_who(request))
+    user = await request.auser()
+    return JsonResponse({**_who(request), "auser": user.get_username()})
 
 
 def whoami(request: HttpRequest) -> JsonResponse:

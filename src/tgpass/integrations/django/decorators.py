@@ -108,6 +108,10 @@ def _sign_in(request: Any, identity: TelegramIdentity, start_session: bool) -> b
         return False
     if start_session:
         login(request, user)
-    else:
-        request.user = user
+    request.user = user
+
+    async def auser() -> Any:  # what async views ask for, in place of the session's user
+        return user
+
+    request.auser = auser
     return True

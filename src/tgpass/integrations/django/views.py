@@ -6,11 +6,13 @@ from typing import Any
 
 from django.conf import settings  # type: ignore[import-untyped]
 from django.contrib.auth import authenticate, login  # type: ignore[import-untyped]
+from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped]
 from django.http import HttpResponseRedirect  # type: ignore[import-untyped]
 from django.shortcuts import resolve_url  # type: ignore[import-untyped]
 from django.utils.http import url_has_allowed_host_and_scheme  # type: ignore[import-untyped]
 from django.views.decorators.http import require_GET  # type: ignore[import-untyped]
 
+from tgpass.errors import ConfigError
 from tgpass.integrations._core import NotAuthenticated
 
 from .conf import authenticator
@@ -33,6 +35,8 @@ def telegram_login_view(request: Any) -> Any:
         identity = authenticator().login_widget(_fields(request), ignore={REDIRECT_FIELD})
     except NotAuthenticated as error:
         return unauthorized(error)
+    except ConfigError as error:  # bots named by id alone: the widget needs their tokens
+        raise ImproperlyConfigured(f"settings.TGPASS: {error.message}") from None
     user = authenticate(request, telegram=identity)
     if user is None:
         return forbidden()
