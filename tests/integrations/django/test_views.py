@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import AsyncClient, Client
 
-from .signed import REFUSED, USER, init_data, refused_header, tma
+from tgpass.testing import TEST_BOT_TOKEN
+
+from .signed import REFUSED, USER, forged, init_data, refused_header, tma
 
 
 def get(path: str, authorization: str | None, client: Client | None = None):  # type: ignore[no-untyped-def]
@@ -96,3 +99,15 @@ async def test_an_async_view_gets_the_user_too() -> None:
     refused = await client.get("/me/async/", headers={"Authorization": "tma garbage"})
     assert refused.status_code == 401
     assert json.loads(refused.content)["error"]["code"] == "malformed"
+
+
+def test_no_init_data_or_token_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    raw = init_data()
+    signed_hash = raw.rsplit("hash=", 1)[1]
+    caplog.set_level(logging.DEBUG)
+    get("/me/", tma(raw))
+    get("/me/", tma(forged(raw)))
+    get("/me/", "tma garbage")
+    assert "Unauthorized: /me/" in caplog.text  # Django did log the refusals
+    for secret in (signed_hash, TEST_BOT_TOKEN, TEST_BOT_TOKEN.split(":")[1]):
+        assert secret not in caplog.text
