@@ -57,6 +57,7 @@ unit: $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.verify
+	$(BIN)/python -m bench.login_token
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.http
 	$(BIN)/python -m bench.notify
