@@ -283,3 +283,18 @@ def test_from_settings_reads_the_upper_case_keys() -> None:
     assert refused(auth, f"tma {init_data()}").code == "expired"
     with pytest.raises(ConfigError, match="BOT_TOKEN"):
         Authenticator.from_settings({"BOT_TOKEN": BOT_A})
+
+
+def test_the_core_imports_no_framework_and_no_jose() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, tgpass.integrations._core; "
+        "print(sorted(m for m in ('fastapi', 'starlette', 'litestar', 'aiohttp', 'flask', "
+        "'django', 'joserfc', 'httpx') if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.strip() == "[]"

@@ -115,7 +115,7 @@ class _LruCache:
     def get(self, raw: str) -> tuple[TelegramIdentity, float] | None:
         found = self._items.get(raw)
         if found is not None:
-            try:
+            try:  # noqa: SIM105 (every cached request passes here: no context manager)
                 self._items.move_to_end(raw)
             except KeyError:  # evicted by another thread meanwhile: still verified
                 pass
