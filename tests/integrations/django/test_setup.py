@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -73,3 +74,15 @@ def test_bots_known_by_id_alone_are_checked_with_telegrams_signature() -> None:
         assert response.json()["telegram_id"] == USER["id"]
         # without Telegram's signature, the same bot's data proves nothing here
         assert Client().get("/me/", headers={"Authorization": tma(init_data())}).status_code == 401
+
+
+def test_the_admin_lists_and_finds_telegram_accounts() -> None:
+    Client().get("/me/", headers={"Authorization": tma(init_data())})
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("staff", password="pw"))
+    page = "/admin/tgpass/telegramaccount/"
+    listed = client.get(page)
+    assert listed.status_code == 200
+    assert listed.context_data["cl"].result_count == 1
+    assert client.get(page, {"q": str(USER["id"])}).context_data["cl"].result_count == 1
+    assert client.get(page, {"q": "5000000002"}).context_data["cl"].result_count == 0

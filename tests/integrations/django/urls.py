@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -85,4 +86,5 @@ urlpatterns = [
     path("api/me/", ApiMe.as_view()),
     path("api/open/", ApiOpen.as_view()),
     path("telegram/login/", telegram_login_view),
+    path("admin/", admin.site.urls),
 ]
