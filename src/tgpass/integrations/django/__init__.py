@@ -10,6 +10,9 @@ Add ``"tgpass.integrations.django"`` to ``INSTALLED_APPS``, the bots to ``settin
 - ``decorators.telegram_required``: a view only a Telegram user may call (401 JSON otherwise)
 - ``rest_framework.TelegramAuthentication``: the same for Django REST framework
 - ``views.telegram_login_view``: the Login Widget's or a LoginUrl button's callback
+- ``admin``: the Telegram accounts in Django's admin, when the site has it
+
+``manage.py check`` says when ``TGPASS`` cannot be used or no ``TelegramBackend`` is set.
 
 This module imports nothing, so Django can load the app before its models are ready.
 """
