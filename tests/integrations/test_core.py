@@ -177,8 +177,19 @@ def test_the_cache_is_bounded_and_keeps_the_most_recent() -> None:
     for raw in [raws[0], raws[1], raws[0], raws[2]]:
         auth.authenticate(f"tma {raw}")
     assert len(auth._cache) == 2
-    assert auth._cache.get(raws[0]) is not None  # used recently: kept
-    assert auth._cache.get(raws[1]) is None  # the least recent: gone
+    assert auth._cache.get(f"tma {raws[0]}") is not None  # used recently: kept
+    assert auth._cache.get(f"tma {raws[1]}") is None  # the least recent: gone
+
+
+def test_init_data_given_directly_is_cached_too() -> None:
+    clock = FrozenClock(NOW)
+    auth = authenticator(clock, max_age=60)
+    raw = init_data()
+    assert auth.init_data(raw) is auth.init_data(raw)  # the same identity, kept
+    clock.advance(61)
+    with pytest.raises(NotAuthenticated) as caught:
+        auth.init_data(raw)
+    assert caught.value.code == "expired"
 
 
 def test_refused_data_is_not_cached_and_no_cache_is_allowed() -> None:

@@ -103,7 +103,8 @@ class LoginTokenCheck(Protocol):
 
 
 class _LruCache:
-    """Identities already verified, by their raw init data, with when it was signed: a
+    """Identities already verified, by the header (or raw init data) that carried them, with
+    when it was signed: a
     bounded LRU. Reads take no lock (each ``OrderedDict`` call is atomic under the GIL);
     writes do, so that two threads never evict past the bound."""
 
@@ -212,9 +213,12 @@ class Authenticator:
 
     def authenticate(self, authorization: str | None) -> TelegramIdentity:
         """The identity the header proves; ``NotAuthenticated`` when it proves none."""
+        cached = self._cached(authorization)
+        if cached is not None:
+            return cached
         scheme, credentials = self._split(authorization)
         if scheme == "tma":
-            return self.init_data(credentials)
+            return self._init_data(credentials, authorization)
         assert self.login_tokens is not None  # _split lets bearer through only then
         try:
             token = self.login_tokens.check(credentials)
@@ -224,15 +228,27 @@ class Authenticator:
 
     async def authenticate_async(self, authorization: str | None) -> TelegramIdentity:
         """The same, for an ID token whose keys may have to be fetched first."""
+        cached = self._cached(authorization)
+        if cached is not None:
+            return cached
         scheme, credentials = self._split(authorization)
         if scheme == "tma":
-            return self.init_data(credentials)
+            return self._init_data(credentials, authorization)
         assert self.login_tokens is not None
         try:
             token = await self.login_tokens.check_async(credentials)
         except InvalidAuthData as error:
             raise self._refused(error, bearer=True) from None
         return self._token_identity(token)
+
+    def _cached(self, key: str | None) -> TelegramIdentity | None:
+        """A header (or init data) seen before: the same identity, if still young enough.
+        Looked up before the header is even split: most requests repeat their header."""
+        found = self._cache.get(key) if key else None
+        if found is None:
+            return None
+        self._check_age(found[1])
+        return found[0]
 
     def _split(self, authorization: str | None) -> tuple[Literal["tma", "bearer"], str]:
         # RFC 9110: the scheme, one or more spaces, the credentials
@@ -256,16 +272,18 @@ class Authenticator:
 
     def init_data(self, raw: str) -> TelegramIdentity:
         """Mini App init data (the raw query string), checked, or ``NotAuthenticated``."""
-        cached = self._cache.get(raw)
-        if cached is not None:
-            self._check_age(cached[1])
-            return cached[0]
+        return self._cached(raw) or self._init_data(raw, raw)
+
+    def _init_data(self, raw: str, key: str | None) -> TelegramIdentity:
+        """Checks ``raw`` and caches the identity under ``key``: the whole header, so that
+        the same header next time is one lookup."""
         try:
             verified = self._verify(raw)
             identity = _init_data_identity(verified)
         except InvalidAuthData as error:
             raise self._refused(error) from None
-        self._cache.put(raw, identity, verified.data.auth_date.timestamp())
+        if key:
+            self._cache.put(key, identity, verified.data.auth_date.timestamp())
         return identity
 
     def login_widget(
