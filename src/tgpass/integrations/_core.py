@@ -145,9 +145,11 @@ class Authenticator:
     this site does not hold, checked with Telegram's Ed25519 ``signature`` (``public_key``).
     ``signature`` picks the check: ``hmac``, ``ed25519`` (for every bot, tokens or not), or
     ``either`` (the HMAC for bots with a token, Ed25519 for the others). ``max_age`` seconds
-    (None: no age check, which allows replay); ``clock`` returns unix seconds. Verified init
-    data is kept, by its raw string, in a bounded LRU of ``cache_size`` entries; its age is
-    checked again on every hit.
+    (None: no age check, which allows replay); ``clock`` returns unix seconds. An identity
+    verified from init data is kept, by the header that carried it, in a bounded LRU of
+    ``cache_size`` entries (0: none); its age is checked again on every hit. ``login_tokens``
+    (a ``LoginTokens``, or any ``LoginTokenCheck``) accepts Telegram Login ID tokens as
+    ``Bearer`` too; ID tokens are not cached.
     """
 
     def __init__(
