@@ -100,7 +100,7 @@ LIBRARY_ACCESS = {"phone": "phone", "telegram:bot_access": "write"}
 """The JS library's ``request_access`` for each scope it can ask beyond openid and profile."""
 NO_GRANT_KNOWN: frozenset[str] = frozenset()
 """What the JS library's answer says was granted: nothing (no scope in it, no token response),
-so the bot's access is not assumed; the user's first message to the bot opens the chat."""
+so the bot's access is not assumed, as when a code flow's token response does not grant it."""
 _BROWSER = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _CLAIM_CODES = {
     "aud": "wrong_audience",
