@@ -24,11 +24,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +34,12 @@ from joserfc import jwk, jws, jwt
 from joserfc.jwt import JWTClaimsRegistry
 from teleoidc import TelegramAsyncOIDCClient
 
+from bench._race import Call, race
 from tgpass.login_token import LoginKeySet, validate_login_token
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "login_tokens.json"
 ISSUER = "https://oauth.telegram.org"
 CLIENT_ID = "7000000001"
-Call = Callable[[], object]
 
 
 def load() -> dict[str, Any]:
@@ -113,23 +111,6 @@ def contenders(token: str, alg: str, jwks: dict[str, Any]) -> dict[str, Call]:
         calls["pyTelegramOIDC validate_id_token"] = lambda: peer.validate_id_token(token)
     calls["joserfc alone (decode + claims registry)"] = joserfc_alone
     return calls
-
-
-def per_call_seconds(call: Call, number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        call()
-    return (time.perf_counter() - start) / number
-
-
-def race(calls: dict[str, Call], rounds: int, number: int) -> dict[str, float]:
-    for call in calls.values():
-        call()  # must accept the token (raises otherwise), and warms caches
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(rounds):
-        for name, call in calls.items():
-            samples[name].append(per_call_seconds(call, number))
-    return {name: statistics.median(times) for name, times in samples.items()}
 
 
 def table(title: str, results: dict[str, float]) -> list[str]:

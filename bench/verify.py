@@ -13,10 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +24,9 @@ from aiogram.utils.web_app import check_webapp_signature, safe_parse_webapp_init
 from telegram_webapp_auth.auth import TelegramAuthenticator, generate_secret_key
 
 import tgpass
+from bench._race import Call, race
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors"
-Call = Callable[[], object]
 
 
 def load(name: str) -> dict[str, Any]:
@@ -99,23 +96,6 @@ def _true(result: object) -> object:
     if result is not True:
         raise AssertionError("a peer refused a valid payload")
     return result
-
-
-def per_call_seconds(call: Call, number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        call()
-    return (time.perf_counter() - start) / number
-
-
-def race(contenders: dict[str, Call], rounds: int, number: int) -> dict[str, float]:
-    for call in contenders.values():
-        call()  # must accept the payload (raises otherwise), and warms caches
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, call in contenders.items():
-            samples[name].append(per_call_seconds(call, number))
-    return {name: statistics.median(times) for name, times in samples.items()}
 
 
 def table(title: str, results: dict[str, float]) -> list[str]:
