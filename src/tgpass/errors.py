@@ -30,7 +30,7 @@ input also subclass ``ValueError``, so code that already catches ``ValueError`` 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 AuthErrorCode = Literal[
     "malformed",
@@ -84,20 +84,7 @@ class InvalidAuthData(TgpassError, ValueError):
       EdDSA, ES256K): never ``none``, never an HMAC.
     """
 
-    CODES: ClassVar[frozenset[str]] = frozenset(
-        {
-            "malformed",
-            "missing_field",
-            "bad_signature",
-            "expired",
-            "auth_date_in_future",
-            "wrong_issuer",
-            "wrong_audience",
-            "wrong_nonce",
-            "unknown_key",
-            "unsupported_algorithm",
-        }
-    )
+    CODES: ClassVar[frozenset[str]] = frozenset(get_args(AuthErrorCode))
 
     code: AuthErrorCode
 
