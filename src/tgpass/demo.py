@@ -65,6 +65,8 @@ DATA_DIR = Path(".demo")
 _LOCK = ".lock"
 SAVE_EVERY = 2.0
 """Seconds between saves of the sandbox's world while the demo runs (a crash loses no more)."""
+DRAIN = 5
+"""Seconds the site gives requests in flight to end when the demo stops."""
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,9 @@ async def running_demo(
                 chats, new = await _chats_for_the_bot(sandbox, bot.id)
                 app = create_app(services, polling=True)
                 app.include_router(events_page(events))
-                server = LoopbackServer(app, host=HOST, port=site_port, lifespan="on")
+                # its own clients stop with it and hold no long poll: a slow request in
+                # flight (a loaded machine) gets time to end rather than be cut off
+                server = LoopbackServer(app, host=HOST, port=site_port, lifespan="on", drain=DRAIN)
                 await server.start()
                 try:
                     # once the events page listens: the accounts' signed_up reach it at once
@@ -723,8 +727,12 @@ def _sigint_deferred() -> Iterator[None]:
 
 
 def _run(*, site_port: int, sandbox_port: int, data_dir: Path, check: bool, fresh: bool) -> int:
-    """The demo's event loop; Ctrl+C while it starts stops it as quietly as once it runs."""
-    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner() as runner:
+    """The demo's event loop; Ctrl+C while it starts stops it as quietly as once it runs.
+    Only Ctrl+C cancels the demo's main task; the Runner then raises KeyboardInterrupt or,
+    when the task's cancels do not add up to its one (a race seen on loaded machines), the
+    CancelledError itself: both mean Ctrl+C."""
+    stopped = (KeyboardInterrupt, asyncio.CancelledError)
+    with contextlib.suppress(*stopped), asyncio.Runner() as runner:
         with _sigint_deferred():
             print("tgpass demo: starting…", flush=True)
             runner.get_loop()  # whole before a Ctrl+C lands: half a loop dies noisily

@@ -47,11 +47,13 @@ class LoopbackServer:
         host: str = "127.0.0.1",
         port: int = 0,
         lifespan: Literal["on", "off"] = "off",
+        drain: int = 1,
     ) -> None:
         self.app = app
         self.host = host
         self.port = port or free_port()
         self.lifespan = lifespan
+        self.drain = drain
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -66,8 +68,9 @@ class LoopbackServer:
             port=self.port,
             log_level="warning",
             lifespan=self.lifespan,
-            # a long poll left open by a stopped client must not hold the shutdown for its timeout
-            timeout_graceful_shutdown=1,
+            # the longest a stop waits for requests in flight: a long poll left open by a
+            # stopped client must not hold it for the poll's whole timeout
+            timeout_graceful_shutdown=self.drain,
         )
         self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(self._server.serve())

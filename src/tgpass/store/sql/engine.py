@@ -7,7 +7,6 @@ import sqlite3
 from importlib.resources import files
 from typing import Any
 
-import aiosqlite
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
@@ -23,7 +22,7 @@ def make_engine(url: str, *, schema: str | None = None, **options: Any) -> Async
     options.setdefault("hide_parameters", True)  # parameters (a password hash) never in errors
     if url.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30})
-        options["connect_args"].setdefault("async_creator_fn", _connect_sqlite)
+        options["connect_args"].setdefault("factory", _SqliteConnection)
         engine = create_async_engine(url, **options)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -48,8 +47,8 @@ def make_engine(url: str, *, schema: str | None = None, **options: Any) -> Async
     return create_async_engine(url, **options)
 
 
-class _SqliteConnection(aiosqlite.Connection):
-    """aiosqlite's connection, whose close never leaves a transaction behind.
+class _SqliteConnection(sqlite3.Connection):
+    """SQLite's connection, whose close never leaves a transaction behind.
 
     A task cancelled in the middle of a statement (a worker stopping, a timeout) gets its
     connection closed by SQLAlchemy while the statement is still open. SQLite then keeps the
@@ -57,23 +56,11 @@ class _SqliteConnection(aiosqlite.Connection):
     collector frees the statement, and every other writer waits for the busy timeout and
     fails. Rolling back first ends the transaction whatever the statement's fate."""
 
-    async def close(self) -> None:
-        with contextlib.suppress(ValueError, sqlite3.Error):  # closed already, or broken
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # (closed already: nothing to roll back)
             if self.in_transaction:
-                await self.rollback()
-        await super().close()
-
-
-def _connect_sqlite(*args: Any, **options: Any) -> _SqliteConnection:
-    """What ``aiosqlite.connect`` makes, with the connection above (SQLAlchemy awaits it)."""
-
-    def connector() -> sqlite3.Connection:
-        connection: sqlite3.Connection = sqlite3.connect(*args, **options)
-        return connection
-
-    connection = _SqliteConnection(connector, iter_chunk_size=64)
-    connection._thread.daemon = True  # as SQLAlchemy's own: a stuck one never holds the exit
-    return connection
+                self.rollback()
+        super().close()
 
 
 def _upgrade(connection: Connection) -> None:
