@@ -604,11 +604,24 @@ async def _walk_gated_chats(demo: Demo, telegram_id: int) -> None:
         _ok(f"karma 100: the invite to {title} arrived on the phone")
         await users.press(telegram_id, DEMO_BOT, demo.services.gating.texts.join_button, message_id)
         await _until(staff, user_id, demo.chats[title], _in_it, f"let into {title}")
+        # Telegram's news of the join can come before the approval is written down: the
+        # walk goes on once both are, so that its trail reads in the order it happened
+        await _until_audited(staff, user_id, demo.chats[title], "approve")
         _ok(f"asked to join on the phone: let into {title}")
 
         await _standing(staff, user_id, karma=0)
         await _until(staff, user_id, demo.chats[title], _removed, f"removed from {title}")
         _ok(f"karma 0: removed from {title}")
+
+
+async def _until_audited(staff: httpx.AsyncClient, user_id: int, chat_id: int, action: str) -> None:
+    """Until the user's audit trail on the staff page has ``action`` in the chat."""
+    for _ in range(150):
+        found = (await staff.get(f"/api/admin/users/{user_id}")).json()
+        if any(e["chat_id"] == chat_id and e["action"] == action for e in found["audit"]):
+            return
+        await asyncio.sleep(0.1)
+    raise _CheckFailed(f"no {action} in the audit trail within 15 s")
 
 
 def _in_it(row: dict[str, Any]) -> bool:
