@@ -64,6 +64,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.events
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.reconcile_apply
+	$(BIN)/python -m bench.integrations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
