@@ -66,6 +66,34 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.reconcile_apply
 	$(BIN)/python -m bench.integrations
 
+# The catalogs (src/tgpass/i18n/locale): `make messages` extracts every message into the
+# three templates (.pot) and merges them into each language's .po; translate there, then
+# `make compile-messages` writes the .mo files the package ships (a test checks they match).
+# The bot's messages are its texts module; the site's, the pages and web code; the errors',
+# the message of every error tgpass raises, wherever it is raised.
+LOCALE := src/tgpass/i18n/locale
+PYBABEL := $(BIN)/pybabel
+EXTRACT := $(PYBABEL) extract -F src/tgpass/i18n/babel.cfg --no-location --sort-output \
+	--project tgpass --copyright-holder tgpass --no-default-keywords --add-comments Translators:
+ERROR_CLASSES := TgpassError InvalidAuthData InvalidDeepLink InvalidInput AuthError RateLimited \
+	TooManyAttempts Forbidden NotFound Conflict Unavailable AlreadyLinked LastSignInMethod \
+	InvalidToken
+.PHONY: messages compile-messages
+
+messages: $(STAMP)
+	$(EXTRACT) -k _ -k n_:1,2 -k N_ -o $(LOCALE)/bot.pot src/tgpass/service/bot/texts.py
+	$(EXTRACT) -k _ -k N_ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 \
+		-o $(LOCALE)/site.pot src/tgpass/web
+	$(EXTRACT) $(foreach name,$(ERROR_CLASSES),-k $(name)) -o $(LOCALE)/errors.pot \
+		src/tgpass/errors.py src/tgpass/verify src/tgpass/domain src/tgpass/service src/tgpass/web
+	for domain in bot site errors; do for po in $(LOCALE)/*/LC_MESSAGES/$$domain.po; do \
+		[ -f "$$po" ] && $(PYBABEL) update --quiet --no-fuzzy-matching --ignore-obsolete \
+			-D $$domain -i $(LOCALE)/$$domain.pot -d $(LOCALE) \
+			-l $$(basename $$(dirname $$(dirname $$po))) || true; done; done
+
+compile-messages: $(STAMP)
+	for domain in bot site errors; do $(PYBABEL) compile --quiet --statistics -D $$domain -d $(LOCALE); done
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import i18n
 from .container import Services
 from .domain.gating import PRESENT
 from .domain.webhooks import parse_schedule
@@ -258,6 +259,7 @@ async def build(
         events=events,
         link_base=settings.telegram_link_base,
     )
+    catalogs = load_catalogs(settings)
     texts = site_texts(settings)
     gating = GatingService(
         uow,
@@ -314,7 +316,13 @@ async def build(
         deliverer=deliverer,
         telegram_login=telegram_login(settings, kv, auth),
         database_answers=stores.database_answers,
+        catalogs=catalogs,
     )
+
+
+def load_catalogs(settings: Settings) -> i18n.Catalogs:
+    """The messages in the offered languages, the site's own over tgpass's."""
+    return i18n.load(settings.languages, settings.default_language, settings.texts_dir or None)
 
 
 def site_texts(settings: Settings) -> Texts:

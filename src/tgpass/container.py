@@ -8,6 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .i18n import Catalogs
 from .service.accounts import AuthService, LinkingService, SessionService, SiteService
 from .service.bot import BotService
 from .service.gating import GatingService
@@ -56,6 +57,8 @@ class Services:
     """Sign-in with Telegram Login (OpenID Connect); None unless its client secret is set."""
     database_answers: Callable[[], Awaitable[None]]
     """One round trip to the database (``SELECT 1``): raises when it does not answer."""
+    catalogs: Catalogs
+    """Every message a person reads, in each offered language."""
 
     async def probe_stores(self) -> None:
         """Raises unless the database, the KV store and the pacer each answer in time."""

@@ -109,6 +109,16 @@ class Settings:
     events_retention: float = 30 * 86400.0
     """Seconds an event is kept once delivered or failed to every endpoint (listed and
     retryable meanwhile); one still pending is kept until it is done."""
+    # -- languages ------------------------------------------------------------------------------
+    default_language: str = "en"
+    """The language of a person tgpass knows no better for: no choice saved, no language
+    their browser or Telegram app names that is offered."""
+    languages: tuple[str, ...] = ()
+    """The languages offered, comma-separated (``en,ru``); empty: every one with a catalog,
+    shipped or in ``TGPASS_TEXTS_DIR``."""
+    texts_dir: str = ""
+    """A folder of the site's own catalogs (``<language>/LC_MESSAGES/<domain>.po``: ``bot``,
+    ``site``, ``errors``) whose messages win over tgpass's, in any language."""
     # -- the OpenID Connect provider (other applications sign in here) ------------------------
     oidc_provider_access_token_ttl: int = 3600
     """Seconds an access token given to an application lives."""

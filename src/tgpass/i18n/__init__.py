@@ -1,0 +1,35 @@
+"""The translation layer: every text a person reads, in their language, from gettext
+catalogs (``locale/``, made with Babel: ``make messages``), under a site's own overrides.
+
+``languages`` holds the pure rules of choosing a language; ``catalogs`` loads and serves
+the messages; ``checks`` says what a translation must keep of its message."""
+
+from .catalogs import (
+    DOMAINS,
+    Catalog,
+    Catalogs,
+    N_,
+    Translator,
+    load,
+    shipped_languages,
+    template_messages,
+)
+from .languages import SOURCE, accepted, direction, for_browser, for_telegram, match, normal
+
+__all__ = [
+    "DOMAINS",
+    "N_",
+    "SOURCE",
+    "Catalog",
+    "Catalogs",
+    "Translator",
+    "accepted",
+    "direction",
+    "for_browser",
+    "for_telegram",
+    "load",
+    "match",
+    "normal",
+    "shipped_languages",
+    "template_messages",
+]
