@@ -29,6 +29,7 @@ input also subclass ``ValueError``, so code that already catches ``ValueError`` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar, Literal, get_args
 
@@ -51,15 +52,22 @@ class TgpassError(Exception):
 
     code: str = "error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, message: str, *, code: str | None = None, values: Mapping[str, object] | None = None
+    ) -> None:
+        """``message`` may name ``{placeholders}`` that ``values`` fill in: the message as
+        written is what a catalog translates (``template``), with the same values."""
+        self.template = message
+        self.values = dict(values or {})
+        self.message = message.format(**self.values) if self.values else message
+        super().__init__(self.message)
         if code is not None:
             self.code = code
 
-    def to_dict(self) -> dict[str, object]:
-        """The error as the JSON body tgpass answers with: ``{"error": {...}}``."""
-        return {"error": {"code": self.code, "message": self.message}}
+    def to_dict(self, message: str | None = None) -> dict[str, object]:
+        """The error as the JSON body tgpass answers with: ``{"error": {...}}`` (``message``
+        in place of the English one, e.g. translated)."""
+        return {"error": {"code": self.code, "message": message or self.message}}
 
 
 class InvalidAuthData(TgpassError, ValueError):
@@ -95,8 +103,9 @@ class InvalidAuthData(TgpassError, ValueError):
         *,
         field: str | None = None,
         auth_date: datetime | None = None,
+        values: Mapping[str, object] | None = None,
     ) -> None:
-        super().__init__(message, code=code)
+        super().__init__(message, code=code, values=values)
         self.field = field
         self.auth_date = auth_date
 
@@ -121,8 +130,15 @@ class InvalidInput(TgpassError, ValueError):
 
     code = "invalid_input"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
-        super().__init__(message, code=code)
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        values: Mapping[str, object] | None = None,
+    ):
+        super().__init__(message, code=code, values=values)
         self.field = field
 
 
@@ -137,8 +153,10 @@ class RateLimited(TgpassError):
 
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, retry_after: float, values: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(message, values=values)
         self.retry_after = retry_after
 
 
