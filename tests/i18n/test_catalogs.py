@@ -141,3 +141,21 @@ def test_checks_name_what_a_translation_breaks() -> None:
         "<div> is not a tag Telegram knows"
     ]
     assert checks.problems("{x}", "<div>{x}</div>", telegram_html=False) == []
+
+
+def test_the_settings_name_the_languages_the_default_and_the_sites_catalogs(
+    tmp_path: Path,
+) -> None:
+    from tgpass.bootstrap import load_catalogs
+    from tgpass.settings import Settings
+
+    settings = Settings.from_env({"TGPASS_LANGUAGES": "ru, en", "TGPASS_DEFAULT_LANGUAGE": "ru"})
+    catalogs = load_catalogs(settings)
+    assert (catalogs.offered, catalogs.default) == (("ru", "en"), "ru")
+    with pytest.raises(ConfigError, match="xx"):
+        load_catalogs(Settings.from_env({"TGPASS_LANGUAGES": "en,xx"}))
+    (tmp_path / "uk" / "LC_MESSAGES").mkdir(parents=True)
+    with_site = Settings.from_env({"TGPASS_TEXTS_DIR": str(tmp_path)})
+    assert "uk" not in load_catalogs(with_site).offered  # a folder with no catalog in it
+    _site_catalog(tmp_path, "uk", "site", {})
+    assert "uk" in load_catalogs(with_site).offered

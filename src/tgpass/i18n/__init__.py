@@ -6,9 +6,9 @@ the messages; ``checks`` says what a translation must keep of its message."""
 
 from .catalogs import (
     DOMAINS,
+    N_,
     Catalog,
     Catalogs,
-    N_,
     Translator,
     load,
     shipped_languages,

@@ -26,7 +26,7 @@ DOMAINS = ("bot", "site", "errors")
 LOCALE = Path(str(files("tgpass.i18n") / "locale"))
 
 
-def N_(message: str) -> str:  # noqa: N802 - the name every gettext extractor knows
+def N_(message: str) -> str:
     """Marks a message for the catalog where it cannot be translated yet (a module constant);
     whoever shows it translates it then."""
     return message
@@ -107,8 +107,15 @@ def shipped_languages() -> tuple[str, ...]:
 
 
 def _languages_in(texts_dir: Path) -> list[str]:
+    """The languages a site has at least one catalog of."""
     return sorted(
-        normal(entry.name) for entry in texts_dir.iterdir() if (entry / "LC_MESSAGES").is_dir()
+        normal(entry.name)
+        for entry in texts_dir.iterdir()
+        if any(
+            (entry / "LC_MESSAGES" / f"{d}.{kind}").is_file()
+            for d in DOMAINS
+            for kind in ("po", "mo")
+        )
     )
 
 
