@@ -260,7 +260,7 @@ async def build(
         link_base=settings.telegram_link_base,
     )
     catalogs = load_catalogs(settings)
-    texts = site_texts(settings)
+    texts = site_texts(settings, catalogs.bot)
     gating = GatingService(
         uow,
         telegram,
@@ -325,12 +325,14 @@ def load_catalogs(settings: Settings) -> i18n.Catalogs:
     return i18n.load(settings.languages, settings.default_language, settings.texts_dir or None)
 
 
-def site_texts(settings: Settings) -> Texts:
-    """What the bot says, naming the site and its pages."""
+def site_texts(settings: Settings, catalog: i18n.Catalog | None = None) -> Texts:
+    """What the bot says, naming the site and its pages, in the catalog's languages (each
+    reader's own, as their Telegram app reports it)."""
     site_url = settings.public_url.rstrip("/")
     return Texts(
         settings.site_name,
         SiteUrls(account=f"{site_url}/account", bot_login=f"{site_url}/auth/bot"),
+        catalog,
     )
 
 

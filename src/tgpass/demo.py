@@ -602,7 +602,10 @@ async def _walk_gated_chats(demo: Demo, telegram_id: int) -> None:
         await _standing(staff, user_id, karma=100)
         message_id = await _invite_on_the_phone(demo, telegram_id, title)
         _ok(f"karma 100: the invite to {title} arrived on the phone")
-        await users.press(telegram_id, DEMO_BOT, demo.services.gating.texts.join_button, message_id)
+        # the button's label is in the phone's language, as the bot wrote it there
+        language = demo.world.account(telegram_id).language_code
+        join = demo.services.gating.texts.for_telegram(language).join_button
+        await users.press(telegram_id, DEMO_BOT, join, message_id)
         await _until(staff, user_id, demo.chats[title], _in_it, f"let into {title}")
         # Telegram's news of the join can come before the approval is written down: the
         # walk goes on once both are, so that its trail reads in the order it happened

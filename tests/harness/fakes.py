@@ -15,7 +15,8 @@ class RecordingTelegram(Messenger):
         self.sent: list[tuple[int, OutgoingMessage]] = []
         self.answered: list[str] = []
         self.blocked: set[int] = set()
-        self.commands: list[tuple[str, str]] = []
+        self.commands: list[tuple[str, str]] = []  # the default menu
+        self.menus: dict[str | None, list[tuple[str, str]]] = {}  # by language code
         self.admin: list[tuple[str, int, object]] = []
 
     async def send(self, chat_id: int, message: OutgoingMessage, *, paid: bool = False) -> int:
@@ -27,8 +28,12 @@ class RecordingTelegram(Messenger):
     async def answer_callback(self, callback_query_id: str, text: str | None = None) -> None:
         self.answered.append(callback_query_id)
 
-    async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
-        self.commands = list(commands)
+    async def set_commands(
+        self, commands: Sequence[tuple[str, str]], *, language_code: str | None = None
+    ) -> None:
+        self.menus[language_code] = list(commands)
+        if language_code is None:
+            self.commands = list(commands)
 
     async def bot_username(self) -> str:
         return self.username

@@ -20,7 +20,7 @@ Telegram account is linked and its person is eligible now, whichever link it cam
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -92,6 +92,60 @@ class Person:
         return self.role == STAFF_ROLE and not self.deleted
 
 
+REASONS: Final[Mapping[str, str]] = {
+    "deleted": "account deleted",
+    "not_linked": "not linked",
+    "karma": "karma {karma} < {min_karma}",
+    "role": "role {role} not in {roles}",
+    "basic_group": "a basic group: upgrade it to a supergroup to gate it",
+    "not_supergroup": "a {type}: only supergroups are gated",
+    "paused": "paused: {reason}",
+    "lacks_rights": "the bot lacks {rights}",
+    "moved_on": "no longer the Telegram account of the site account it joined for",
+    "unlinked_member": "not linked to a site account",
+    "banned": "banned by the chat's admins",
+    "other_account": "linked to another Telegram account",
+    "present": "already in the chat",
+    "newer_invite": "a newer invite is live",
+    "not_eligible": "not eligible",
+}
+"""Every kind of reason, in the English the audit log keeps and the site API shows."""
+
+
+class Reason(str):
+    """Why someone may not be in a chat (or why a chat is not gated): its English wording,
+    which is what the audit log stores, carrying its kind and values too, so that the bot can
+    say it in the reader's language. Several at once are ``Reason.joined``: ``parts``."""
+
+    kind: str
+    values: Mapping[str, str | int]
+    parts: tuple[str, ...]
+
+    def __new__(cls, kind: str, /, **values: str | int) -> Reason:
+        reason = super().__new__(cls, REASONS[kind].format(**values))
+        reason.kind, reason.values, reason.parts = kind, values, ()
+        return reason
+
+    @classmethod
+    def joined(cls, reasons: Iterable[str]) -> str:
+        """Several reasons as one: ``a; b`` (a single one as itself)."""
+        parts = tuple(reasons)
+        if len(parts) == 1:
+            return parts[0]
+        reason = str.__new__(cls, "; ".join(parts))
+        reason.kind, reason.values, reason.parts = "joined", {}, parts
+        return reason
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuilt, (str(self), self.kind, dict(self.values), self.parts))
+
+
+def _rebuilt(text: str, kind: str, values: dict[str, str | int], parts: tuple[str, ...]) -> Reason:
+    reason = str.__new__(Reason, text)
+    reason.kind, reason.values, reason.parts = kind, values, parts
+    return reason
+
+
 def link_hash(invite_link: str) -> str:
     """How an invite link is looked up (a join request names the link it came through)."""
     return hashlib.sha256(invite_link.encode()).hexdigest()
@@ -119,7 +173,8 @@ class Invitation:
 class JoinRequest:
     """Someone asked to join a chat. ``query_id``: the chat made the bot its guard, so it
     answers the query (within seconds) rather than the request. ``user_chat_id`` may be
-    written to for a few minutes even if they never started the bot."""
+    written to for a few minutes even if they never started the bot. ``language_code``: what
+    the requester's Telegram app reported, when known (the answer is told in it)."""
 
     chat_id: int
     telegram_id: int
@@ -128,6 +183,7 @@ class JoinRequest:
     query_id: str | None = None
     invite_link: str | None = None
     attempts: int = 0
+    language_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +197,7 @@ class NotEligible:
 
     @property
     def reason(self) -> str:
-        return "; ".join(self.reasons)
+        return Reason.joined(self.reasons)
 
 
 Eligibility = Eligible | NotEligible
@@ -156,14 +212,14 @@ def missing_rights(chat: Chat) -> set[str]:
 def not_gateable(chat: Chat) -> str | None:
     """Why the bot cannot gate ``chat`` now, or None when it can."""
     if chat.type == "group":
-        return "a basic group: upgrade it to a supergroup to gate it"
+        return Reason("basic_group")
     if chat.type != "supergroup":
-        return f"a {chat.type}: only supergroups are gated"
+        return Reason("not_supergroup", type=chat.type)
     if chat.paused_reason is not None:
-        return f"paused: {chat.paused_reason}"
+        return Reason("paused", reason=chat.paused_reason)
     lacking = missing_rights(chat)
     if lacking:
-        return "the bot lacks " + ", ".join(sorted(lacking))
+        return Reason("lacks_rights", rights=", ".join(sorted(lacking)))
     return None
 
 
@@ -171,13 +227,13 @@ def eligibility(person: Person, rule: ChatRule) -> Eligibility:
     """Whether ``person`` may be in a chat under ``rule``; every unmet condition is named."""
     reasons: list[str] = []
     if person.deleted:
-        reasons.append("account deleted")
+        reasons.append(Reason("deleted"))
     if person.telegram_id is None:
-        reasons.append("not linked")
+        reasons.append(Reason("not_linked"))
     if rule.min_karma is not None and person.karma < rule.min_karma:
-        reasons.append(f"karma {person.karma} < {rule.min_karma}")
+        reasons.append(Reason("karma", karma=person.karma, min_karma=rule.min_karma))
     if rule.roles is not None and person.role not in rule.roles:
-        reasons.append(f"role {person.role} not in {', '.join(sorted(rule.roles))}")
+        reasons.append(Reason("role", role=person.role, roles=", ".join(sorted(rule.roles))))
     return NotEligible(tuple(reasons)) if reasons else ELIGIBLE
 
 
@@ -199,7 +255,7 @@ def decide_join(person: Person | None, rule: ChatRule, chat: Chat) -> Approve | 
     if blocked is not None:
         return Decline(blocked)
     if person is None:
-        return Decline("not linked")
+        return Decline(Reason("not_linked"))
     verdict = eligibility(person, rule)
     if isinstance(verdict, NotEligible):
         return Decline(verdict.reason)
@@ -307,14 +363,14 @@ def plan(
             continue
         owner = by_telegram.get(telegram_id)
         if owner is None and telegram_id in admitted:
-            moved_on = "no longer the Telegram account of the site account it joined for"
+            moved_on = Reason("moved_on")
             removes.append(Remove(telegram_id, admitted[telegram_id], moved_on))
             continue
         if owner is None:
             if chat.managed:
-                removes.append(Remove(telegram_id, None, "not linked to a site account"))
+                removes.append(Remove(telegram_id, None, Reason("unlinked_member")))
             else:
-                reports.append(Report(telegram_id, None, "not linked to a site account"))
+                reports.append(Report(telegram_id, None, Reason("unlinked_member")))
             continue
         if owner.staff:
             continue
@@ -345,7 +401,7 @@ def plan(
         if now_in == "kicked":
             # Banned by the chat's own admins (our removals unban): theirs to undo.
             if eligibility(person, rule) is ELIGIBLE:
-                reports.append(Report(linked, person.user_id, "banned by the chat's admins"))
+                reports.append(Report(linked, person.user_id, Reason("banned")))
             continue
         if eligibility(person, rule) is ELIGIBLE:
             invites.append(Invite(person.user_id, linked))
@@ -366,17 +422,17 @@ def _invite_problem(
 ) -> str | None:
     """Why a live invite should go, or None to keep it."""
     if person is None:
-        return "not linked"
+        return Reason("not_linked")
     verdict = eligibility(person, rule)
     if isinstance(verdict, NotEligible):
         return verdict.reason
     if person.telegram_id != invite.telegram_id:
-        return "linked to another Telegram account"
+        return Reason("other_account")
     state = status.get(invite.telegram_id)
     if state is not None and state in PRESENT:
-        return "already in the chat"
+        return Reason("present")
     if state == "kicked":
-        return "banned by the chat's admins"
+        return Reason("banned")
     if invite.user_id in holding:
-        return "a newer invite is live"
+        return Reason("newer_invite")
     return None

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import join_requests, membership
+from .commands import menu_key
 from .errors import BotApiError, bad_request
 from .formatting import apply_parse_mode
 from .markup import checked_reply_markup, checked_text
@@ -195,18 +196,24 @@ def set_my_commands(world: World, bot: Bot, p: Params) -> bool:
             and 1 <= len(str(command.get("description", ""))) <= 256
         ):
             raise bad_request("BOT_COMMAND_INVALID")
-    bot.commands = [{"command": c["command"], "description": c["description"]} for c in commands]
+    key = menu_key(p)
+    menu = [{"command": c["command"], "description": c["description"]} for c in commands]
+    if menu:
+        bot.commands[key] = menu
+    else:  # an empty list deletes the menu, as deleteMyCommands does
+        bot.commands.pop(key, None)
     return True
 
 
 @method("getMyCommands")
 def get_my_commands(world: World, bot: Bot, p: Params) -> list[Json]:
-    return bot.commands
+    """Exactly the scope and language asked for: empty when none were set for them."""
+    return bot.commands.get(menu_key(p), [])
 
 
 @method("deleteMyCommands")
 def delete_my_commands(world: World, bot: Bot, p: Params) -> bool:
-    bot.commands = []
+    bot.commands.pop(menu_key(p), None)
     return True
 
 

@@ -71,6 +71,8 @@ def load(data: dict[str, Any], clock: Callable[[], float] | None = None) -> Worl
     for raw in data["bots"]:
         webhook = Webhook(**raw.pop("webhook")) if raw.get("webhook") else None
         allowed = raw.pop("allowed_updates", None)
+        if isinstance(raw.get("commands"), list):  # kept before menus were per language
+            raw["commands"] = {"default|": raw["commands"]} if raw["commands"] else {}
         bot = Bot(**{k: v for k, v in raw.items() if k != "webhook"}, webhook=webhook)
         bot.allowed_updates = None if allowed is None else frozenset(allowed)
         world.bots[bot.id] = bot

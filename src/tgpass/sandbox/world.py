@@ -83,7 +83,7 @@ class Bot:
     next_update_id: int = 1
     allowed_updates: frozenset[str] | None = None
     webhook: Webhook | None = None
-    commands: list[Json] = field(default_factory=list)
+    commands: dict[str, list[Json]] = field(default_factory=dict)  # by scope and language
     menu_button: Json = field(default_factory=lambda: {"type": "default"})
     # Bot API 10.1: a bot assigned to process a chat's join requests answers them by query
     join_request_queries: bool = False

@@ -211,8 +211,12 @@ class Messenger(ABC):
     async def bot_username(self) -> str: ...
 
     @abstractmethod
-    async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
-        """The bot's command menu: (command, description) pairs."""
+    async def set_commands(
+        self, commands: Sequence[tuple[str, str]], *, language_code: str | None = None
+    ) -> None:
+        """The bot's command menu: (command, description) pairs, for the users of
+        ``language_code`` (two letters), or with None for everyone without a menu of their
+        language."""
 
     # -- administering gated chats ---------------------------------------------------------------
 

@@ -167,10 +167,14 @@ class PtbMessenger(Messenger):
         async with typed_faults("answerCallbackQuery"):
             await bot.answer_callback_query(callback_query_id, text=text)
 
-    async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
+    async def set_commands(
+        self, commands: Sequence[tuple[str, str]], *, language_code: str | None = None
+    ) -> None:
         bot = await self._ready()
         async with typed_faults("setMyCommands"):
-            await bot.set_my_commands([BotCommand(c, d) for c, d in commands])
+            await bot.set_my_commands(
+                [BotCommand(c, d) for c, d in commands], language_code=language_code
+            )
 
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
         """A Bot API method by name, its raw result: also those newer than PTB's models."""

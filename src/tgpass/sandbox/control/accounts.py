@@ -11,13 +11,15 @@ from pydantic import BaseModel, Field
 from tgpass.sandbox.state import SandboxState
 
 Json = dict[str, Any]
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 
 class NewAccount(BaseModel):
     first_name: str = Field(min_length=1, max_length=64)
     last_name: str | None = None
     username: str | None = Field(None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
-    language_code: str | None = "en"
+    # an IETF tag as Telegram apps report it: en, ru, pt-br
+    language_code: str | None = Field("en", pattern=LANGUAGE_TAG, max_length=16)
     phone_number: str | None = None
     photo_url: str | None = None
     is_premium: bool = False

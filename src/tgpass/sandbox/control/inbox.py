@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from tgpass.sandbox import join_requests
+from tgpass.sandbox.commands import private_menu
 from tgpass.sandbox.errors import NotFound
 from tgpass.sandbox.state import SandboxState
 
@@ -37,6 +38,8 @@ def router(state: SandboxState) -> APIRouter:
             "pending_start": dialog.pending_start,
             "messages": dialog.messages,
             "reply_keyboard": dialog.reply_keyboard,
+            # the bot's command menu, in the user's language when the bot has one for it
+            "commands": private_menu(found, user_id, world.account(user_id).language_code),
             # links the user asked to join by: the phone disables their buttons meanwhile
             "pending_invites": join_requests.pending_links(world, user_id),
         }

@@ -3,7 +3,7 @@ outbox) and everything it says. Features register on it from their own packages 
 ``accounts``, gating in ``gating``)."""
 
 from .core import BotService, Feature, Turn
-from .texts import COMMANDS, SiteUrls, Texts
+from .texts import COMMANDS, SiteUrls, Texts, command_menus
 
 __all__ = [
     "COMMANDS",
@@ -12,4 +12,5 @@ __all__ = [
     "SiteUrls",
     "Texts",
     "Turn",
+    "command_menus",
 ]

@@ -20,7 +20,7 @@ from tgpass.domain.accounts import TelegramProfile
 from tgpass.domain.delivery import Button, NewMessage, OutgoingMessage
 from tgpass.domain.gating import JoinRequest, MemberStatus
 from tgpass.errors import Conflict, InvalidInput, TelegramError
-from tgpass.service.bot.texts import Texts, texts_for
+from tgpass.service.bot.texts import Texts, command_menus
 from tgpass.service.metrics import Metrics
 from tgpass.service.notify.sender import Sender
 from tgpass.service.ports import Messenger
@@ -209,8 +209,10 @@ class BotService:
         return frozenset(self._routes) | ({Message} if self._commands else set())
 
     async def set_commands(self) -> None:
-        """The bot's command menu in Telegram's clients."""
-        await self.messenger.set_commands(self.menu)
+        """The bot's command menu in Telegram's clients: the default language's for everyone,
+        then each other offered language's for the users of that language."""
+        for language_code, menu in command_menus(self.texts, self.menu):
+            await self.messenger.set_commands(menu, language_code=language_code)
 
     async def handle(self, event: Event, *, raw: str | None = None) -> Handled:
         """Handle an update once, whichever process receives it. Never raises for what the
@@ -256,7 +258,7 @@ class BotService:
                         return None
                     sender = getattr(event, "sender", None)
                     language = sender.language_code if sender is not None else None
-                    turn = Turn(tx, texts_for(self.texts, language))
+                    turn = Turn(tx, self.texts.for_telegram(language))
                     await self._dispatch(turn, event)
                     now = self.clock()
                     ids = await tx.outbox.add(turn.replies, now=now, deadline=now + REPLY_DEADLINE)

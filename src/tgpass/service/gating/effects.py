@@ -50,6 +50,16 @@ class ChatEffects:
         """Every Bot API call counts against the bot's rate, shared with the sender."""
         await self.pacer.take_turn([("bot", Limit(self.bot_rate))])
 
+    async def texts_for(
+        self, tx: UnitOfWork, telegram_id: int, language_code: str | None = None
+    ) -> Texts:
+        """The bot's texts in the language of a Telegram account: ``language_code`` when the
+        update at hand reported it, else the one its linked profile last reported."""
+        if language_code is None:
+            link = await tx.accounts.telegram_link(telegram_id=telegram_id)
+            language_code = link.profile.language_code if link is not None else None
+        return self.texts.for_telegram(language_code)
+
     async def queue(
         self,
         tx: UnitOfWork,
@@ -73,6 +83,7 @@ class ChatEffects:
         user_id: int | None = None,
         reason: str,
     ) -> None:
+        reason = str(reason)  # its English wording, whatever kind of reason it is
         await tx.audit.add(
             chat_id,
             action,

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import logging
 
-from tgpass.domain.gating import Approve, Decline, JoinRequest, decide_join, link_hash, not_gateable
+from tgpass.domain.gating import (
+    Approve,
+    Decline,
+    JoinRequest,
+    Reason,
+    decide_join,
+    link_hash,
+    not_gateable,
+)
 from tgpass.errors import TelegramError, TelegramRateLimited, TelegramRefused
 from tgpass.service.gating.effects import ChatEffects, person_of
 
@@ -111,7 +119,7 @@ class JoinAnswers:
                     reason="linked and eligible",
                 )
             else:
-                reason = verdict.reason if isinstance(verdict, Decline) else "not eligible"
+                reason = verdict.reason if isinstance(verdict, Decline) else Reason("not_eligible")
                 await self.effects.audit(
                     tx,
                     request.chat_id,
@@ -120,7 +128,8 @@ class JoinAnswers:
                     user_id=owner.id if owner else None,
                     reason=reason,
                 )
-                declined = self.effects.texts.join_declined(chat.title, reason)
+                texts = await self.effects.texts_for(tx, request.telegram_id, request.language_code)
+                declined = texts.join_declined(chat.title, reason)
                 await self.effects.queue(tx, request.user_chat_id, declined)
         if approve and request.invite_link is not None:
             await self._revoke_used(request.chat_id, request.invite_link)

@@ -147,9 +147,11 @@ class Reconciler:
             invitation = Invitation(name, change.user_id, change.telegram_id, expires, link)
             await tx.invites.add(chat.chat_id, invitation, now=now)
             await self._audit(tx, chat, "invite", change, "eligible")
-            text = self.effects.texts.invited(chat.title)
-            button = Button(self.effects.texts.join_button, url=link)
-            await self.effects.queue(tx, change.telegram_id, text, buttons=((button,),))
+            texts = await self.effects.texts_for(tx, change.telegram_id)
+            button = Button(texts.join_button, url=link)
+            await self.effects.queue(
+                tx, change.telegram_id, texts.invited(chat.title), buttons=((button,),)
+            )
 
     async def _revoke(self, chat: Chat, change: RevokeInvite) -> None:
         async with self.effects.uow() as tx:
@@ -166,8 +168,9 @@ class Reconciler:
         async with self.effects.uow() as tx:
             await tx.members.owe_unban(chat.chat_id, change.telegram_id, now=self.effects.clock())
             await self._audit(tx, chat, "remove", change, change.reason)
+            texts = await self.effects.texts_for(tx, change.telegram_id)
             await self.effects.queue(
-                tx, change.telegram_id, self.effects.texts.removed(chat.title, change.reason)
+                tx, change.telegram_id, texts.removed(chat.title, change.reason)
             )
         await self._unban(chat.chat_id, change.telegram_id)
 
