@@ -189,8 +189,15 @@ class TelegramError(TgpassError):
 
     code = "telegram_error"
 
-    def __init__(self, message: str, *, method: str = "", code: str | None = None) -> None:
-        super().__init__(message, code=code)
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        code: str | None = None,
+        values: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, values=values)
         self.method = method
 
 
@@ -221,7 +228,9 @@ class ChatMigrated(TelegramError):
     code = "chat_migrated"
 
     def __init__(self, new_chat_id: int, *, method: str = "") -> None:
-        super().__init__(f"the chat migrated to {new_chat_id}", method=method)
+        super().__init__(
+            "the chat migrated to {new_chat_id}", method=method, values={"new_chat_id": new_chat_id}
+        )
         self.new_chat_id = new_chat_id
 
 

@@ -103,7 +103,7 @@ def checked_message(
 ) -> OutgoingMessage:
     """A site's message, refused early when Telegram would refuse it for sure."""
     if not text.strip() or len(text) > MAX_TEXT:
-        raise InvalidInput(f"text is 1-{MAX_TEXT} characters", field="text")
+        raise InvalidInput("text is 1-{most} characters", field="text", values={"most": MAX_TEXT})
     if parse_mode not in {None, "HTML", "MarkdownV2"}:
         raise InvalidInput("parse_mode is HTML or MarkdownV2", field="parse_mode")
     rows: list[tuple[Button, ...]] = []

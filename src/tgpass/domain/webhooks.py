@@ -133,7 +133,9 @@ def checked_types(types: Sequence[str] | None) -> tuple[str, ...]:
         return tuple(t for t in EVENT_TYPES if t != "webhook.test")
     unknown = sorted(set(types) - set(EVENT_TYPES))
     if unknown:
-        raise InvalidInput(f"unknown event types: {', '.join(unknown)}", field="events")
+        raise InvalidInput(
+            "unknown event types: {types}", field="events", values={"types": ", ".join(unknown)}
+        )
     if not types:
         raise InvalidInput("name at least one event type, or leave events out", field="events")
     return tuple(t for t in EVENT_TYPES if t in set(types))
@@ -204,8 +206,9 @@ def checked_url(url: str, *, allow_private: bool) -> str:
     parts = urlsplit(url.strip())
     schemes = {"https", "http"} if allow_private else {"https"}
     if parts.scheme not in schemes:
-        wanted = "http or https" if allow_private else "https"
-        raise InvalidInput(f"the URL must be {wanted}", field="url")
+        if allow_private:
+            raise InvalidInput("the URL must be http or https", field="url")
+        raise InvalidInput("the URL must be https", field="url")
     if not parts.hostname:
         raise InvalidInput("the URL has no host", field="url")
     if parts.username is not None or parts.password is not None:

@@ -74,7 +74,14 @@ def parse_update(data: Any) -> Update | None:
     try:
         return Update.de_json(data)
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as error:
-        raise UnreadableUpdate(f"{type(error).__name__}: {error}") from None
+        raise UnreadableUpdate(
+            "the update cannot be read: {problem}", values={"problem": _problem(error)}
+        ) from None
+
+
+def _problem(error: Exception) -> str:
+    """What a library said went wrong, as it said it (for the dead letter's reason)."""
+    return f"{type(error).__name__}: {error}"
 
 
 def _check_ids(value: Any, depth: int = 0) -> None:
@@ -84,7 +91,7 @@ def _check_ids(value: Any, depth: int = 0) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if type(item) is int and item not in INT64:
-                raise UnreadableUpdate(f"{key} is outside the 64-bit range")
+                raise UnreadableUpdate("{key} is outside the 64-bit range", values={"key": key})
             if isinstance(item, dict | list):
                 _check_ids(item, depth + 1)
     elif isinstance(value, list):
@@ -96,11 +103,11 @@ def _text(value: Any, field: str = "text") -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise UnreadableUpdate(f"{field} is not a string")
+        raise UnreadableUpdate("{field} is not a string", values={"field": field})
     try:
         return storable(value, field)  # no NUL, no lone surrogate: every store keeps it
-    except InvalidInput as error:
-        raise UnreadableUpdate(error.message) from None
+    except InvalidInput as error:  # the domain's message, kept whole for its catalog
+        raise UnreadableUpdate(error.template, values=error.values) from None
 
 
 def _profile(user: Any) -> TelegramProfile:
@@ -117,7 +124,7 @@ def _profile(user: Any) -> TelegramProfile:
     try:
         return checked_profile(profile)  # cut to what the stores keep
     except InvalidInput as error:
-        raise UnreadableUpdate(error.message) from None
+        raise UnreadableUpdate(error.template, values=error.values) from None
 
 
 def _int(value: Any) -> int:
@@ -223,7 +230,7 @@ def _rights(member: Any) -> frozenset[str]:
 def _status(member: Any) -> MemberStatus:
     status = str(member.status)
     if status not in MEMBER_STATUSES:
-        raise UnreadableUpdate(f"no such member status {status!r}")
+        raise UnreadableUpdate("no such member status {status}", values={"status": repr(status)})
     if status == "restricted" and not getattr(member, "is_member", True):
         return "left"  # restricted, but not in the chat
     return status  # type: ignore[return-value]
@@ -240,7 +247,9 @@ def read_update(data: Any) -> Event | None:
     except UnreadableUpdate:
         raise
     except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as error:
-        raise UnreadableUpdate(f"{type(error).__name__}: {error}") from None
+        raise UnreadableUpdate(
+            "the update cannot be read: {problem}", values={"problem": _problem(error)}
+        ) from None
 
 
 async def hand_over(service: BotService, update_id: int, data: Any, raw: str) -> None:

@@ -52,14 +52,16 @@ def check_age(auth_date: int, *, max_age: float | None, max_skew: float, now: No
     if auth_date > current + max_skew:
         raise InvalidAuthData(
             "auth_date_in_future",
-            f"auth_date is {auth_date - current:.0f} s in the future",
+            "auth_date is {seconds} s in the future",
             field="auth_date",
+            values={"seconds": f"{auth_date - current:.0f}"},
             auth_date=as_datetime(auth_date),
         )
     if max_age is not None and current - auth_date > max_age:
         raise InvalidAuthData(
             "expired",
-            f"signed {current - auth_date:.0f} s ago, more than max_age={max_age:g} s",
+            "signed {seconds} s ago, more than max_age={max_age} s",
             field="auth_date",
+            values={"seconds": f"{current - auth_date:.0f}", "max_age": f"{max_age:g}"},
             auth_date=as_datetime(auth_date),
         )

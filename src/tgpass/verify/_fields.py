@@ -52,7 +52,11 @@ def _not_utf8() -> InvalidAuthData:
 def split_fields(raw: object) -> dict[str, str]:
     """Decode ``a=1&b=2`` into ``{"a": "1", "b": "2"}``, refusing anything ambiguous."""
     if not isinstance(raw, str):
-        raise InvalidAuthData("malformed", f"expected a query string, got {type(raw).__name__}")
+        raise InvalidAuthData(
+            "malformed",
+            "expected a query string, got {type}",
+            values={"type": type(raw).__name__},
+        )
     if not raw:
         raise InvalidAuthData("malformed", "the payload is empty")
     if not raw.isascii():
@@ -66,7 +70,9 @@ def split_fields(raw: object) -> dict[str, str]:
         if not key:
             raise InvalidAuthData("malformed", "a field has an empty key")
         if key in fields:
-            raise InvalidAuthData("malformed", f"field {key!r} appears twice", field=key)
+            raise InvalidAuthData(
+                "malformed", "field {key} appears twice", field=key, values={"key": repr(key)}
+            )
         fields[key] = _decode(value)
     return fields
 
@@ -82,14 +88,19 @@ def _require_utf8(text: str) -> None:
 def check_mapping(data: object) -> dict[str, str]:
     """Accept Login Widget fields as a mapping of str to str (or int, as JSON gives them)."""
     if not hasattr(data, "items"):
-        raise InvalidAuthData("malformed", f"expected a mapping, got {type(data).__name__}")
+        raise InvalidAuthData(
+            "malformed", "expected a mapping, got {type}", values={"type": type(data).__name__}
+        )
     fields: dict[str, str] = {}
     for key, value in data.items():
         if not isinstance(key, str) or not key:
             raise InvalidAuthData("malformed", "field names must be non-empty strings")
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise InvalidAuthData(
-                "malformed", f"field {key!r} must be a string or an integer", field=key
+                "malformed",
+                "field {key} must be a string or an integer",
+                field=key,
+                values={"key": repr(key)},
             )
         text = value if isinstance(value, str) else str(value)
         if not (key.isascii() and text.isascii()):

@@ -84,7 +84,9 @@ def _json_object(text: str) -> object:
 def build_login(fields: dict[str, str], auth_date: int) -> TelegramLogin:
     for name in ("id", "first_name"):
         if name not in fields:
-            raise InvalidAuthData("missing_field", f"{name} is missing", field=name)
+            raise InvalidAuthData(
+                "missing_field", "{name} is missing", field=name, values={"name": name}
+            )
     get = fields.get
     return TelegramLogin(
         id=plain_int(fields["id"], "id"),

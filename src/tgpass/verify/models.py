@@ -181,9 +181,13 @@ def _json_object(text: str, name: str) -> dict[str, Any]:
     try:
         obj = json.loads(text)
     except (ValueError, RecursionError):
-        raise InvalidAuthData("malformed", f"{name} is not valid JSON", field=name) from None
+        raise InvalidAuthData(
+            "malformed", "{name} is not valid JSON", field=name, values={"name": name}
+        ) from None
     if not isinstance(obj, dict):
-        raise InvalidAuthData("malformed", f"{name} must be a JSON object", field=name)
+        raise InvalidAuthData(
+            "malformed", "{name} must be a JSON object", field=name, values={"name": name}
+        )
     return obj
 
 
@@ -200,11 +204,19 @@ def _typed_fields(
             known[key] = value
         elif value is not None:
             raise InvalidAuthData(
-                "malformed", f"{name}.{key} must be of type {expected.__name__}", field=name
+                "malformed",
+                "{name}.{key} must be of type {type}",
+                field=name,
+                values={"name": name, "key": key, "type": expected.__name__},
             )
     for key in required:
         if key not in known:
-            raise InvalidAuthData("missing_field", f"{name}.{key} is missing", field=name)
+            raise InvalidAuthData(
+                "missing_field",
+                "{name}.{key} is missing",
+                field=name,
+                values={"name": name, "key": key},
+            )
     return known, extra
 
 
@@ -222,7 +234,9 @@ def plain_int(value: str, name: str) -> int:
     """A signed decimal integer with no sign, space, underscore or non-ASCII digit tricks."""
     digits = value[1:] if value.startswith("-") else value
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 20):
-        raise InvalidAuthData("malformed", f"{name} must be an integer", field=name)
+        raise InvalidAuthData(
+            "malformed", "{name} must be an integer", field=name, values={"name": name}
+        )
     return int(value)
 
 

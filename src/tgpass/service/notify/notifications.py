@@ -191,7 +191,10 @@ class NotificationService:
         async with self.uow() as tx:
             found = await tx.notifications.get(notification_id)
             if found is None:
-                raise NotFound(f"no notification {notification_id!r}")
+                raise NotFound(
+                    "no notification {notification_id}",
+                    values={"notification_id": repr(notification_id)},
+                )
             counts = await tx.outbox.counts(notification_id)
             rows = await tx.outbox.of_notification(notification_id, limit=1)
         single = rows[0] if found.kind == "single" and rows else None

@@ -196,28 +196,32 @@ class _Kept(httpx.AsyncBaseTransport):
         return None
 
 
-def _unreachable(step: str, message: str) -> TelegramTransient:
-    return TelegramTransient(message, method=step, code="issuer_unreachable")
-
-
 @contextmanager
 def _talking_to_issuer(step: str) -> Iterator[None]:
     """What goes wrong between the site and the issuer is the issuer's (a 502), never ours."""
     try:
         yield
     except httpx.HTTPStatusError as failed:
-        status = failed.response.status_code
-        raise _unreachable(step, f"Telegram Login answered HTTP {status} ({step})") from None
+        raise TelegramTransient(
+            "Telegram Login answered HTTP {status} ({step})",
+            method=step,
+            code="issuer_unreachable",
+            values={"status": failed.response.status_code, "step": step},
+        ) from None
     except httpx.HTTPError as failed:
-        raise _unreachable(
-            step, f"Telegram Login could not be reached ({step}: {type(failed).__name__})"
+        raise TelegramTransient(
+            "Telegram Login could not be reached ({step}: {problem})",
+            method=step,
+            code="issuer_unreachable",
+            values={"step": step, "problem": type(failed).__name__},
         ) from None
     except (ValueError, KeyError, TypeError, RuntimeError) as failed:
         # a document that is not JSON, or lacks what the protocol needs
         raise TelegramTransient(
-            f"Telegram Login answered something unusable ({step}: {failed})",
+            "Telegram Login answered something unusable ({step}: {problem})",
             method=step,
             code="issuer_error",
+            values={"step": step, "problem": failed},
         ) from None
 
 
@@ -308,9 +312,10 @@ class TelegramLoginClient:
         if meta.get("issuer") != self.config.issuer:
             meta.pop("_loaded_at", None)
             raise TelegramTransient(
-                f"Telegram Login's discovery names another issuer than {self.config.issuer}",
+                "Telegram Login's discovery names another issuer than {issuer}",
                 method="discovery",
                 code="issuer_error",
+                values={"issuer": self.config.issuer},
             )
         listed = meta.get("id_token_signing_alg_values_supported")
         if not isinstance(listed, list):
@@ -335,8 +340,14 @@ class TelegramLoginClient:
         if error is not None:
             if error == "access_denied":
                 raise Forbidden("You declined the sign-in in Telegram.", code="access_denied")
-            shown = re.sub(r"[^A-Za-z0-9_.:-]", "", error)[:64] or "an error"
-            raise AuthError(f"Telegram refused the sign-in ({shown}).", code="telegram_refused")
+            shown = re.sub(r"[^A-Za-z0-9_.:-]", "", error)[:64]
+            if not shown:
+                raise AuthError("Telegram refused the sign-in.", code="telegram_refused")
+            raise AuthError(
+                "Telegram refused the sign-in ({error}).",
+                code="telegram_refused",
+                values={"error": shown},
+            )
         code = query.get("code")
         if not code:
             raise AuthError("Telegram sent no code back: start again.", code="missing_code")
@@ -393,7 +404,9 @@ class TelegramLoginClient:
         in. Every failure raises (the error tree) before an account is written."""
         if not id_token or len(id_token) > ID_TOKEN_SIZE:
             raise InvalidInput(
-                f"id_token must be 1 to {ID_TOKEN_SIZE} characters", field="id_token"
+                "id_token must be 1 to {most} characters",
+                field="id_token",
+                values={"most": ID_TOKEN_SIZE},
             )
         nonce = _unverified_nonce(id_token)
         record = await self._claim(self._key("oidc-nonce", nonce), browser, "bad_nonce")
@@ -418,9 +431,10 @@ class TelegramLoginClient:
                     code="invalid_grant",
                 ) from None
             raise TelegramTransient(
-                f"Telegram Login refused the site's token request ({refused.error})",
+                "Telegram Login refused the site's token request ({error})",
                 method="token",
                 code="issuer_error",
+                values={"error": refused.error},
             ) from None
         return token
 
@@ -450,9 +464,15 @@ class TelegramLoginClient:
             raise AuthError("The ID token has expired: start again.", code="expired") from None
         except ClaimError as bad:
             code = _CLAIM_CODES.get(bad.claim, "invalid_token")
-            raise AuthError(f"The ID token failed a check ({bad.claim}).", code=code) from None
+            raise AuthError(
+                "The ID token failed a check ({claim}).", code=code, values={"claim": bad.claim}
+            ) from None
         except JoseError as bad:
-            raise AuthError(f"The ID token is malformed ({bad.error}).", code="malformed") from None
+            raise AuthError(
+                "The ID token is malformed ({error}).",
+                code="malformed",
+                values={"error": bad.error},
+            ) from None
         return claims
 
 
@@ -475,7 +495,11 @@ def _callback_query(params: Sequence[tuple[str, str]]) -> dict[str, str]:
     query: dict[str, str] = {}
     for name, value in params:
         if name in query and name in {"state", "code", "error", "iss"}:
-            raise AuthError(f"{name} came back more than once: start again.", code="bad_state")
+            raise AuthError(
+                "{name} came back more than once: start again.",
+                code="bad_state",
+                values={"name": name},
+            )
         query[name] = value
     return query
 

@@ -114,7 +114,9 @@ class WebhookService:
     async def delete(self, endpoint_id: int) -> None:
         async with self.uow() as tx:
             if not _valid_id(endpoint_id) or not await tx.webhooks.delete_endpoint(endpoint_id):
-                raise NotFound(f"no webhook endpoint {endpoint_id}")
+                raise NotFound(
+                    "no webhook endpoint {endpoint_id}", values={"endpoint_id": endpoint_id}
+                )
 
     async def rotate_secret(self, endpoint_id: int) -> Endpoint:
         """A new secret; the old one keeps signing beside it for the grace period."""
@@ -158,7 +160,10 @@ class WebhookService:
                 endpoint_id, event_id[:64], now=self.clock()
             )
             if not found:
-                raise NotFound(f"no delivery of {event_id[:64]!r} to endpoint {endpoint_id}")
+                raise NotFound(
+                    "no delivery of {event_id} to endpoint {endpoint_id}",
+                    values={"event_id": repr(event_id[:64]), "endpoint_id": endpoint_id},
+                )
             if self.announcer.wake is not None:
                 tx.after_commit(self.announcer.wake)
 
@@ -185,7 +190,9 @@ class WebhookService:
 def _description(text: str) -> str:
     if not isinstance(text, str) or len(text) > MAX_DESCRIPTION:
         raise InvalidInput(
-            f"a description is text of at most {MAX_DESCRIPTION} characters", field="description"
+            "a description is text of at most {most} characters",
+            field="description",
+            values={"most": MAX_DESCRIPTION},
         )
     return text
 
@@ -197,5 +204,5 @@ def _valid_id(endpoint_id: int) -> bool:
 async def _endpoint(tx: UnitOfWork, endpoint_id: int) -> Endpoint:
     found = await tx.webhooks.endpoint(endpoint_id) if _valid_id(endpoint_id) else None
     if found is None:
-        raise NotFound(f"no webhook endpoint {endpoint_id}")
+        raise NotFound("no webhook endpoint {endpoint_id}", values={"endpoint_id": endpoint_id})
     return found

@@ -49,42 +49,65 @@ def _loopback(host: str) -> bool:
 
 
 def checked_redirect_uri(uri: str, *, public: bool, field: str = "redirect_uris") -> str:
-    def bad(why: str) -> InvalidInput:
-        return InvalidInput(f"redirect URI {uri[:80]!r}: {why}", field=field)
-
+    shown = {"uri": repr(uri[:80])}
     storable(uri, field)
     if not uri or len(uri) > MAX_URI:
-        raise bad(f"1-{MAX_URI} characters")
+        raise InvalidInput(
+            "redirect URI {uri}: 1-{most} characters",
+            field=field,
+            values={**shown, "most": MAX_URI},
+        )
     if any(c.isspace() or ord(c) < 0x20 or c in "\\<>\"'" for c in uri):
-        raise bad("holds a character a URI cannot")
+        raise InvalidInput(
+            "redirect URI {uri}: holds a character a URI cannot", field=field, values=shown
+        )
     try:
         parts = urlsplit(uri)
         host = parts.hostname or ""
         _ = parts.port
     except ValueError:
-        raise bad("not a URI") from None
+        raise InvalidInput("redirect URI {uri}: not a URI", field=field, values=shown) from None
     if parts.fragment or "#" in uri:
-        raise bad("a redirect URI has no fragment")
+        raise InvalidInput(
+            "redirect URI {uri}: a redirect URI has no fragment", field=field, values=shown
+        )
     if parts.username is not None or parts.password is not None:
-        raise bad("a redirect URI carries no credentials")
+        raise InvalidInput(
+            "redirect URI {uri}: a redirect URI carries no credentials", field=field, values=shown
+        )
     scheme = parts.scheme
     if scheme in {"https", "http"}:
         if not host:
-            raise bad("no host")
+            raise InvalidInput("redirect URI {uri}: no host", field=field, values=shown)
         if scheme == "http" and not _loopback(host):
-            raise bad("http only to a loopback address (127.0.0.1, [::1], localhost)")
+            raise InvalidInput(
+                "redirect URI {uri}: http only to a loopback address (127.0.0.1, [::1], localhost)",
+                field=field,
+                values=shown,
+            )
         return uri
     if not scheme or "." not in scheme:
-        raise bad("not https, and not a private-use scheme (com.example.app:/callback)")
+        raise InvalidInput(
+            "redirect URI {uri}: not https, and not a private-use scheme"
+            " (com.example.app:/callback)",
+            field=field,
+            values=shown,
+        )
     if not public:
-        raise bad("a private-use scheme is for public (native) clients")
+        raise InvalidInput(
+            "redirect URI {uri}: a private-use scheme is for public (native) clients",
+            field=field,
+            values=shown,
+        )
     return uri
 
 
 def checked_name(name: str) -> str:
     name = " ".join(storable(name, "name").split())
     if not 1 <= len(name) <= MAX_NAME:
-        raise InvalidInput(f"a client name is 1-{MAX_NAME} characters", field="name")
+        raise InvalidInput(
+            "a client name is 1-{most} characters", field="name", values={"most": MAX_NAME}
+        )
     return name
 
 
@@ -94,7 +117,9 @@ def checked_scopes(scopes: Iterable[str] | None) -> frozenset[str]:
     found = frozenset(scopes)
     unknown = sorted(found - set(SCOPES))
     if unknown:
-        raise InvalidInput(f"unknown scopes: {', '.join(unknown)}", field="scopes")
+        raise InvalidInput(
+            "unknown scopes: {scopes}", field="scopes", values={"scopes": ", ".join(unknown)}
+        )
     if "openid" not in found:
         raise InvalidInput("a client's scopes include openid", field="scopes")
     return found
@@ -105,7 +130,7 @@ def _uris(uris: Iterable[str], *, public: bool, field: str, required: bool) -> t
     if required and not found:
         raise InvalidInput("give at least one redirect URI", field=field)
     if len(found) > MAX_URIS:
-        raise InvalidInput(f"at most {MAX_URIS} URIs", field=field)
+        raise InvalidInput("at most {most} URIs", field=field, values={"most": MAX_URIS})
     return found
 
 
@@ -122,8 +147,9 @@ def new_client(
     """A client with a fresh id (and, unless public, a fresh secret)."""
     if id_token_alg not in SIGNING_ALGORITHMS:
         raise InvalidInput(
-            f"id_token_signed_response_alg is one of {', '.join(SIGNING_ALGORITHMS)}",
+            "id_token_signed_response_alg is one of {algorithms}",
             field="id_token_signed_response_alg",
+            values={"algorithms": ", ".join(SIGNING_ALGORITHMS)},
         )
     secret = None if public else secrets.token_urlsafe(32)
     client = OidcClient(
