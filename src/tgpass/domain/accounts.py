@@ -87,6 +87,8 @@ class User:
     session_epoch: int
     created_at: datetime
     password_hash: str | None = None
+    language: str | None = None
+    """The language the person chose for the site's pages (a tag such as ``ru``), or None."""
 
 
 class LastSignInMethod(Conflict):
@@ -116,7 +118,9 @@ def storable(text: str, field: str) -> str:
     """``text`` when every backend stores it as given: no NUL (PostgreSQL refuses it in text),
     no lone surrogate (not encodable as UTF-8)."""
     if "\x00" in text or not (text.isascii() or _utf8(text)):
-        raise InvalidInput(f"{field} holds a character that cannot be stored", field=field)
+        raise InvalidInput(
+            "{field} holds a character that cannot be stored", field=field, values={"field": field}
+        )
     return text
 
 
@@ -142,7 +146,9 @@ def checked_password(password: str) -> str:
     storable(password, "password")
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise InvalidInput(
-            f"a password is {MIN_PASSWORD}-{MAX_PASSWORD} characters", field="password"
+            "a password is {min}-{max} characters",
+            field="password",
+            values={"min": MIN_PASSWORD, "max": MAX_PASSWORD},
         )
     return password
 
@@ -151,7 +157,9 @@ def checked_display_name(name: str) -> str:
     name = " ".join(storable(name, "display_name").split())
     if not 1 <= len(name) <= MAX_DISPLAY_NAME:
         raise InvalidInput(
-            f"a display name is 1-{MAX_DISPLAY_NAME} characters", field="display_name"
+            "a display name is 1-{max} characters",
+            field="display_name",
+            values={"max": MAX_DISPLAY_NAME},
         )
     return name
 

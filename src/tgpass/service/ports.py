@@ -132,10 +132,12 @@ class AccountStore(ABC):
         password_hash: str | None = None,
         username: str | None = None,
         if_password_hash: str | None = _UNSET,
+        language: str | None = None,
     ) -> User:
         """Change what is given; Conflict when ``username`` is another account's, or when
         ``if_password_hash`` is given and the account's password hash is no longer that (None:
-        no password): two requests setting a first password cannot both win."""
+        no password): two requests setting a first password cannot both win. ``language``:
+        the language the person chose for the site's pages."""
 
     @abstractmethod
     async def bump_session_epoch(self, user_id: int) -> int:

@@ -17,6 +17,7 @@ from tgpass.domain.accounts import User
 from tgpass.domain.gating import STAFF_ROLE
 from tgpass.domain.webhooks import checked_types
 from tgpass.errors import Forbidden, InvalidInput, NotFound
+from tgpass.i18n import N_
 from tgpass.service.accounts import LinkingService
 from tgpass.service.gating import GatingService
 from tgpass.service.notify.notifications import Audience
@@ -34,6 +35,7 @@ from .deps import (
     optional_principal,
     principal,
 )
+from .language import site_translator
 from .notify_views import BroadcastOut, NotificationIn, StatusOut
 from .schemas import TelegramOut, Text, UserOut
 from .webhook_views import (
@@ -50,41 +52,41 @@ from .webhook_views import (
 
 router = APIRouter(include_in_schema=False)
 AUDIT_SENTENCES = {
-    "bot": "{reason}",
-    "rule": "The rule is now: {reason}",
-    "invite": "{who} was invited ({reason})",
-    "approve": "{who} was let in ({reason})",
-    "decline": "{who} was turned away ({reason})",
-    "remove": "{who} was removed by the bot ({reason})",
-    "revoke": "{who}'s invite link was withdrawn ({reason})",
-    "left": "{who} left on their own",
-    "refused": "Telegram refused a change for {who} ({reason})",
-    "request-gone": "{who}'s request to join had already gone ({reason})",
-    "paused": "Gating was paused: {reason}",
-    "migrated": "The group became a supergroup ({reason})",
+    "bot": "{reason}",  # the reason, said by BOT_STANDING
+    "rule": N_("The rule is now: {reason}"),
+    "invite": N_("{who} was invited ({reason})"),
+    "approve": N_("{who} was let in ({reason})"),
+    "decline": N_("{who} was turned away ({reason})"),
+    "remove": N_("{who} was removed by the bot ({reason})"),
+    "revoke": N_("{who}'s invite link was withdrawn ({reason})"),
+    "left": N_("{who} left on their own"),
+    "refused": N_("Telegram refused a change for {who} ({reason})"),
+    "request-gone": N_("{who}'s request to join had already gone ({reason})"),
+    "paused": N_("Gating was paused: {reason}"),
+    "migrated": N_("The group became a supergroup ({reason})"),
 }
 """Audit entries as people read them, by action: ``{who}`` and ``{reason}`` are filled in
 on the page (the JSON API keeps the raw action and reason)."""
 BOT_STANDING = {
-    "administrator": "The bot was made an administrator",
-    "creator": "The bot owns the chat",
-    "member": "The bot is a plain member, not an administrator",
-    "restricted": "The bot was restricted",
-    "left": "The bot left the chat",
-    "kicked": "The bot was removed from the chat",
+    "administrator": N_("The bot was made an administrator"),
+    "creator": N_("The bot owns the chat"),
+    "member": N_("The bot is a plain member, not an administrator"),
+    "restricted": N_("The bot was restricted"),
+    "left": N_("The bot left the chat"),
+    "kicked": N_("The bot was removed from the chat"),
 }
 """The first part of a ``bot`` entry's reason (``administrator: the bot can gate this
 chat``), said as a sentence."""
 MEMBER_STATUS = {
-    "member": "In the chat",
-    "administrator": "In the chat (an administrator)",
-    "creator": "In the chat (its owner)",
-    "restricted": "In the chat (restricted)",
-    "left": "Not in the chat",
-    "kicked": "Banned by the chat's admins",
+    "member": N_("In the chat"),
+    "administrator": N_("In the chat (an administrator)"),
+    "creator": N_("In the chat (its owner)"),
+    "restricted": N_("In the chat (restricted)"),
+    "left": N_("Not in the chat"),
+    "kicked": N_("Banned by the chat's admins"),
 }
 """Where a user stands in a chat (Telegram's member status), as people say it."""
-REMOVED_BY_THE_BOT = "Removed by the bot"
+REMOVED_BY_THE_BOT = N_("Removed by the bot")
 
 
 async def staff(request: Request) -> Principal:
@@ -135,11 +137,12 @@ async def admin_page(request: Request) -> Response:
 
 @router.get("/admin/chats")
 async def chats_page(request: Request) -> Response:
+    t = site_translator(request)
     words = {
-        "audit": AUDIT_SENTENCES,
-        "bot": BOT_STANDING,
-        "status": MEMBER_STATUS,
-        "removed": REMOVED_BY_THE_BOT,
+        "audit": {action: t._(said) for action, said in AUDIT_SENTENCES.items()},
+        "bot": {standing: t._(said) for standing, said in BOT_STANDING.items()},
+        "status": {status: t._(said) for status, said in MEMBER_STATUS.items()},
+        "removed": t._(REMOVED_BY_THE_BOT),
     }
     return await _staff_page(request, "admin_chats.html", words=words)
 
@@ -248,7 +251,7 @@ async def find_user(
         raise InvalidInput("give a site_user_id or a username", field="site_user_id")
     user = await accounts.find_user(site_user_id=site_user_id, username=username)
     if user is None:
-        raise NotFound(f"no user {site_user_id or username!r}")
+        raise NotFound("no user {who!r}", values={"who": site_user_id or username})
     return await _user_view(linking, gating, user)
 
 
@@ -258,7 +261,7 @@ async def get_user(
 ) -> StaffUserOut:
     user = await accounts.get_user(user_id)
     if user is None:
-        raise NotFound(f"no user {user_id}")
+        raise NotFound("no user {user_id}", values={"user_id": user_id})
     return await _user_view(linking, gating, user)
 
 

@@ -88,7 +88,7 @@ async def _signed_in(
     response: Response, sessions: Sessions, settings: Config, user: User, source: str
 ) -> SignedIn:
     token, session = await sessions.start(user, source)
-    deps.set_session_cookie(response, settings, token)
+    deps.set_session_cookie(response, settings, token, user)
     return SignedIn(user=UserOut.of(user), source=source, csrf_token=session.csrf_token)
 
 
@@ -106,7 +106,7 @@ async def register(
     name, password, shown = body.username, body.password, body.display_name
     async with auth.registration(name, password, shown) as user:
         token, session = await sessions.start(user, "password")
-    deps.set_session_cookie(response, settings, token)
+    deps.set_session_cookie(response, settings, token, user)
     return SignedIn(user=UserOut.of(user), source="password", csrf_token=session.csrf_token)
 
 

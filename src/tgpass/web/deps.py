@@ -32,6 +32,8 @@ from tgpass.service.webhooks import WebhookService
 from tgpass.settings import Settings
 
 SESSION_COOKIE = "tgpass_session"
+LANGUAGE_COOKIE = "tgpass_lang"
+LANGUAGE_COOKIE_AGE = 365 * 86400
 CSRF_COOKIE = "tgpass_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -214,7 +216,9 @@ async def require_json(request: Request) -> None:
         )
 
 
-def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+def set_session_cookie(response: Response, settings: Settings, token: str, user: User) -> None:
+    """Signed in: the session's cookie, and the language the account chose (when it chose
+    one), so that the pages speak it in this browser too."""
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -224,6 +228,22 @@ def set_session_cookie(response: Response, settings: Settings, token: str) -> No
         secure=settings.secure_cookies,
         path="/",
     )
+    if user.language is not None:
+        set_language_cookie(response, user.language, secure=settings.secure_cookies)
+
+
+def set_language_cookie(response: Response, language: str, *, secure: bool) -> None:
+    """A person's choice of language, kept in their browser (not a secret: readable by the
+    page, sent on every request, including cross-site top-level navigations)."""
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=LANGUAGE_COOKIE_AGE,
+        secure=secure,
+        httponly=False,
+        samesite="lax",
+        path="/",
+    )
 
 
 def clear_session_cookie(response: Response) -> None:
@@ -231,9 +251,14 @@ def clear_session_cookie(response: Response) -> None:
 
 
 def form_token(request: Request) -> str:
-    """The double-submit token for forms shown before sign-in (login, register)."""
-    token = request.cookies.get(CSRF_COOKIE)
-    return token if token and len(token) <= 64 else secrets.token_urlsafe(24)
+    """The double-submit token for forms shown before sign-in (login, register) and for the
+    language switcher: the browser's, else a new one, the same for the whole request."""
+    made: str | None = getattr(request.state, "form_token", None)
+    if made is None:
+        token = request.cookies.get(CSRF_COOKIE)
+        made = token if token and len(token) <= 64 else secrets.token_urlsafe(24)
+        request.state.form_token = made
+    return made
 
 
 def set_form_token(response: Response, settings: Settings, token: str) -> None:

@@ -5,14 +5,28 @@ read: a page and an error answer cost the same with or without it."""
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
 from fastapi import Request, Response
 
+from tgpass.errors import TgpassError
 from tgpass.i18n import Translator, for_browser, match
 
-from .deps import services_of
+from .deps import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, services_of, set_language_cookie
 
-LANGUAGE_COOKIE = "tgpass_lang"
-YEAR = 365 * 86400
+YEAR = LANGUAGE_COOKIE_AGE
+__all__ = [
+    "LANGUAGE_COOKIE",
+    "YEAR",
+    "error_words",
+    "errors_translator",
+    "language_of",
+    "own_name",
+    "plural_samples",
+    "remember_language",
+    "site_translator",
+]
 
 
 def language_of(request: Request) -> str:
@@ -35,9 +49,40 @@ def errors_translator(request: Request) -> Translator:
     return services_of(request).catalogs.errors.translator(language_of(request))
 
 
+def error_words(request: Request, error: TgpassError) -> str:
+    """An error's message in the request's language, its values filled in."""
+    return errors_translator(request)._(error.template, **error.values)
+
+
 def remember_language(response: Response, language: str, *, secure: bool) -> None:
     """Keeps a person's choice of language in their browser (not a secret: readable by the
     page, sent on every request, including cross-site top-level navigations)."""
-    response.set_cookie(
-        LANGUAGE_COOKIE, language, max_age=YEAR, secure=secure, httponly=False, samesite="lax"
-    )
+    set_language_cookie(response, language, secure=secure)
+
+
+@cache
+def own_name(language: str) -> str:
+    """A language as its speakers name it (``ru`` → ``Русский``), for the switcher: whoever
+    cannot read the page can still find their own language in it."""
+    try:
+        name = Locale.parse(language.replace("-", "_")).get_display_name(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return language
+    if not name:
+        return language
+    return name[0].upper() + name[1:]
+
+
+@cache
+def plural_samples(language: str) -> tuple[tuple[str, int], ...]:
+    """A number of each plural category of ``language`` (CLDR's: ``one``, ``few``, ``many``,
+    ``other``), so that a page can hand its script each form of a message: the script picks
+    one with ``Intl.PluralRules``, which follows the same rules."""
+    try:
+        locale = Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return (("one", 1), ("other", 2))
+    found: dict[str, int] = {}
+    for n in range(0, 1001):
+        found.setdefault(locale.plural_form(n), n)
+    return tuple(found.items())

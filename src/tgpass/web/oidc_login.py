@@ -100,7 +100,7 @@ async def callback(
     except TgpassError as error:
         return await error_page(request, error)
     response = RedirectResponse(signed_in.next_path, status_code=303, headers=NO_STORE)
-    deps.set_session_cookie(response, settings, token)
+    deps.set_session_cookie(response, settings, token, signed_in.user)
     return response
 
 
@@ -187,7 +187,7 @@ async def library_token(
     )
     token, session = await sessions.start(signed_in.user, "oidc")
     response.headers.update(NO_STORE)
-    deps.set_session_cookie(response, settings, token)
+    deps.set_session_cookie(response, settings, token, signed_in.user)
     return SignedInWithIdToken(
         user=UserOut.of(signed_in.user),
         source="oidc",

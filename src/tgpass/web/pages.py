@@ -17,34 +17,38 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from tgpass.domain.accounts import User
-from tgpass.errors import InvalidAuthData, TgpassError
+from tgpass.errors import InvalidAuthData, InvalidInput, TgpassError
+from tgpass.i18n import N_, match
 from tgpass.service.accounts import SessionService
 from tgpass.settings import Settings
 
 from . import deps
 from .deps import Auth, Config, Linking, Notifications, Sessions, services_of
 from .errors import as_sentence, headers_of, status_of
+from .language import error_words, remember_language, site_translator
 from .rendering import render, sign_in_url
 
 router = APIRouter(include_in_schema=False)
 Next = Annotated[str, Form(alias="next")]  # checked, not limited: one too long is not followed
 SIGNED_IN_WITH = {
-    "password": "your password",
-    "widget": "the Telegram Login Widget",
-    "loginurl": "a Telegram login button",
-    "bot": "the bot's sign-in link",
-    "miniapp": "the Mini App",
-    "oidc": "Log in with Telegram",
+    "password": N_("your password"),
+    "widget": N_("the Telegram Login Widget"),
+    "loginurl": N_("a Telegram login button"),
+    "bot": N_("the bot's sign-in link"),
+    "miniapp": N_("the Mini App"),
+    "oidc": N_("Log in with Telegram"),
 }
 """How a session began (its ``source``), as the account page says it."""
 MESSAGE_STATES = {
-    "queued": "waiting to be sent",
-    "sending": "being sent",
-    "sent": "sent",
-    "failed": "not delivered",
-    "unreachable": "the bot could not reach you",
+    "queued": N_("waiting to be sent"),
+    "sending": N_("being sent"),
+    "sent": N_("sent"),
+    "failed": N_("not delivered"),
+    "unreachable": N_("the bot could not reach you"),
 }
 """What became of a message from the bot, as the account page says it."""
+EXPIRED_LINK = N_("This sign-in link has expired or was already used.")
+TELEGRAM_FAILED = N_("Telegram sign-in failed: {reason}")
 
 
 @cache
@@ -61,11 +65,9 @@ async def favicon() -> Response:
 
 
 async def _form_page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    """A page with a form used before sign-in: it carries the double-submit CSRF token."""
-    token = deps.form_token(request)
-    response = await render(request, name, status, csrf_token=token, **context)
-    deps.set_form_token(response, services_of(request).settings, token)
-    return response
+    """A page with a form used before sign-in: it carries the double-submit CSRF token (which
+    ``render`` gives the browser, for the language switcher's form too)."""
+    return await render(request, name, status, csrf_token=deps.form_token(request), **context)
 
 
 def _next_of(request: Request) -> str:
@@ -108,13 +110,13 @@ async def _signed_in(
     sessions: SessionService, settings: Settings, user: User, source: str, next_path: str
 ) -> Response:
     token, _ = await sessions.start(user, source)
-    return _with_session(settings, token, next_path)
+    return _with_session(settings, token, user, next_path)
 
 
-def _with_session(settings: Settings, token: str, next_path: str) -> Response:
+def _with_session(settings: Settings, token: str, user: User, next_path: str) -> Response:
     """Signed in, on to ``next_path`` (checked already)."""
     response = RedirectResponse(next_path, status_code=303)
-    deps.set_session_cookie(response, settings, token)
+    deps.set_session_cookie(response, settings, token, user)
     return response
 
 
@@ -149,7 +151,7 @@ async def login_form(
         shown = await _login_page(
             request,
             next_path,
-            error=as_sentence(error.message),
+            error=as_sentence(error_words(request, error)),
             status=status_of(error),
             username=username,
         )
@@ -186,12 +188,12 @@ async def register_form(
             request,
             "register.html",
             next_path,
-            error=as_sentence(error.message),
+            error=as_sentence(error_words(request, error)),
             status=status_of(error),
             username=username,
             display_name=display_name,
         )
-    return _with_session(settings, token, next_path)
+    return _with_session(settings, token, user, next_path)
 
 
 @router.post("/logout")
@@ -226,7 +228,9 @@ async def account(request: Request, linking: Linking, notifications: Notificatio
         user=user,
         link=link,
         source=found.source,
-        signed_in_with=SIGNED_IN_WITH.get(found.source, found.source),
+        signed_in_with=site_translator(request)._(SIGNED_IN_WITH[found.source])
+        if found.source in SIGNED_IN_WITH
+        else found.source,
         message_states=MESSAGE_STATES,
         has_password=user.password_hash is not None,
         # an account made with Telegram chooses its username with its password
@@ -255,7 +259,7 @@ async def _telegram_redirect(
         return await _login_page(
             request,
             next_path,
-            error=f"Telegram sign-in failed: {error.message}",
+            error=site_translator(request)._(TELEGRAM_FAILED, reason=error_words(request, error)),
             status=status_of(error),
         )
     return await _signed_in(sessions, settings, user, source, next_path)
@@ -300,7 +304,34 @@ async def bot_link(
         return await _login_page(
             request,
             next_path,
-            error="This sign-in link has expired or was already used.",
+            error=site_translator(request)._(EXPIRED_LINK),
             status=401,
         )
     return await _signed_in(sessions, settings, user, "bot", next_path)
+
+
+@router.post("/language")
+async def choose_language(
+    request: Request,
+    auth: Auth,
+    settings: Config,
+    language: Annotated[str, Form(max_length=35)] = "",
+    csrf_token: Annotated[str, Form(max_length=64)] = "",
+    next_path: Next = "",
+) -> Response:
+    """The language switcher: the choice kept in the browser and, for someone signed in,
+    with their account; then back to the page it was made on."""
+    deps.check_form_csrf(request, csrf_token)
+    chosen = match(language, services_of(request).catalogs.offered)
+    if chosen is None:
+        raise InvalidInput(
+            "{language} is not a language of this site",
+            field="language",
+            values={"language": language},
+        )
+    found = await deps.optional_principal(request)
+    if found is not None and found.via == "session" and found.user.language != chosen:
+        await auth.choose_language(found.user.id, chosen)
+    response = RedirectResponse(deps.local_path(next_path), status_code=303)
+    remember_language(response, chosen, secure=settings.secure_cookies)
+    return response

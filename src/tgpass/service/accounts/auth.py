@@ -51,7 +51,9 @@ def _digest(*parts: str) -> str:
 def _too_many(seconds_left: float | None) -> TooManyAttempts:
     wait = max(1, math.ceil(seconds_left or 1))
     return TooManyAttempts(
-        f"too many failed sign-ins; try again in {how_long(wait)}", retry_after=wait
+        "too many failed sign-ins; try again in {wait}",
+        retry_after=wait,
+        values={"wait": how_long(wait)},
     )
 
 
@@ -278,6 +280,12 @@ class AuthService:
                     "the password was just set elsewhere; sign in with it", code="password_set"
                 ) from None
             raise Conflict("that username is taken", code="username_taken") from None
+
+    async def choose_language(self, user_id: int, language: str) -> User:
+        """Keep the language the person chose for the site's pages with their account, so
+        that every browser they sign in on shows it (the caller checks it is offered)."""
+        async with self.uow() as tx:
+            return await tx.accounts.update_user(user_id, language=language)
 
     @staticmethod
     def _chosen_username(user: User, username: str | None) -> str | None:

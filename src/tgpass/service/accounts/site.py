@@ -71,7 +71,7 @@ class SiteService:
         async with self.uow() as tx:
             before = await tx.accounts.get_user(user_id)
             if before is None:
-                raise NotFound(f"no user {user_id}")
+                raise NotFound("no user {user_id}", values={"user_id": user_id})
             if (before.role, before.karma) == (role, karma):
                 return before
             user = await tx.accounts.update_user(user_id, role=role, karma=karma)
@@ -83,7 +83,7 @@ class SiteService:
         async with self.uow() as tx:
             user = await tx.accounts.find_user(site_user_id=_site_id(site_user_id))
             if user is None:
-                raise NotFound(f"no user {site_user_id!r}")
+                raise NotFound("no user {site_user_id!r}", values={"site_user_id": site_user_id})
             return SiteUser(user, await tx.accounts.telegram_link(user_id=user.id))
 
     async def delete(self, site_user_id: str) -> None:
@@ -92,7 +92,7 @@ class SiteService:
         async with self.uow() as tx:
             user = await tx.accounts.find_user(site_user_id=_site_id(site_user_id))
             if user is None:
-                raise NotFound(f"no user {site_user_id!r}")
+                raise NotFound("no user {site_user_id!r}", values={"site_user_id": site_user_id})
             link = await tx.accounts.telegram_link(user_id=user.id)
             await tx.accounts.delete_user(user.id)
             gone = AccountChanged(

@@ -105,11 +105,12 @@ class MemoryAccountStore(AccountStore):
         password_hash: str | None = None,
         username: str | None = None,
         if_password_hash: str | None = UNSET,
+        language: str | None = None,
     ) -> User:
         async with self._tx():
             user = self.db.tables.users.get(user_id)
             if user is None:
-                raise NotFound(f"no user {user_id}")
+                raise NotFound("no user {user_id}", values={"user_id": user_id})
             if if_password_hash is not UNSET and user.password_hash != if_password_hash:
                 raise Conflict("the password changed meanwhile", code="password_set")
             if username is not None and any(
@@ -124,6 +125,7 @@ class MemoryAccountStore(AccountStore):
                     "karma": karma,
                     "password_hash": password_hash,
                     "username": username,
+                    "language": language,
                 }.items()
                 if v is not None
             }
@@ -135,7 +137,7 @@ class MemoryAccountStore(AccountStore):
         async with self._tx():
             user = self.db.tables.users.get(user_id)
             if user is None:
-                raise NotFound(f"no user {user_id}")
+                raise NotFound("no user {user_id}", values={"user_id": user_id})
             self.db.tables.users[user_id] = replace(user, session_epoch=user.session_epoch + 1)
             return user.session_epoch + 1
 

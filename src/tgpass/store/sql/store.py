@@ -34,6 +34,7 @@ def _user(row: Row[Any]) -> User:
         session_epoch=row.session_epoch,
         created_at=_utc(row.created_at),
         password_hash=row.password_hash,
+        language=row.language,
     )
 
 
@@ -163,6 +164,7 @@ class SqlAccountStore(AccountStore):
         password_hash: str | None = None,
         username: str | None = None,
         if_password_hash: str | None = UNSET,
+        language: str | None = None,
     ) -> User:
         changes: dict[str, Any] = {
             k: v
@@ -172,6 +174,7 @@ class SqlAccountStore(AccountStore):
                 "karma": karma,
                 "password_hash": password_hash,
                 "username": username,
+                "language": language,
             }.items()
             if v is not None
         }
@@ -196,7 +199,7 @@ class SqlAccountStore(AccountStore):
         if row is None and exists:
             raise Conflict("the password changed meanwhile", code="password_set")
         if row is None:
-            raise NotFound(f"no user {user_id}")
+            raise NotFound("no user {user_id}", values={"user_id": user_id})
         return _user(row)
 
     async def bump_session_epoch(self, user_id: int) -> int:
@@ -210,7 +213,7 @@ class SqlAccountStore(AccountStore):
                 )
             ).scalar_one_or_none()
         if epoch is None:
-            raise NotFound(f"no user {user_id}")
+            raise NotFound("no user {user_id}", values={"user_id": user_id})
         return int(epoch)
 
     async def telegram_link(

@@ -49,6 +49,7 @@ users = Table(
     Column("session_epoch", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("language", String(16), nullable=True),
     sqlite_autoincrement=True,
 )
 

@@ -31,7 +31,15 @@ const emptyRow = (text, span) => {
   row.append(el("td", text, {colspan: span, class: "muted"}));
   return row;
 };
-const when = (at) => new Date(at * 1000).toLocaleString();
+const when = (at) => new Date(at * 1000).toLocaleString(document.documentElement.lang);
+// A text of the page's (from the server, translated) with its {names} filled in as text.
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
+// The form of a counted message for n: the page gives each plural category's form (CLDR's,
+// the ones Intl.PluralRules names) with {n} in it.
+const plural = (forms, n) => {
+  const category = new Intl.PluralRules(document.documentElement.lang).select(n);
+  return fill(forms[category] || forms.other || forms.many || Object.values(forms)[0], {n});
+};
 
 // The page's #notice says what failed; an empty text hides it.
 const notice = (text) => { $("notice").textContent = text || ""; $("notice").hidden = !text; };
