@@ -164,6 +164,7 @@ async def test_the_choice_is_kept_with_the_account_and_comes_back_at_sign_in(
         assert chosen.status_code == 303
         ann = await site.services.accounts.find_user(username="ann")
         assert ann is not None and ann.language == "ru"
+        assert (await site.web.get("/api/me")).json()["language"] == "ru"
         # another browser, which never chose: it speaks the account's language once signed in
         other = httpx.AsyncClient(transport=site.web._transport, base_url=str(site.web.base_url))
         async with other:
@@ -192,6 +193,7 @@ async def test_an_account_that_never_chose_leaves_the_browser_as_it_is(tmp_path:
             "/api/auth/register", json={"username": "bob", "password": PASSWORD}
         )
         assert "tgpass_lang" not in answer.headers["set-cookie"]
+        assert (await site.web.get("/api/me")).json()["language"] is None
 
 
 async def test_the_error_page_speaks_the_language(tmp_path: Path) -> None:
