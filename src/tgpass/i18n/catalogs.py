@@ -179,7 +179,11 @@ def _site_catalog(domain: str, language: str, root: Path) -> gettext.GNUTranslat
     else:
         return None
     translations = gettext.GNUTranslations(io.BytesIO(data))
-    _check(translations, domain, f"{folder.name}/{po.name if po.is_file() else mo.name}")
+    _check(
+        translations,
+        domain,
+        f"{folder.parent.name}/{folder.name}/{po.name if po.is_file() else mo.name}",
+    )
     return translations
 
 
