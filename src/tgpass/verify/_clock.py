@@ -54,7 +54,7 @@ def check_age(auth_date: int, *, max_age: float | None, max_skew: float, now: No
             "auth_date_in_future",
             "auth_date is {seconds} s in the future",
             field="auth_date",
-            values={"seconds": f"{auth_date - current:.0f}"},
+            values={"seconds": format(auth_date - current, ".0f")},
             auth_date=as_datetime(auth_date),
         )
     if max_age is not None and current - auth_date > max_age:
@@ -62,6 +62,6 @@ def check_age(auth_date: int, *, max_age: float | None, max_skew: float, now: No
             "expired",
             "signed {seconds} s ago, more than max_age={max_age} s",
             field="auth_date",
-            values={"seconds": f"{current - auth_date:.0f}", "max_age": f"{max_age:g}"},
+            values={"seconds": format(current - auth_date, ".0f"), "max_age": format(max_age, "g")},
             auth_date=as_datetime(auth_date),
         )

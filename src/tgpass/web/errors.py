@@ -6,8 +6,10 @@ A person's browser gets a page instead (``wants_html``: not under ``/api/``, and
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +34,8 @@ from tgpass.errors import (
 )
 from tgpass.store.outages import outage_of
 
+from .language import errors_translator
+
 STATUS: list[tuple[type[TgpassError], int]] = [
     (RateLimited, 429),
     (InvalidAuthData, 401),
@@ -45,30 +49,38 @@ STATUS: list[tuple[type[TgpassError], int]] = [
     (TelegramTransient, 502),  # Telegram (its Login's issuer, say) failed the site: a gateway
     (ConfigError, 500),
 ]
-HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
+HTTP_ERRORS: dict[int, TgpassError] = {
+    400: TgpassError("the request could not be read", code="bad_request"),
+    401: AuthError("sign in first"),
+    403: Forbidden("this is not for you"),
+    404: NotFound("there is nothing at this address"),
+    405: TgpassError("this address does not take that method", code="method_not_allowed"),
+    413: TgpassError("the request body is too large", code="too_large"),
 }
+"""Errors Starlette makes itself (a route not found, a method not taken, a body too large),
+as ours: their code, and a message the catalog translates."""
+NOT_VALID = InvalidInput("the request is not valid")
 RETRY_UNAVAILABLE = 5
 """Seconds a client is asked to wait after a 503."""
 API_PREFIX = "/api/"
 ErrorPage = Callable[[Request, int, str], Awaitable[Response]]
 """Renders the error page: the request, its status, what to tell the person."""
-PAGE_MESSAGES = {
-    400: "Something in that request was not right.",
-    401: "Please sign in first.",
-    403: "You may not open this page.",
-    404: "There is no page at this address. Check the link, or start again from the home page.",
-    405: "This page cannot be opened that way. Start again from the home page.",
-    413: "What you sent is too large.",
-    422: "Something in the address or the form was not right. Go back and try again.",
-    500: "Something went wrong on our side. Please try again in a moment.",
-    503: "The site is busy or briefly down. Please try again in a moment.",
+PAGE_ERRORS: dict[int, TgpassError] = {
+    400: TgpassError("Something in that request was not right."),
+    401: AuthError("Please sign in first."),
+    403: Forbidden("You may not open this page."),
+    404: NotFound(
+        "There is no page at this address. Check the link, or start again from the home page."
+    ),
+    405: TgpassError("This page cannot be opened that way. Start again from the home page."),
+    413: TgpassError("What you sent is too large."),
+    422: InvalidInput("Something in the address or the form was not right. Go back and try again."),
+    500: TgpassError("Something went wrong on our side. Please try again in a moment."),
+    503: Unavailable("The site is busy or briefly down. Please try again in a moment."),
 }
+"""What a page says for a status when the error has no words of its own for people."""
+PAGE_MESSAGES = {status: error.message for status, error in PAGE_ERRORS.items()}
+log = logging.getLogger("tgpass.web")
 
 
 def status_of(error: TgpassError) -> int:
@@ -96,10 +108,29 @@ def unavailable_of(error: BaseException) -> Unavailable | None:
     return None
 
 
-def unavailable_response(error: Unavailable) -> JSONResponse:
+def unavailable_response(error: Unavailable, message: str | None = None) -> JSONResponse:
+    """The 503 answer (``message``: the error's, translated)."""
     return JSONResponse(
-        error_body(error.code, error.message), 503, headers={"Retry-After": str(RETRY_UNAVAILABLE)}
+        error_body(error.code, message or error.message),
+        503,
+        headers={"Retry-After": str(RETRY_UNAVAILABLE)},
     )
+
+
+def translated(request: Request, template: str, values: Mapping[str, object]) -> str | None:
+    """``template`` in the request's language, ``values`` filled in; None when that cannot
+    be done (no catalogs here, a translation that names a value there is not, a broken
+    one): an error answer must never fail over its words."""
+    try:
+        return errors_translator(request)._(template, **values)
+    except Exception:  # any failure at all falls back to the English message
+        log.warning("no usable translation of the error message %r", template[:60])
+        return None
+
+
+def message_of(request: Request, error: TgpassError) -> str:
+    """The error's message in the request's language, else in English."""
+    return translated(request, error.template, error.values) or error.message
 
 
 def wants_html(request: Request) -> bool:
@@ -112,15 +143,36 @@ def wants_html(request: Request) -> bool:
 
 def page_message(status: int, message: str | None = None) -> str:
     """What a person is told: the error's own words when it has some for them, else the
-    status said in plain English."""
-    return message or PAGE_MESSAGES.get(status, PAGE_MESSAGES[400])
+    status said in plain English (``error_page_of``'s page says it in their language)."""
+    return message or _page_error(status).message
 
 
-def error_page_of(request: Request) -> ErrorPage | None:
-    """The page that ``install`` was given, when this request wants one."""
+def _page_error(status: int) -> TgpassError:
+    fallback = 500 if status >= 500 else 400
+    return PAGE_ERRORS.get(status) or PAGE_ERRORS[fallback]
+
+
+def _page_of(request: Request) -> ErrorPage | None:
     state = getattr(request.scope.get("app"), "state", None)
     page: ErrorPage | None = getattr(state, "error_page", None)
     return page if page is not None and wants_html(request) else None
+
+
+def error_page_of(request: Request) -> ErrorPage | None:
+    """The page that ``install`` was given, when this request wants one. Words for a status
+    (``page_message``) are shown in the request's language."""
+    page = _page_of(request)
+    if page is None:
+        return None
+    shown_by = page
+
+    async def in_their_language(request: Request, status: int, message: str) -> Response:
+        said = _page_error(status)
+        if message == said.message:
+            message = message_of(request, said)
+        return await shown_by(request, status, message)
+
+    return in_their_language
 
 
 async def answer(
@@ -131,13 +183,63 @@ async def answer(
     message: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """``body`` as JSON, or the error page for a browser (``message``: words for people)."""
-    page = error_page_of(request)
+    """``body`` as JSON, or the error page for a browser (``message``: words for people, in
+    their language; else the status's)."""
+    page = _page_of(request)
     if page is None:
         return JSONResponse(body, status, headers=headers)
-    shown = await page(request, status, page_message(status, message))
+    shown = await page(request, status, message or message_of(request, _page_error(status)))
     shown.headers.update(headers or {})
     return shown
+
+
+def field_error(problem: Mapping[str, Any]) -> InvalidInput | None:
+    """What pydantic found wrong with a field, as an error of ours when it is a kind the
+    catalog says (the commonest); None for the others, which keep pydantic's words."""
+    context = problem.get("ctx")
+    ctx: Mapping[str, Any] = context if isinstance(context, Mapping) else {}
+    match problem.get("type"):
+        case "missing":
+            return InvalidInput("this field is required")
+        case "extra_forbidden":
+            return InvalidInput("this field is not accepted here")
+        case "string_type":
+            return InvalidInput("this field takes text")
+        case "int_type" | "int_parsing" | "int_from_float":
+            return InvalidInput("this field takes a whole number")
+        case "bool_type" | "bool_parsing":
+            return InvalidInput("this field is true or false")
+        case "json_invalid":
+            return InvalidInput("the body is not valid JSON")
+        case "string_too_short" if "min_length" in ctx:
+            return InvalidInput(
+                "this text is too short: at least {min_length} characters",
+                values={"min_length": ctx["min_length"]},
+            )
+        case "string_too_long" if "max_length" in ctx:
+            return InvalidInput(
+                "this text is too long: at most {max_length} characters",
+                values={"max_length": ctx["max_length"]},
+            )
+        case "too_short" if "min_length" in ctx:
+            return InvalidInput(
+                "too few items: at least {min_length}", values={"min_length": ctx["min_length"]}
+            )
+        case "too_long" if "max_length" in ctx:
+            return InvalidInput(
+                "too many items: at most {max_length}", values={"max_length": ctx["max_length"]}
+            )
+        case "greater_than_equal" if "ge" in ctx:
+            return InvalidInput("this number is at least {ge}", values={"ge": ctx["ge"]})
+        case "less_than_equal" if "le" in ctx:
+            return InvalidInput("this number is at most {le}", values={"le": ctx["le"]})
+    return None
+
+
+def field_message(request: Request, problem: Mapping[str, Any]) -> str:
+    """A field's problem in the request's language, else in pydantic's English."""
+    ours = field_error(problem)
+    return str(problem.get("msg", "")) if ours is None else message_of(request, ours)
 
 
 def install(app: FastAPI, page: ErrorPage | None = None) -> None:
@@ -152,23 +254,30 @@ def install(app: FastAPI, page: ErrorPage | None = None) -> None:
             else {}
         )
         status = status_of(error)
-        body = error_body(error.code, error.message, **extra)
-        words = None if status >= 500 else as_sentence(error.message)
+        message = message_of(request, error)
+        body = error_body(error.code, message, **extra)
+        words = None if status >= 500 else as_sentence(message)
         return await answer(request, status, body, message=words, headers=headers_of(error))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:
         details = [
-            {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e.get("msg", "")}
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())[1:]),
+                "message": field_message(request, e),
+            }
             for e in error.errors()
         ]
-        body = error_body("invalid_input", "the request is not valid", details=details)
+        body = error_body(NOT_VALID.code, message_of(request, NOT_VALID), details=details)
         return await answer(request, 422, body)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        code = HTTP_CODES.get(error.status_code, "http_error")
-        body = error_body(code, str(error.detail))
+        ours = HTTP_ERRORS.get(error.status_code)
+        if ours is None:
+            body = error_body("http_error", str(error.detail))
+        else:
+            body = error_body(ours.code, message_of(request, ours))
         return await answer(request, error.status_code, body, headers=error.headers)
 
 
