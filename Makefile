@@ -75,24 +75,28 @@ LOCALE := src/tgpass/i18n/locale
 PYBABEL := $(BIN)/pybabel
 EXTRACT := $(PYBABEL) extract -F src/tgpass/i18n/babel.cfg --no-location --sort-output \
 	--project tgpass --copyright-holder tgpass --no-default-keywords --add-comments Translators:
-ERROR_CLASSES := TgpassError InvalidAuthData InvalidDeepLink InvalidInput AuthError RateLimited \
+# (InvalidAuthData's message comes second, after its code; __init__ finds the messages a class
+# gives its base itself)
+ERROR_KEYWORDS := TgpassError InvalidAuthData:2 InvalidDeepLink InvalidInput AuthError RateLimited \
 	TooManyAttempts Forbidden NotFound Conflict Unavailable AlreadyLinked LastSignInMethod \
-	InvalidToken
+	InvalidToken InsufficientScope UnreadableUpdate TelegramError TelegramTransient TelegramRefused \
+	__init__
 .PHONY: messages compile-messages
 
 messages: $(STAMP)
 	$(EXTRACT) -k _ -k n_:1,2 -k N_ -o $(LOCALE)/bot.pot src/tgpass/service/bot/texts.py
 	$(EXTRACT) -k _ -k N_ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 \
 		-o $(LOCALE)/site.pot src/tgpass/web
-	$(EXTRACT) $(foreach name,$(ERROR_CLASSES),-k $(name)) -o $(LOCALE)/errors.pot \
-		src/tgpass/errors.py src/tgpass/verify src/tgpass/domain src/tgpass/service src/tgpass/web
+	$(EXTRACT) $(foreach name,$(ERROR_KEYWORDS),-k $(name)) -o $(LOCALE)/errors.pot \
+		src/tgpass/errors.py src/tgpass/verify src/tgpass/domain src/tgpass/service src/tgpass/web \
+		src/tgpass/telegram/updates.py src/tgpass/outbound.py
 	for domain in bot site errors; do for po in $(LOCALE)/*/LC_MESSAGES/$$domain.po; do \
-		[ -f "$$po" ] && $(PYBABEL) update --quiet --no-fuzzy-matching --ignore-obsolete \
+		if [ -f "$$po" ]; then $(PYBABEL) --quiet update --no-fuzzy-matching --ignore-obsolete \
 			-D $$domain -i $(LOCALE)/$$domain.pot -d $(LOCALE) \
-			-l $$(basename $$(dirname $$(dirname $$po))) || true; done; done
+			-l $$(basename $$(dirname $$(dirname $$po))) || exit 1; fi; done; done
 
 compile-messages: $(STAMP)
-	for domain in bot site errors; do $(PYBABEL) compile --quiet --statistics -D $$domain -d $(LOCALE); done
+	for domain in bot site errors; do $(PYBABEL) --quiet compile --statistics -D $$domain -d $(LOCALE) || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
