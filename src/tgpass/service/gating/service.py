@@ -218,7 +218,10 @@ class GatingService:
         async with self.uow() as tx:
             chat = await tx.chats.get_chat(chat_id)
             if chat is None:
-                raise NotFound(f"no chat {chat_id}: make the bot an administrator there first")
+                raise NotFound(
+                    "no chat {chat_id}: make the bot an administrator there first",
+                    values={"chat_id": chat_id},
+                )
             await tx.chats.set_rule(chat_id, rule)
             if managed is not None and managed != chat.managed:
                 await tx.chats.upsert_chat(replace(chat, managed=managed))
@@ -230,7 +233,7 @@ class GatingService:
         async with self.uow() as tx:
             chat = await tx.chats.get_chat(chat_id)
             if chat is None:
-                raise NotFound(f"no chat {chat_id}")
+                raise NotFound("no chat {chat_id}", values={"chat_id": chat_id})
             rule = await tx.chats.get_rule(chat_id)
             present = await tx.members.present_counts(chat_id=chat_id)
             invites = await tx.invites.live_counts(now=self.clock(), chat_id=chat_id)
@@ -251,7 +254,7 @@ class GatingService:
         async with self.uow() as tx:
             user = await tx.accounts.get_user(user_id)
             if user is None:
-                raise NotFound(f"no user {user_id}")
+                raise NotFound("no user {user_id}", values={"user_id": user_id})
             link = await tx.accounts.telegram_link(user_id=user_id)
             telegram_id = link.profile.telegram_id if link else None
             person = person_of(user.id, user.role, user.karma, telegram_id)
