@@ -89,9 +89,9 @@ async def test_the_offered_languages_limit_what_is_shown(tmp_path: Path) -> None
         assert 'action="/language"' not in page  # nothing to switch to
         site.web.cookies.set("tgpass_lang", "ru")
         assert lang_of(await login_page(site))[0] == "en"
-        token = field(page, "csrf_token")
+        token = field(page, "csrf_token")  # the same double-submit token
         refused = await site.web.post(
-            "/language", data={"language": "ru", "csrf_token": token, "next": "/login"}
+            "/language", data={"language": "ru", "language_token": token, "back": "/login"}
         )
         assert refused.status_code == 422
 
@@ -106,7 +106,7 @@ async def test_the_switcher_lists_each_language_in_its_own_words(tmp_path: Path)
 async def test_the_switcher_needs_the_forms_token(tmp_path: Path) -> None:
     async with language_site(tmp_path) as site:
         await login_page(site)
-        refused = await site.web.post("/language", data={"language": "ru", "next": "/login"})
+        refused = await site.web.post("/language", data={"language": "ru", "back": "/login"})
         assert refused.status_code == 403
         assert "tgpass_lang" not in refused.headers.get("set-cookie", "")
 
@@ -116,10 +116,14 @@ async def test_the_switcher_goes_back_to_the_page_in_the_new_language(tmp_path: 
         page = await login_page(site)
         assert field(page, "next") == "/account"  # the login form's own comes first
         switcher = page.split('action="/language"', 1)[1]
-        assert field(switcher, "next") == "/login"
+        assert field(switcher, "back") == "/login"
         chosen = await site.web.post(
             "/language",
-            data={"language": "ru", "csrf_token": field(switcher, "csrf_token"), "next": "/login"},
+            data={
+                "language": "ru",
+                "language_token": field(switcher, "language_token"),
+                "back": "/login",
+            },
         )
         assert (chosen.status_code, chosen.headers["location"]) == (303, "/login")
         assert "tgpass_lang=ru" in chosen.headers["set-cookie"]
@@ -131,10 +135,10 @@ async def test_the_switcher_goes_back_to_the_page_in_the_new_language(tmp_path: 
 async def test_the_switcher_goes_to_no_other_site(tmp_path: Path) -> None:
     async with language_site(tmp_path) as site:
         page = await login_page(site)
-        token = field(page, "csrf_token")
+        token = field(page, "language_token")
         for hostile in ("//evil.example", "https://evil.example/", "/\\evil.example"):
             chosen = await site.web.post(
-                "/language", data={"language": "ru", "csrf_token": token, "next": hostile}
+                "/language", data={"language": "ru", "language_token": token, "back": hostile}
             )
             assert chosen.headers["location"] == "/account", hostile
 
@@ -143,7 +147,7 @@ async def test_the_login_page_keeps_a_checked_next_for_the_switcher(tmp_path: Pa
     async with language_site(tmp_path) as site:
         page = (await site.web.get("/login", params={"next": "/admin/chats"})).text
         switcher = page.split('action="/language"', 1)[1]
-        assert field(switcher, "next") == "/login?next=%2Fadmin%2Fchats"
+        assert field(switcher, "back") == "/login?next=%2Fadmin%2Fchats"
 
 
 async def test_the_choice_is_kept_with_the_account_and_comes_back_at_sign_in(
@@ -157,8 +161,8 @@ async def test_the_choice_is_kept_with_the_account_and_comes_back_at_sign_in(
             "/language",
             data={
                 "language": "ru",
-                "csrf_token": field(switcher, "csrf_token"),
-                "next": "/account",
+                "language_token": field(switcher, "language_token"),
+                "back": "/account",
             },
         )
         assert chosen.status_code == 303

@@ -316,12 +316,13 @@ async def choose_language(
     auth: Auth,
     settings: Config,
     language: Annotated[str, Form(max_length=35)] = "",
-    csrf_token: Annotated[str, Form(max_length=64)] = "",
-    next_path: Next = "",
+    language_token: Annotated[str, Form(max_length=64)] = "",
+    back: Annotated[str, Form()] = "",  # checked, not limited, as ``next`` is
 ) -> Response:
     """The language switcher: the choice kept in the browser and, for someone signed in,
     with their account; then back to the page it was made on."""
-    deps.check_form_csrf(request, csrf_token)
+    # fields of its own names: a page's other forms keep theirs (csrf_token, next) to themselves
+    deps.check_form_csrf(request, language_token)
     chosen = match(language, services_of(request).catalogs.offered)
     if chosen is None:
         raise InvalidInput(
@@ -332,6 +333,6 @@ async def choose_language(
     found = await deps.optional_principal(request)
     if found is not None and found.via == "session" and found.user.language != chosen:
         await auth.choose_language(found.user.id, chosen)
-    response = RedirectResponse(deps.local_path(next_path), status_code=303)
+    response = RedirectResponse(deps.local_path(back), status_code=303)
     remember_language(response, chosen, secure=settings.secure_cookies)
     return response
