@@ -148,6 +148,14 @@ async def test_forwarded_for_is_believed_from_a_trusted_proxy(tmp_path: Path) ->
             assert await login(proxy, "ann", "correct horse", forwarded=OWNER) == 200
 
 
+UNITS = {"second": "s", "minute": "min", "hour": "h"}
+
+
+def said(wait: int) -> str:
+    unit, n = how_long(wait)
+    return f"{n} {UNITS[unit]}"
+
+
 async def test_the_refusal_says_how_long_to_wait(tmp_path: Path) -> None:
     async with served(MEMORY, tmp_path, login_attempts=1, login_window=900) as web:
         await web.services.auth.register("ann", "correct horse")
@@ -162,7 +170,7 @@ async def test_the_refusal_says_how_long_to_wait(tmp_path: Path) -> None:
         assert refused
         for answer in refused:
             wait = int(answer.headers["retry-after"])
-            assert answer.json()["error"]["message"].endswith(f"try again in {how_long(wait)}")
+            assert answer.json()["error"]["message"].endswith(f"try again in {said(wait)}")
 
 
 async def test_the_login_page_says_how_long_and_keeps_the_username(tmp_path: Path) -> None:
@@ -183,5 +191,5 @@ async def test_the_login_page_says_how_long_and_keeps_the_username(tmp_path: Pat
                     break
             assert last.status_code == 429
             wait = int(last.headers["retry-after"])
-            assert f"Too many failed sign-ins; try again in {how_long(wait)}." in last.text
+            assert f"Too many failed sign-ins; try again in {said(wait)}." in last.text
             assert 'name="username" value="Ann"' in last.text

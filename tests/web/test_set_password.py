@@ -144,15 +144,15 @@ async def test_with_a_password_set_telegram_can_be_unlinked(site: PageSite) -> N
 def test_waits_are_said_as_people_say_them() -> None:
     said = {s: how_long(s) for s in (1, 2, 59, 60, 61, 120, 899, 3600, 7200)}
     assert said == {
-        1: "1 second",
-        2: "2 seconds",
-        59: "59 seconds",
-        60: "1 minute",
-        61: "2 minutes",
-        120: "2 minutes",
-        899: "15 minutes",
-        3600: "1 hour",
-        7200: "2 hours",
+        1: ("second", 1),
+        2: ("second", 2),
+        59: ("second", 59),
+        60: ("minute", 1),
+        61: ("minute", 2),
+        120: ("minute", 2),
+        899: ("minute", 15),
+        3600: ("hour", 1),
+        7200: ("hour", 2),
     }
 
 

@@ -34,7 +34,7 @@ from tgpass.errors import (
 )
 from tgpass.store.outages import outage_of
 
-from .language import errors_translator
+from .language import error_words
 
 STATUS: list[tuple[type[TgpassError], int]] = [
     (RateLimited, 429),
@@ -117,22 +117,6 @@ def unavailable_response(error: Unavailable, message: str | None = None) -> JSON
     )
 
 
-def translated(request: Request, template: str, values: Mapping[str, object]) -> str | None:
-    """``template`` in the request's language, ``values`` filled in; None when that cannot
-    be done (no catalogs here, a translation that names a value there is not, a broken
-    one): an error answer must never fail over its words."""
-    try:
-        return errors_translator(request)._(template, **values)
-    except Exception:  # any failure at all falls back to the English message
-        log.warning("no usable translation of the error message %r", template[:60])
-        return None
-
-
-def message_of(request: Request, error: TgpassError) -> str:
-    """The error's message in the request's language, else in English."""
-    return translated(request, error.template, error.values) or error.message
-
-
 def wants_html(request: Request) -> bool:
     """A browser asking for a page: not the API, and HTML named in ``Accept`` at least as
     high as JSON. A bare ``*/*`` (fetch, curl, httpx) keeps JSON."""
@@ -169,7 +153,7 @@ def error_page_of(request: Request) -> ErrorPage | None:
     async def in_their_language(request: Request, status: int, message: str) -> Response:
         said = _page_error(status)
         if message == said.message:
-            message = message_of(request, said)
+            message = error_words(request, said)
         return await shown_by(request, status, message)
 
     return in_their_language
@@ -188,7 +172,7 @@ async def answer(
     page = _page_of(request)
     if page is None:
         return JSONResponse(body, status, headers=headers)
-    shown = await page(request, status, message or message_of(request, _page_error(status)))
+    shown = await page(request, status, message or error_words(request, _page_error(status)))
     shown.headers.update(headers or {})
     return shown
 
@@ -239,7 +223,7 @@ def field_error(problem: Mapping[str, Any]) -> InvalidInput | None:
 def field_message(request: Request, problem: Mapping[str, Any]) -> str:
     """A field's problem in the request's language, else in pydantic's English."""
     ours = field_error(problem)
-    return str(problem.get("msg", "")) if ours is None else message_of(request, ours)
+    return str(problem.get("msg", "")) if ours is None else error_words(request, ours)
 
 
 def install(app: FastAPI, page: ErrorPage | None = None) -> None:
@@ -254,7 +238,7 @@ def install(app: FastAPI, page: ErrorPage | None = None) -> None:
             else {}
         )
         status = status_of(error)
-        message = message_of(request, error)
+        message = error_words(request, error)
         body = error_body(error.code, message, **extra)
         words = None if status >= 500 else as_sentence(message)
         return await answer(request, status, body, message=words, headers=headers_of(error))
@@ -268,7 +252,7 @@ def install(app: FastAPI, page: ErrorPage | None = None) -> None:
             }
             for e in error.errors()
         ]
-        body = error_body(NOT_VALID.code, message_of(request, NOT_VALID), details=details)
+        body = error_body(NOT_VALID.code, error_words(request, NOT_VALID), details=details)
         return await answer(request, 422, body)
 
     @app.exception_handler(HTTPException)
@@ -277,7 +261,7 @@ def install(app: FastAPI, page: ErrorPage | None = None) -> None:
         if ours is None:
             body = error_body("http_error", str(error.detail))
         else:
-            body = error_body(ours.code, message_of(request, ours))
+            body = error_body(ours.code, error_words(request, ours))
         return await answer(request, error.status_code, body, headers=error.headers)
 
 

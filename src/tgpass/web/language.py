@@ -5,6 +5,7 @@ read: a page and an error answer cost the same with or without it."""
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
@@ -14,6 +15,8 @@ from tgpass.errors import TgpassError
 from tgpass.i18n import Translator, for_browser, match
 
 from .deps import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, services_of, set_language_cookie
+
+log = logging.getLogger("tgpass.web")
 
 YEAR = LANGUAGE_COOKIE_AGE
 __all__ = [
@@ -50,8 +53,14 @@ def errors_translator(request: Request) -> Translator:
 
 
 def error_words(request: Request, error: TgpassError) -> str:
-    """An error's message in the request's language, its values filled in."""
-    return errors_translator(request)._(error.template, **error.values)
+    """An error's message in the request's language, its values filled in; in English when
+    that cannot be done (no catalogs here, a translation naming a value there is not): an
+    error answer must never fail over its words."""
+    try:
+        return errors_translator(request)._(error.template, **error.values)
+    except Exception:  # any failure at all falls back to the English message
+        log.warning("no usable translation of the error message %r", error.template[:60])
+        return error.message
 
 
 def remember_language(response: Response, language: str, *, secure: bool) -> None:

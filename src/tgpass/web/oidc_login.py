@@ -27,6 +27,7 @@ from tgpass.service.oidc.client import ID_TOKEN_SIZE, TelegramLoginClient
 from . import deps
 from .deps import Config, Sessions, TelegramLogin, local_path, require_json
 from .errors import status_of
+from .language import error_words
 from .rendering import render
 from .schemas import SignedIn, UserOut
 
@@ -57,7 +58,7 @@ async def error_page(request: Request, error: TgpassError) -> Response:
         request,
         "oidc_login_error.html",
         status_of(error),
-        message=error.message,
+        message=error_words(request, error),
         code=error.code,
     )
     response.headers.update(NO_STORE)

@@ -48,6 +48,7 @@ from tgpass.service.oidc.provider.store import OidcClient
 from . import deps
 from .deps import Provider, Sessions, site_api_key
 from .errors import status_of
+from .language import error_words
 from .rendering import render
 
 Pairs = tuple[tuple[str, str], ...]
@@ -108,24 +109,27 @@ def endpoints(issuer: str) -> Endpoints:
 # -- HTTP to protocol and back ----------------------------------------------------------------
 
 
-def _pairs(raw: bytes, where: str) -> Pairs:
+def _pairs(raw: bytes) -> Pairs:
+    """The parameters of a query string or form."""
     try:
         return tuple(parse_qsl(raw.decode(), keep_blank_values=True, errors="strict"))
     except UnicodeDecodeError:
-        raise InvalidInput(f"the {where} is not valid UTF-8", code="invalid_request") from None
+        raise InvalidInput("the parameters are not valid UTF-8", code="invalid_request") from None
 
 
 async def protocol_request(request: Request, issuer: str) -> ProtocolRequest:
     """The request as the protocol sees it; InvalidInput (``invalid_request``) when it cannot
     be read: a form not form-encoded, bytes that are not UTF-8."""
     raw_query: bytes = request.scope.get("query_string", b"")
-    query = _pairs(raw_query, "query string")
+    query = _pairs(raw_query)
     form: Pairs = ()
     if request.method == "POST":
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind != FORM:
-            raise InvalidInput(f"send the parameters as {FORM}", code="invalid_request")
-        form = _pairs(await request.body(), "form")
+            raise InvalidInput(
+                "send the parameters as {kind}", code="invalid_request", values={"kind": FORM}
+            )
+        form = _pairs(await request.body())
     url = issuer + request.url.path + (f"?{raw_query.decode('latin-1')}" if raw_query else "")
     authorization = request.headers.get("authorization")
     headers = (("authorization", authorization),) if authorization is not None else ()
@@ -296,7 +300,7 @@ async def authorize(request: Request, found: Provider, sessions: Sessions) -> Re
     try:
         sent = await protocol_request(request, found.issuer)
     except InvalidInput as error:
-        return await _error_page(request, "invalid_request", error.message)
+        return await _error_page(request, "invalid_request", error_words(request, error))
     session = await _session(request, sessions)
     outcome = await found.authorize(sent, _end_user(session))
     return await _answer(request, outcome, session, sent.pairs())
@@ -311,16 +315,16 @@ async def consent(
     decision: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     try:
-        query = _pairs(request.scope.get("query_string", b""), "query string")
+        query = _pairs(request.scope.get("query_string", b""))
     except InvalidInput as error:
-        return await _error_page(request, "invalid_request", error.message)
+        return await _error_page(request, "invalid_request", error_words(request, error))
     session = await _session(request, sessions)
     if session is None:
         return _sign_in(query, drop_login=True)
     try:
         deps.check_form_csrf(request, csrf_token, session.csrf_token)
     except TgpassError as error:
-        return await _error_page(request, error.code, error.message, status_of(error))
+        return await _error_page(request, error.code, error_words(request, error), status_of(error))
     url = found.issuer + PATHS.authorize + (f"?{urlencode(query)}" if query else "")
     sent = ProtocolRequest("GET", url, query)
     outcome = await found.authorize(sent, _end_user(session), decision=decision == "allow")
@@ -367,7 +371,7 @@ async def logout(request: Request, found: Provider, sessions: Sessions) -> Respo
     try:
         sent = await protocol_request(request, found.issuer)
     except InvalidInput as error:
-        return await _error_page(request, "invalid_request", error.message)
+        return await _error_page(request, "invalid_request", error_words(request, error))
     session = await _session(request, sessions)
     fields = dict(sent.pairs())
     confirmed = request.method == "POST" and fields.get("confirm") == "yes"
@@ -375,7 +379,9 @@ async def logout(request: Request, found: Provider, sessions: Sessions) -> Respo
         try:
             deps.check_form_csrf(request, fields.get("csrf_token"), session.csrf_token)
         except TgpassError as error:
-            return await _error_page(request, error.code, error.message, status_of(error))
+            return await _error_page(
+                request, error.code, error_words(request, error), status_of(error)
+            )
     outcome = await found.end_session(sent, _end_user(session), confirmed=confirmed)
     if isinstance(outcome, Refused):
         return await _error_page(request, outcome.error, outcome.description, outcome.status)

@@ -50,21 +50,28 @@ def _digest(*parts: str) -> str:
 
 def _too_many(seconds_left: float | None) -> TooManyAttempts:
     wait = max(1, math.ceil(seconds_left or 1))
+    unit, n = how_long(wait)
+    # one whole message per unit, its count written so that no language needs a plural form
+    if unit == "hour":
+        return TooManyAttempts(
+            "too many failed sign-ins; try again in {n} h", retry_after=wait, values={"n": n}
+        )
+    if unit == "minute":
+        return TooManyAttempts(
+            "too many failed sign-ins; try again in {n} min", retry_after=wait, values={"n": n}
+        )
     return TooManyAttempts(
-        "too many failed sign-ins; try again in {wait}",
-        retry_after=wait,
-        values={"wait": how_long(wait)},
+        "too many failed sign-ins; try again in {n} s", retry_after=wait, values={"n": n}
     )
 
 
-def how_long(seconds: float) -> str:
-    """A wait as people say it, rounded up: ``"40 seconds"``, ``"2 minutes"``, ``"1 hour"``."""
+def how_long(seconds: float) -> tuple[str, int]:
+    """A wait in the largest unit it fills, rounded up: ``("second", 40)``,
+    ``("minute", 2)``, ``("hour", 1)``."""
     for unit, size in (("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            count = math.ceil(seconds / size)
-            return f"{count} {unit}" + ("s" if count > 1 else "")
-    count = max(1, math.ceil(seconds))
-    return f"{count} second" + ("s" if count > 1 else "")
+            return unit, math.ceil(seconds / size)
+    return "second", max(1, math.ceil(seconds))
 
 
 @dataclass(frozen=True, slots=True)
