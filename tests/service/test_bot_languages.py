@@ -115,6 +115,21 @@ async def test_a_declined_join_is_told_in_the_linked_users_language(stack: Stack
     assert declined.startswith("Ваша заявка на вступление в Karma 100+ отклонена (карма 10,")
 
 
+async def test_a_stranger_declined_is_told_in_the_language_their_app_reports(
+    stack: Stack,
+) -> None:
+    """No account, so no profile to read the language from: it comes with the request, and
+    is kept with it while the answer waits."""
+    club = await Club.open(stack)
+    ann = await club.member("ann", karma=150)
+    link = await club.invite_of(ann)
+    stranger = await stack.new_tg_user("Yan", language_code="ru")
+    await stack.users.open_invite(stranger, link)
+    await club.settle()
+    declined = await _said(stack, stranger)
+    assert declined.startswith("Ваша заявка на вступление в Karma 100+ отклонена ("), declined
+
+
 async def test_the_command_menu_is_set_per_language(stack: Stack) -> None:
     await stack.services.bot.set_commands()
     assert isinstance(stack.services.telegram, PtbMessenger)

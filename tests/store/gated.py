@@ -17,4 +17,6 @@ def invite(n: int, *, telegram_id: int | None = None, expires: float = 600) -> I
 
 
 def join(telegram_id: int, at: float, *, chat: int = SUPER.chat_id) -> JoinRequest:
-    return JoinRequest(chat, telegram_id, telegram_id, at, query_id=f"q{at}", invite_link="l")
+    return JoinRequest(
+        chat, telegram_id, telegram_id, at, query_id=f"q{at}", invite_link="l", language_code="ru"
+    )

@@ -32,7 +32,9 @@ async def test_join_requests_wait_until_answered_and_a_newer_one_replaces_the_ol
         await tx.join_requests.add(join(BIG + 2, NOW + 2))
     async with uow() as tx:
         assert await tx.join_requests.due(now=NOW + 5, limit=10) == [join(BIG + 2, NOW + 2)]
-        retried = JoinRequest(chat, BIG + 1, BIG + 1, NOW, "q1800000000.0", "l", attempts=1)
+        retried = JoinRequest(
+            chat, BIG + 1, BIG + 1, NOW, "q1800000000.0", "l", language_code="ru", attempts=1
+        )
         later = await tx.join_requests.due(now=NOW + 60, limit=10)
         assert later == [retried, join(BIG + 2, NOW + 2)]
         # the answer to the replaced request does not forget the newer one

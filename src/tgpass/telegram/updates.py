@@ -99,6 +99,13 @@ def _check_ids(value: Any, depth: int = 0) -> None:
             _check_ids(item, depth + 1)
 
 
+def _language_code(value: Any) -> str | None:
+    """A language tag as Telegram reports it; one too long to be a tag (16 characters, as
+    the stores keep it) is as good as none."""
+    code = _text(value, "language_code")
+    return code if code is not None and len(code) <= 16 else None
+
+
 def _text(value: Any, field: str = "text") -> str | None:
     if value is None:
         return None
@@ -211,6 +218,7 @@ def event_of(update: Update) -> Event | None:
                 invite_link=_text(request.invite_link.invite_link, "invite_link")
                 if request.invite_link is not None
                 else None,
+                language_code=_language_code(request.from_user.language_code),
             ),
         )
     return None

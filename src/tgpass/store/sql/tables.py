@@ -242,6 +242,7 @@ gated_join_requests = Table(
     Column("at", Float, nullable=False),
     Column("query_id", String(64), nullable=True),
     Column("invite_link", String(255), nullable=True),
+    Column("language_code", String(16), nullable=True),
     Column("attempts", Integer, nullable=False),
     Column("next_at", Float, nullable=False),
     PrimaryKeyConstraint("chat_id", "telegram_id"),

@@ -21,6 +21,7 @@ def _join_request(row: Any) -> JoinRequest:
         at=row.at,
         query_id=row.query_id,
         invite_link=row.invite_link,
+        language_code=row.language_code,
         attempts=row.attempts,
     )
 
@@ -41,6 +42,7 @@ class SqlJoinRequests(SqlRepository, JoinRequestRepository):
             "at": request.at,
             "query_id": request.query_id,
             "invite_link": request.invite_link,
+            "language_code": request.language_code,
             "attempts": request.attempts,
             "next_at": request.at,
         }
