@@ -2,7 +2,8 @@
 asks for Persian, and a signed-in person's account page after they pick Persian in the
 language switcher, at a desktop's width (1280 px) and a phone's (390 px). Each page is
 checked by where things land (text hugs the right edge, buttons start on the right, nothing
-sticks out of the page), not only by its ``dir``. Full-page screenshots go to
+sticks out of the page), not only by its ``dir``. Someone's Latin words in a Persian sentence
+(a name ending in "!", a URL ending in "/") keep their own order. Full-page screenshots go to
 test-artifacts/rtl-*.png."""
 
 from __future__ import annotations
@@ -44,6 +45,20 @@ CONTENT_BOX = """(selector) => {
 BOX = """(selector) => {
   const box = document.querySelector(selector).getBoundingClientRect();
   return {left: box.left, right: box.right};
+}"""
+# Where the first and the last character of an element's text land on the screen.
+ENDS = """(selector) => {
+  const root = document.querySelector(selector);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let node = walker.nextNode();
+  while (node && !node.data.trim()) node = walker.nextNode();
+  const text = node.data.trimEnd(), range = document.createRange();
+  const at = (i) => {
+    range.setStart(node, i); range.setEnd(node, i + 1);
+    return range.getBoundingClientRect();
+  };
+  const first = at(node.data.indexOf(text.trim()[0])), last = at(text.length - 1);
+  return {text: root.textContent, first: [first.left, first.right], last: [last.left, last.right]};
 }"""
 SIDEWAYS = """() => {
   const width = document.documentElement.clientWidth, out = [];
@@ -115,8 +130,13 @@ async def the_login_page(page: Any, live: Live, width: str) -> None:
     label = "label[for=username]"
     await assert_on_the_right(page, name, TEXT_BOX, label, label)
     await assert_on_the_right(page, name, BOX, "[data-testid=password-login]", "main")
-    # what is typed into a field starts from its right edge too
-    assert await page.eval_on_selector("#username", "e => getComputedStyle(e).direction") == "rtl"
+    # what is typed into a field reads in its own direction: a Latin username left to right
+    direction = "e => getComputedStyle(e).direction"
+    await page.fill("#username", "parisa")
+    assert await page.eval_on_selector("#username", direction) == "ltr"
+    await page.fill("#username", "پریسا")
+    assert await page.eval_on_selector("#username", direction) == "rtl"
+    await page.fill("#username", "")
     await shoot(page, name)
 
 
@@ -163,3 +183,37 @@ async def test_the_persian_pages_read_right_to_left(live: Live) -> None:
         for width, size in WIDTHS.items():
             await page.set_viewport_size(size)
             await the_account_page(page, width)
+
+
+async def assert_reads_in_its_own_order(page: Any, selector: str, text: str) -> None:
+    """``selector`` shows ``text`` left to right: its last character after its first, not
+    pulled to the other end by the page's right-to-left order."""
+    ends = await page.evaluate(ENDS, selector)
+    assert ends["text"] == text
+    assert ends["first"][1] <= ends["last"][0] + 0.5, f"{selector}: {text!r} reordered: {ends}"
+
+
+async def test_latin_names_and_urls_keep_their_order_on_a_persian_page(live: Live) -> None:
+    person = await live.services.auth.register("anna", PASSWORD, display_name="Anna!")
+    await live.services.accounts.update_user(person.id, role="staff")
+    await live.services.webhooks.add("https://example.com/hook/")
+    async with browser_page() as page:
+        await page.set_extra_http_headers({"Accept-Language": "fa"})
+        await page.goto(f"{live.url}/login")
+        await page.fill("#username", "anna")
+        await page.fill("#password", PASSWORD)
+        await page.get_by_test_id("password-login").click()
+        await page.wait_for_url(f"{live.url}/account")
+        assert await page.evaluate("() => document.documentElement.dir") == "rtl"
+        await assert_reads_in_its_own_order(page, "[data-testid=display-name]", "Anna!")
+        await assert_reads_in_its_own_order(page, "[data-testid=username]", "anna")
+        assert await page.inner_text("main h2") == "تلگرام"
+        await shoot(page, "account-latin-name")
+
+        await page.goto(f"{live.url}/admin/webhooks")
+        url = "https://example.com/hook/"
+        await page.get_by_test_id("endpoint-url").wait_for()
+        await assert_reads_in_its_own_order(page, "[data-testid=endpoint-url]", url)
+        await page.get_by_test_id("show-deliveries").click()
+        await page.get_by_test_id("deliveries").wait_for()
+        await assert_reads_in_its_own_order(page, "[data-testid=deliveries-url]", url)

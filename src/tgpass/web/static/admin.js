@@ -19,10 +19,11 @@ const call = (method, path, body) => fetch(path, {
 
 const $ = (id) => document.getElementById(id);
 const set = (id, value) => { $(id).textContent = value; };
-// A new node: text set as text (never as HTML), then its attributes.
+// A new node: text set as text (never as HTML), or nodes put in it, then its attributes.
 const el = (tag, text, attrs = {}) => {
   const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = text;
+  if (text instanceof Node) node.append(text);
+  else if (text !== undefined && text !== null) node.textContent = text;
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   return node;
 };
@@ -34,6 +35,19 @@ const emptyRow = (text, span) => {
 const when = (at) => new Date(at * 1000).toLocaleString(document.documentElement.lang);
 // A text of the page's (from the server, translated) with its {names} filled in as text.
 const fill = (text, values) => text.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
+// Someone's words (a name, a chat's title, a role, a URL) in a <bdi> of their own, so that
+// they keep their direction in the page's: "Anna!" stays "Anna!" on a Persian page. A URL
+// reads left to right ("ltr") whatever it holds.
+const isolated = (text, dir = "auto") => el("bdi", text, dir === "auto" ? {} : {dir});
+// fill, as nodes: each value isolated.
+const fillIsolated = (text, values) => {
+  const out = document.createDocumentFragment();
+  text.split(/\{(\w+)\}/).forEach((part, i) => {
+    if (i % 2 === 0) out.append(part);
+    else out.append(part in values ? isolated(String(values[part])) : `{${part}}`);
+  });
+  return out;
+};
 // The form of a counted message for n: the page gives each plural category's form (CLDR's,
 // the ones Intl.PluralRules names) with {n} in it.
 const plural = (forms, n) => {
