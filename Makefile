@@ -86,7 +86,7 @@ ERROR_KEYWORDS := TgpassError InvalidAuthData:2 InvalidDeepLink InvalidInput Aut
 messages: $(STAMP)
 	$(EXTRACT) -k _ -k n_:1,2 -k N_ -o $(LOCALE)/bot.pot src/tgpass/service/bot/texts.py
 	$(EXTRACT) -k _ -k N_ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 \
-		-o $(LOCALE)/site.pot src/tgpass/web
+		-o $(LOCALE)/site.pot src/tgpass/web src/tgpass/service/oidc/provider/claims.py
 	$(EXTRACT) $(foreach name,$(ERROR_KEYWORDS),-k $(name)) -o $(LOCALE)/errors.pot \
 		src/tgpass/errors.py src/tgpass/verify src/tgpass/domain src/tgpass/service src/tgpass/web \
 		src/tgpass/telegram/updates.py src/tgpass/outbound.py

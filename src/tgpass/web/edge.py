@@ -24,15 +24,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tgpass.errors import InvalidInput, TgpassError
 from tgpass.settings import Settings
 
 from .errors import (
+    HTTP_ERRORS,
     error_body,
     error_page_of,
     page_message,
     unavailable_of,
     unavailable_response,
 )
+from .language import error_words
 from .logs import redact
 
 log = logging.getLogger("tgpass.web")
@@ -51,8 +54,19 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, "the request body is too large")
 
 
-def too_large() -> JSONResponse:
-    return JSONResponse(error_body("too_large", "the request body is too large"), 413)
+PATH_NOT_UTF8 = InvalidInput("the path is not valid UTF-8", field="path")
+INTERNAL = TgpassError("something went wrong on our side", code="internal")
+
+
+def _json(error: TgpassError, status: int, scope: Scope) -> JSONResponse:
+    """The error answered as JSON, its message in the language of whoever asked."""
+    field = getattr(error, "field", None)
+    extra = {"field": field} if field else {}
+    return JSONResponse(error_body(error.code, error_words(Request(scope), error), **extra), status)
+
+
+def too_large(scope: Scope) -> JSONResponse:
+    return _json(HTTP_ERRORS[413], 413, scope)
 
 
 def utf8_path(scope: Scope) -> bool:
@@ -143,15 +157,12 @@ class Edge:
             await self.app(scope, receive, send)
             return
         if not utf8_path(scope):
-            refused = JSONResponse(
-                error_body("invalid_input", "the path is not valid UTF-8", field="path"), 422
-            )
-            await refused(scope, receive, send)
+            await _json(PATH_NOT_UTF8, 422, scope)(scope, receive, send)
             return
         limit = _max_body_size(scope)
         length = _content_length(scope)
         if length is not None and length > limit:
-            await too_large()(scope, receive, send)
+            await too_large(scope)(scope, receive, send)
             return
         received = 0
 
@@ -186,19 +197,19 @@ class Edge:
     @staticmethod
     def _answer(error: Exception, scope: Scope) -> JSONResponse:
         if isinstance(error, BodyTooLarge):
-            return too_large()
+            return too_large(scope)
         where = f"{scope.get('method', '')} {scope.get('path', '')}"
         unavailable = unavailable_of(error)
         if unavailable is not None:
             log.warning("%s: %s (%s)", where, unavailable.message, type(error).__name__)
-            return unavailable_response(unavailable)
+            return unavailable_response(unavailable, error_words(Request(scope), unavailable))
         log.error(
             "unhandled %s on %s\n%s",
             type(error).__name__,
             where,
             redact("".join(traceback.format_exception(error))),
         )
-        return JSONResponse(error_body("internal", "something went wrong on our side"), 500)
+        return _json(INTERNAL, 500, scope)
 
     @staticmethod
     async def _for_people(response: JSONResponse, scope: Scope) -> Response:

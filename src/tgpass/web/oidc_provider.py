@@ -25,7 +25,6 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from tgpass.errors import InvalidInput, TgpassError
-from tgpass.i18n import N_
 from tgpass.service.accounts.sessions import Session, SessionService
 from tgpass.service.oidc.provider.service import (
     AskConsent,
@@ -60,16 +59,6 @@ PAGE_HEADERS = {
     "Content-Security-Policy": "frame-ancestors 'none'",
 }
 JSON_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-SCOPE_WORDS = (
-    N_("know it is you (an identifier for your account)"),
-    N_("your name, username and picture"),
-    N_("the phone number you shared with the bot"),
-    N_("your Telegram id and username"),
-    N_("your roles and karma on this site"),
-    N_("the members-only Telegram chats you are in"),
-)
-"""What the consent page says each scope gives (the provider's ``DESCRIPTIONS``), marked
-for the site's catalog: the page translates them as it shows them."""
 LOGOUT_PARAMS = (
     "id_token_hint",
     "client_id",

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from tgpass.domain.accounts import TelegramLink, User
+from tgpass.i18n import N_
 
 ChatsOf = Callable[[int], Awaitable[list[dict[str, Any]]]]
 """The gated chats a user (by site user id) is in, as JSON objects."""
@@ -35,13 +36,15 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "chats": ("chats",),
 }
 DESCRIPTIONS: dict[str, str] = {
-    "openid": "know it is you (an identifier for your account)",
-    "profile": "your name, username and picture",
-    "phone": "the phone number you shared with the bot",
-    "telegram": "your Telegram id and username",
-    "site": "your roles and karma on this site",
-    "chats": "the members-only Telegram chats you are in",
+    "openid": N_("know it is you (an identifier for your account)"),
+    "profile": N_("your name, username and picture"),
+    "phone": N_("the phone number you shared with the bot"),
+    "telegram": N_("your Telegram id and username"),
+    "site": N_("your roles and karma on this site"),
+    "chats": N_("the members-only Telegram chats you are in"),
 }
+"""What the consent page says each scope gives (in the site's catalog: the page translates
+them as it shows them)."""
 CLAIMS: tuple[str, ...] = tuple(claim for claims in SCOPES.values() for claim in claims)
 
 
