@@ -7,45 +7,20 @@ link); signs out, and Back does not show the account. Screenshots go to test-art
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import browser_page, screenshot
-from tests.harness.fakes import RecordingTelegram
+from tests.browser import SIDEWAYS, WIDTHS, Live, browser_page, live_site, screenshot
 from tests.harness.pagesite import PASSWORD
-from tests.harness.site import loopback, running_site, site_settings, sqlite_settings
-from tgpass.bootstrap import Services
 from tgpass.domain.accounts import TelegramProfile
-
-WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-SIDEWAYS = """() => {
-  const width = document.documentElement.clientWidth, out = [];
-  for (const el of document.querySelectorAll("body *")) {
-    const box = el.getBoundingClientRect();
-    const out_of_page = box.right > width + 0.5 || box.left < -0.5;
-    if (box.width && out_of_page) out.push(el.tagName + "#" + el.id);
-  }
-  return out;
-}"""
-
-
-@dataclass
-class Live:
-    url: str
-    services: Services
 
 
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    port, url = loopback()
-    settings = site_settings(
-        sqlite_settings(tmp_path, "walk.sqlite3"), public_url=url, worker=False, site_name="Walk"
-    )
-    async with running_site(settings, telegram=RecordingTelegram(), port=port) as site:
-        yield Live(site.url, site.services)
+    async with live_site(tmp_path, "Walk") as site:
+        yield site
 
 
 async def shot(page: Any, width: str, name: str) -> None:

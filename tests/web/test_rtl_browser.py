@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import browser_page
+from tests.browser import SIDEWAYS, WIDTHS, Live, browser_page, live_site
 from tests.conftest import ARTIFACTS
-from tests.harness.fakes import RecordingTelegram
 from tests.harness.pagesite import PASSWORD
-from tests.harness.site import loopback, running_site, site_settings, sqlite_settings
-from tgpass.bootstrap import Services
 from tgpass.domain.accounts import TelegramProfile
 
-WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 PERSIAN = re.compile(r"[\u0600-\u06ff]")
 LATIN = re.compile(r"[A-Za-z]")
 # The box of an element's own text (a Range over its contents), not of the element: a block
@@ -60,31 +55,12 @@ ENDS = """(selector) => {
   const first = at(node.data.indexOf(text.trim()[0])), last = at(text.length - 1);
   return {text: root.textContent, first: [first.left, first.right], last: [last.left, last.right]};
 }"""
-SIDEWAYS = """() => {
-  const width = document.documentElement.clientWidth, out = [];
-  for (const el of document.querySelectorAll("body *")) {
-    const box = el.getBoundingClientRect();
-    const out_of_page = box.right > width + 0.5 || box.left < -0.5;
-    if (box.width && out_of_page) out.push(el.tagName + "#" + el.id);
-  }
-  return out;
-}"""
-
-
-@dataclass
-class Live:
-    url: str
-    services: Services
 
 
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    port, url = loopback()
-    settings = site_settings(
-        sqlite_settings(tmp_path, "rtl.sqlite3"), public_url=url, worker=False, site_name="tgpass"
-    )
-    async with running_site(settings, telegram=RecordingTelegram(), port=port) as site:
-        yield Live(site.url, site.services)
+    async with live_site(tmp_path, "tgpass") as site:
+        yield site
 
 
 async def box(page: Any, script: str, selector: str) -> dict[str, float]:

@@ -29,7 +29,7 @@ def header_of(html: str) -> str:
 def check_header(html: str, site_name: str, *, signed_in: bool | None) -> str:
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     header = header_of(html)
-    assert re.search(rf'<a class="brand" href="/"[^>]*>{re.escape(site_name)}</a>', header)
+    assert re.search(rf'<a class="brand"[^>]* href="/"[^>]*>{re.escape(site_name)}</a>', header)
     assert re.search(r'<nav aria-label="Site"', header)
     assert re.search(r'<a href="/account"[^>]*>Account</a>', header)
     sign_in = re.search(r'<a href="/login"[^>]*>Sign in</a>', header)
