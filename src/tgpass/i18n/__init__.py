@@ -14,7 +14,7 @@ from .catalogs import (
     shipped_languages,
     template_messages,
 )
-from .languages import SOURCE, accepted, direction, for_browser, for_telegram, match, normal
+from .languages import SOURCE, direction, for_browser, for_telegram, match, normal
 
 __all__ = [
     "DOMAINS",
@@ -23,7 +23,6 @@ __all__ = [
     "Catalog",
     "Catalogs",
     "Translator",
-    "accepted",
     "direction",
     "for_browser",
     "for_telegram",

@@ -5,7 +5,7 @@ tag falls back to its language (``pt-br`` → ``pt``), then to the default."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 SOURCE = "en"
 """The language the messages are written in: it needs no catalog."""
@@ -36,32 +36,10 @@ def for_telegram(language_code: str | None, offered: Collection[str], default: s
     return match(language_code, offered) or default
 
 
-def accepted(header: str) -> list[str]:
-    """The tags of an ``Accept-Language`` header, most wanted first (``q=0`` and ``*``
-    dropped; a ``q`` that is not a number counts as 0; equal ones keep their order)."""
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate(header.split(",")[:32]):  # a header is no place for more
-        tag, *params = (piece.strip() for piece in part.split(";"))
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if tag and tag != "*" and q > 0:
-            ranked.append((-q, position, tag))
-    return [tag for _, _, tag in sorted(ranked)]
-
-
-def for_browser(header: str | None, offered: Collection[str]) -> str | None:
-    """The first language a browser accepts that is offered (``pt-br`` served by ``pt``)."""
-    for tag in accepted(header or ""):
-        found = match(tag, offered)
-        if found is not None:
-            return found
-    return None
+def for_browser(accepted: Iterable[str], offered: Collection[str]) -> str | None:
+    """The first language a browser accepts (its tags, most wanted first) that is offered,
+    ``pt-br`` served by ``pt``."""
+    return next((found for tag in accepted if (found := match(tag, offered))), None)
 
 
 def direction(language: str) -> str:

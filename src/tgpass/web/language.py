@@ -9,27 +9,15 @@ import logging
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from fastapi import Request, Response
+from fastapi import Request
 
+from tgpass.accept import languages
 from tgpass.errors import TgpassError
 from tgpass.i18n import Translator, for_browser, match
 
-from .deps import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, services_of, set_language_cookie
+from .deps import LANGUAGE_COOKIE, services_of
 
 log = logging.getLogger("tgpass.web")
-
-YEAR = LANGUAGE_COOKIE_AGE
-__all__ = [
-    "LANGUAGE_COOKIE",
-    "YEAR",
-    "error_words",
-    "errors_translator",
-    "language_of",
-    "own_name",
-    "plural_samples",
-    "remember_language",
-    "site_translator",
-]
 
 
 def language_of(request: Request) -> str:
@@ -37,7 +25,7 @@ def language_of(request: Request) -> str:
     chosen = match(request.cookies.get(LANGUAGE_COOKIE), catalogs.offered)
     if chosen is not None:
         return chosen
-    return for_browser(request.headers.get("accept-language"), catalogs.offered) or (
+    return for_browser(languages(request.headers.get("accept-language")), catalogs.offered) or (
         catalogs.default
     )
 
@@ -61,12 +49,6 @@ def error_words(request: Request, error: TgpassError) -> str:
     except Exception:  # any failure at all falls back to the English message
         log.warning("no usable translation of the error message %r", error.template[:60])
         return error.message
-
-
-def remember_language(response: Response, language: str, *, secure: bool) -> None:
-    """Keeps a person's choice of language in their browser (not a secret: readable by the
-    page, sent on every request, including cross-site top-level navigations)."""
-    set_language_cookie(response, language, secure=secure)
 
 
 @cache

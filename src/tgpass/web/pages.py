@@ -25,7 +25,7 @@ from tgpass.settings import Settings
 from . import deps
 from .deps import Auth, Config, Linking, Notifications, Sessions, services_of
 from .errors import as_sentence, headers_of, status_of
-from .language import error_words, remember_language, site_translator
+from .language import error_words, site_translator
 from .rendering import render, sign_in_url
 
 router = APIRouter(include_in_schema=False)
@@ -334,5 +334,5 @@ async def choose_language(
     if found is not None and found.via == "session" and found.user.language != chosen:
         await auth.choose_language(found.user.id, chosen)
     response = RedirectResponse(deps.local_path(back), status_code=303)
-    remember_language(response, chosen, secure=settings.secure_cookies)
+    deps.set_language_cookie(response, chosen, secure=settings.secure_cookies)
     return response
