@@ -71,7 +71,7 @@ def world_with_a_dialog() -> tuple[World, str, int]:
     return world, bot.token, user.id
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(method=st.sampled_from(sorted(METHODS)), body=bodies, as_form=st.booleans())
 async def test_bot_api_never_answers_500(method: str, body: dict[str, Any], as_form: bool) -> None:
     world, token, user_id = world_with_a_dialog()
@@ -95,7 +95,7 @@ async def test_bot_api_never_answers_500(method: str, body: dict[str, Any], as_f
         assert isinstance(data["description"], str)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     path=st.sampled_from(
         [
