@@ -27,6 +27,7 @@ import tempfile
 import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ DEMO_BOT = "tgpass_demo_bot"
 DEMO_LOGIN = ("demo", "demo-password")
 DEMO_STAFF = ("staff", "staff-password")
 CHAT_OWNER = "Olga"
+RUSSIAN_USER = "Ян 🚀"
 GATED_CHATS = {
     "Web-masters": ChatRule(roles=frozenset({"web-master"})),
     "Karma 100+": ChatRule(min_karma=100),
@@ -184,7 +186,9 @@ def demo_world(site: str) -> World:
     world = World()
     point_bot_at(world.add_bot(DEMO_BOT, first_name="tgpass demo"), site)
     world.add_account("Zoya", last_name="Ivanova", username="zoya_demo", phone_number="+15550001")
-    world.add_account("Ян 🚀", username="yan_demo", language_code="ru", phone_number="+15550002")
+    world.add_account(
+        RUSSIAN_USER, username="yan_demo", language_code="ru", phone_number="+15550002"
+    )
     world.add_account(CHAT_OWNER, username="olga_owns_chats")
     return world
 
@@ -391,6 +395,9 @@ WALK = (
     'Or sign out, then "Sign in with the bot": press START on the phone, then the bot\'s'
     " Sign in button.",
     'Or, in the bot\'s chat on the phone, press "Open app": its Mini App signs you in.',
+    f"On the phone, switch to {RUSSIAN_USER} and press START: the bot speaks Russian, as that"
+    " user's Telegram app does. The site's pages take the language their browser asks for, or"
+    " the one picked at the foot of any page.",
 )
 """The steps the welcome offers, the README's quick start tells and ``--check`` walks."""
 
@@ -467,6 +474,7 @@ async def self_check(demo: Demo) -> int:
         await _walk_bot_sign_in(demo, telegram_id)
         await _walk_mini_app(demo, telegram_id)
         await _walk_gated_chats(demo, telegram_id)
+        await _walk_languages(demo)
     except _CheckFailed as failure:
         print(f"check: FAILED: {failure}", flush=True)
         return 1
@@ -615,6 +623,39 @@ async def _walk_gated_chats(demo: Demo, telegram_id: int) -> None:
         await _standing(staff, user_id, karma=0)
         await _until(staff, user_id, demo.chats[title], _removed, f"removed from {title}")
         _ok(f"karma 0: removed from {title}")
+
+
+async def _walk_languages(demo: Demo) -> None:
+    """The Russian-speaking user hears the bot in Russian; a Russian browser reads the site
+    in Russian."""
+    users = demo.sandbox.users
+    assert users is not None
+    yan = next(a for a in demo.world.accounts.values() if a.first_name == RUSSIAN_USER)
+    russian = demo.services.gating.texts.for_telegram(yan.language_code)
+    before = len((await users.dialog(yan.id, DEMO_BOT))["messages"])
+    await users.start(yan.id, DEMO_BOT)
+    for _ in range(100):
+        said = [m.get("text", "") for m in (await users.dialog(yan.id, DEMO_BOT))["messages"]]
+        answers = said[before:]
+        if any(text != "/start" for text in answers):
+            break
+        await asyncio.sleep(0.1)
+    # unlinked, as the demo starts; linked, the greeting (by a name the walk cannot know)
+    unlinked = _plain(russian.how_to_link(yan.first_name))
+    greeting = _plain(russian.greeting(yan.first_name, "\x00")).split("\x00")[0]
+    if not any(text == unlinked or text.startswith(greeting) for text in answers):
+        raise _CheckFailed(f"the bot did not answer {RUSSIAN_USER} in Russian: {answers!r}")
+    _ok(f"{RUSSIAN_USER} pressed START: the bot answered in Russian")
+    async with httpx.AsyncClient(base_url=demo.site) as browser:
+        page = await browser.get("/login", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
+    if '<html lang="ru"' not in page.text:
+        raise _CheckFailed("a Russian browser did not get the login page in Russian")
+    _ok("a Russian browser reads the login page in Russian")
+
+
+def _plain(html: str) -> str:
+    """A message as the phone shows it: its text, without the HTML it was sent with."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
 
 
 async def _until_audited(staff: httpx.AsyncClient, user_id: int, chat_id: int, action: str) -> None:

@@ -337,6 +337,8 @@ async def test_karma_up_invites_joining_works_and_karma_down_removes(
     assert "karma 100: the invite to Karma 100+ arrived on the phone: OK" in said
     assert "asked to join on the phone: let into Karma 100+: OK" in said
     assert "karma 0: removed from Karma 100+: OK" in said
+    assert "check: Ян 🚀 pressed START: the bot answered in Russian: OK" in said
+    assert "check: a Russian browser reads the login page in Russian: OK" in said
     zoya = next(a.id for a in demo.world.accounts.values() if a.first_name == "Zoya")
     karma_chat = demo.world.chat(demo.chats["Karma 100+"])
     assert zoya not in karma_chat.members or karma_chat.members[zoya].status == "left"
