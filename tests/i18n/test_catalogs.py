@@ -141,6 +141,27 @@ def test_checks_name_what_a_translation_breaks() -> None:
         "<div> is not a tag Telegram knows"
     ]
     assert checks.problems("{x}", "<div>{x}</div>", telegram_html=False) == []
+    # a page's message keeps its own tags and their attributes, and closes them
+    link = 'Read <a href="%(url)s">the terms</a>.'
+    assert (
+        checks.problems(
+            link, 'Читайте <a href="%(url)s">условия</a>.', telegram_html=False, page_html=True
+        )
+        == []
+    )
+    assert checks.problems(
+        link, 'Читайте <a href="%(url)s">условия.', telegram_html=False, page_html=True
+    ) == ["<a> is never closed"]
+    assert checks.problems(
+        link, '<b>Читайте</b> <a href="%(url)s">условия</a>.', telegram_html=False, page_html=True
+    )
+    assert checks.problems(
+        link,
+        'Читайте <a title="x" href="%(url)s">условия</a>.',
+        telegram_html=False,
+        page_html=True,
+    )
+    assert checks.problems("a<br>b", "а<br>б", telegram_html=False, page_html=True) == []
 
 
 def test_the_settings_name_the_languages_the_default_and_the_sites_catalogs(

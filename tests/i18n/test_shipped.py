@@ -58,7 +58,10 @@ def test_every_message_has_a_translation_true_to_it(domain: str, language: str) 
             problems.append(f"{ids[0]!r}: {len(strings)} plural forms, {po.num_plurals} wanted")
         for form, text in enumerate(strings):
             source = ids[min(form, len(ids) - 1)]
-            for problem in checks.problems(source, text, telegram_html=domain == "bot"):
+            kept = checks.problems(
+                source, text, telegram_html=domain == "bot", page_html=domain == "site"
+            )
+            for problem in kept:
                 problems.append(f"{ids[0]!r} → {text!r}: {problem}")
     stale = set(translated) - {_key(m) for m in template if m.id}
     problems += [f"not in the template any more: {key[1]!r}" for key in stale]

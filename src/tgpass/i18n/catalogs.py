@@ -226,6 +226,8 @@ def _check(translations: gettext.GNUTranslations, domain: str, where: str) -> No
         if message not in known:
             log.warning("%s: %r is no message of tgpass's (renamed or gone?)", where, message[:60])
             continue
-        found = checks.problems(message, text, telegram_html=domain == "bot")
+        found = checks.problems(
+            message, text, telegram_html=domain == "bot", page_html=domain == "site"
+        )
         if found:
             raise ConfigError(f"{where}: the translation of {message[:60]!r} {'; '.join(found)}")
