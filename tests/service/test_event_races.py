@@ -175,9 +175,17 @@ class MeetThenRecord(SqlMembers):
         *,
         now: float,
         user_id: int | None = None,
+        unless_gone_since: float | None = None,
     ) -> MemberStatus | None:
         await self.meeting.wait()  # both read what they could before, neither wrote
-        return await super().record(chat_id, telegram_id, status, now=now, user_id=user_id)
+        return await super().record(
+            chat_id,
+            telegram_id,
+            status,
+            now=now,
+            user_id=user_id,
+            unless_gone_since=unless_gone_since,
+        )
 
 
 def meeting_uow(engine: AsyncEngine, meeting: Meeting) -> Callable[[], SqlUnitOfWork]:
@@ -250,3 +258,30 @@ async def test_a_join_told_twice_at_once_is_announced_once(
     async with services.uow() as tx:
         member = (await tx.members.of_account(telegram_id))[CHAT]
     assert (member.status, member.user_id) == ("member", user.id)
+
+
+async def test_an_approval_recorded_after_a_newer_removal_is_not_announced(
+    postgres: Services,
+) -> None:
+    """The bot approved a join; before it wrote that down, Telegram told of the join and the
+    reconciler removed them again. The late approval must not put them back in, nor tell the
+    site they joined a second time."""
+    services = postgres
+    endpoint = await services.webhooks.add("https://site.example/events")
+    user = await linked_user(services, 1)
+    telegram_id = 5_000_000_001
+    effects = services.gating.effects
+    async with services.uow() as tx:
+        await tx.chats.upsert_chat(Chat(CHAT, "Club", "supergroup"))
+    asked_at = effects.clock() - 1  # when the approval went to Telegram
+    for status in ("member", "kicked"):  # Telegram's news of the join, then the removal
+        async with services.uow() as tx:
+            await effects.record_member(tx, CHAT, telegram_id, status)
+    async with services.uow() as tx:  # the approval's own record, last
+        await effects.record_member(
+            tx, CHAT, telegram_id, "member", user_id=user.id, unless_gone_since=asked_at
+        )
+    told = await events(services, endpoint.id)
+    assert [e.type for e in told] == ["chat.member_joined"]  # once, for Telegram's news
+    async with services.uow() as tx:
+        assert (await tx.members.of_account(telegram_id))[CHAT].status == "kicked"

@@ -10,7 +10,7 @@ import pytest
 from tests.store.gated import BIG, GROUP, NOW, SUPER
 from tgpass.domain.gating import Chat, Member, MemberStatus
 from tgpass.errors import NotFound
-from tgpass.service.uow import UnitOfWorkFactory
+from tgpass.service.uow import GoneSince, UnitOfWorkFactory
 
 
 async def test_members_keep_their_latest_status(uow: UnitOfWorkFactory) -> None:
@@ -30,6 +30,31 @@ async def test_members_keep_their_latest_status(uow: UnitOfWorkFactory) -> None:
         assert await tx.members.of_chat(-1) == []
         assert await tx.members.of_account(BIG + 2) == {SUPER.chat_id: Member(BIG + 2, "left")}
         assert await tx.members.of_account(BIG + 9) == {}
+
+
+async def test_news_older_than_a_departure_does_not_undo_it(uow: UnitOfWorkFactory) -> None:
+    chat = SUPER.chat_id
+    async with uow() as tx:
+        await tx.chats.upsert_chat(SUPER)
+        await tx.members.record(chat, BIG + 1, "member", now=NOW + 1)
+        await tx.members.record(chat, BIG + 1, "left", now=NOW + 2)
+        # an approval asked for at NOW, recorded only now: they left after it
+        with pytest.raises(GoneSince):
+            await tx.members.record(chat, BIG + 1, "member", now=NOW + 3, unless_gone_since=NOW)
+        assert await tx.members.of_chat(chat) == [Member(BIG + 1, "left")]
+        # news newer than the departure, or a departure older than the news, is recorded
+        await tx.members.record(chat, BIG + 2, "kicked", now=NOW)
+        await tx.members.record(chat, BIG + 2, "member", now=NOW + 3, unless_gone_since=NOW + 1)
+        await tx.members.record(chat, BIG + 3, "member", now=NOW + 1)
+        await tx.members.record(chat, BIG + 3, "member", now=NOW + 3, unless_gone_since=NOW)
+        await tx.members.record(chat, BIG + 4, "member", now=NOW + 3, unless_gone_since=NOW)
+    async with uow() as tx:
+        assert await tx.members.of_chat(chat) == [
+            Member(BIG + 1, "left"),
+            Member(BIG + 2, "member"),
+            Member(BIG + 3, "member"),
+            Member(BIG + 4, "member"),
+        ]
 
 
 async def test_recording_a_status_returns_the_one_it_replaced(uow: UnitOfWorkFactory) -> None:

@@ -374,6 +374,11 @@ class ChatRepository(ABC):
         requests)."""
 
 
+class GoneSince(Exception):
+    """A membership was not recorded: the account left or was removed after the news it
+    came from (``MemberRepository.record``'s ``unless_gone_since``)."""
+
+
 class MemberRepository(ABC):
     """Who is in each gated chat, as Telegram last said, and the unbans the bot owes. Writing
     them for an unknown chat raises NotFound."""
@@ -387,12 +392,16 @@ class MemberRepository(ABC):
         *,
         now: float,
         user_id: int | None = None,
+        unless_gone_since: float | None = None,
     ) -> MemberStatus | None:
         """The Telegram account's latest status in the chat. ``user_id``: the site account
         the bot admitted it for; kept while it stays, forgotten when it leaves. Any status
         but ``kicked`` settles an unban owed. Returns the status it replaced (None: there was
         none), read and written as one step: of transactions recording the same account at
-        once, each sees what the one before it wrote, so one alone moves it into the chat."""
+        once, each sees what the one before it wrote, so one alone moves it into the chat.
+        ``unless_gone_since``: when the news is that old, and the account has left or been
+        removed since, nothing is written and ``GoneSince`` is raised (an approval recorded
+        late must not undo a newer removal)."""
 
     @abstractmethod
     async def of_account(self, telegram_id: int) -> dict[int, Member]:

@@ -3,6 +3,7 @@ user queued in the action's transaction, an audit entry."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -13,8 +14,10 @@ from tgpass.service.bot.texts import Texts
 from tgpass.service.notify.sender import Sender
 from tgpass.service.pacing import Pacer
 from tgpass.service.ports import Messenger
-from tgpass.service.uow import UnitOfWork, UnitOfWorkFactory
+from tgpass.service.uow import GoneSince, UnitOfWork, UnitOfWorkFactory
 from tgpass.service.webhooks.chat_events import ChatAnnouncements
+
+log = logging.getLogger("tgpass.gating")
 
 MESSAGE_DEADLINE = 86400.0
 
@@ -105,13 +108,26 @@ class ChatEffects:
         status: MemberStatus,
         *,
         user_id: int | None = None,
+        unless_gone_since: float | None = None,
     ) -> None:
-        """Someone's status in the chat, as Telegram said or the bot made it."""
+        """Someone's status in the chat, as Telegram said or the bot made it; news from
+        ``unless_gone_since`` is dropped when they have left or been removed since."""
         # The status replaced comes from the write itself: read apart, two transactions
         # recording a join at once (the approval, Telegram's update) would both see it new.
-        before = await tx.members.record(
-            chat_id, telegram_id, status, now=self.clock(), user_id=user_id
-        )
+        try:
+            before = await tx.members.record(
+                chat_id,
+                telegram_id,
+                status,
+                now=self.clock(),
+                user_id=user_id,
+                unless_gone_since=unless_gone_since,
+            )
+        except GoneSince:
+            log.info(
+                "%s in chat %s: gone since, the older news is not recorded", telegram_id, chat_id
+            )
+            return
         if self.announcements is not None:
             await self.announcements.member_recorded(
                 tx, chat_id, telegram_id, status, before=before, user_id=user_id

@@ -59,6 +59,7 @@ class JoinAnswers:
         verdict = decide_join(person, rule, chat)
         approve = isinstance(verdict, Approve) and owner is not None
         await self.effects.pace()
+        asked_at = self.effects.clock()  # a removal recorded after this is newer news
         try:
             await self.effects.telegram.answer_join_request(
                 request.chat_id, request.telegram_id, approve=approve, query_id=request.query_id
@@ -108,7 +109,12 @@ class JoinAnswers:
                 )
             if isinstance(verdict, Approve) and owner is not None:
                 await self.effects.record_member(
-                    tx, request.chat_id, request.telegram_id, "member", user_id=owner.id
+                    tx,
+                    request.chat_id,
+                    request.telegram_id,
+                    "member",
+                    user_id=owner.id,
+                    unless_gone_since=asked_at,
                 )
                 await self.effects.audit(
                     tx,

@@ -28,6 +28,7 @@ class Tables:
     chats: dict[int, Chat] = field(default_factory=dict)
     chat_rules: dict[int, ChatRule] = field(default_factory=dict)
     chat_members: dict[tuple[int, int], Member] = field(default_factory=dict)
+    chat_member_times: dict[tuple[int, int], float] = field(default_factory=dict)  # written at
     # by (chat id, name): the invite, its state (live | used | revoked)
     chat_invites: dict[tuple[int, str], tuple[Invitation, str]] = field(default_factory=dict)
     chat_audit: dict[int, AuditEntry] = field(default_factory=dict)
@@ -66,6 +67,7 @@ _DICTS = (
     "chats",
     "chat_rules",
     "chat_members",
+    "chat_member_times",
     "chat_invites",
     "chat_audit",
     "join_requests",

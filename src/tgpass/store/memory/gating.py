@@ -22,6 +22,7 @@ from tgpass.service.uow import (
     AuditEntry,
     AuditLog,
     ChatRepository,
+    GoneSince,
     InviteRepository,
     JoinRequestRepository,
     MemberRepository,
@@ -84,6 +85,7 @@ class MemoryChats(_OnDatabase, ChatRepository):
         # what the tables' foreign keys cascade to in SQL
         held: tuple[dict[Any, Any], ...] = (
             t.chat_members,
+            t.chat_member_times,
             t.owed_unbans,
             t.join_requests,
             t.chat_invites,
@@ -102,10 +104,22 @@ class MemoryMembers(_OnDatabase, MemberRepository):
         *,
         now: float,
         user_id: int | None = None,
+        unless_gone_since: float | None = None,
     ) -> MemberStatus | None:
         self._known(chat_id)
         members = self.db.tables.chat_members
-        held = members.get((chat_id, telegram_id))
+        key = (chat_id, telegram_id)
+        held = members.get(key)
+        written = self.db.tables.chat_member_times.get(key)
+        if (
+            unless_gone_since is not None
+            and held is not None
+            and held.status not in PRESENT
+            and written is not None
+            and written > unless_gone_since
+        ):
+            raise GoneSince(f"{telegram_id} left chat {chat_id} since")
+        self.db.tables.chat_member_times[key] = now
         if status not in PRESENT:
             user_id = None
         elif user_id is None:
@@ -141,6 +155,7 @@ class MemoryMembers(_OnDatabase, MemberRepository):
         self._known(chat_id)
         if (chat_id, telegram_id) not in self.db.tables.chat_members:
             self.db.tables.chat_members[(chat_id, telegram_id)] = Member(telegram_id, "kicked")
+            self.db.tables.chat_member_times[(chat_id, telegram_id)] = now
         self.db.tables.owed_unbans[(chat_id, telegram_id)] = now
 
     async def owed_unbans(self) -> list[tuple[int, int]]:
@@ -152,7 +167,10 @@ class MemoryMembers(_OnDatabase, MemberRepository):
         for (chat, telegram_id), member in list(t.chat_members.items()):
             if chat == old_chat_id:
                 del t.chat_members[(chat, telegram_id)]
-                t.chat_members.setdefault((new_chat_id, telegram_id), member)
+                written = t.chat_member_times.pop((chat, telegram_id), 0.0)
+                if (new_chat_id, telegram_id) not in t.chat_members:
+                    t.chat_members[(new_chat_id, telegram_id)] = member
+                    t.chat_member_times[(new_chat_id, telegram_id)] = written
         for chat, telegram_id in [key for key in t.owed_unbans if key[0] == old_chat_id]:
             owed = t.owed_unbans.pop((chat, telegram_id))
             t.owed_unbans.setdefault((new_chat_id, telegram_id), owed)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from tgpass.domain.gating import PRESENT, Member, MemberStatus
 from tgpass.errors import NotFound
-from tgpass.service.uow import MemberRepository
+from tgpass.service.uow import GoneSince, MemberRepository
 from tgpass.store.sql.tables import gated_members
 
 from .common import SqlRepository
@@ -23,6 +23,7 @@ class SqlMembers(SqlRepository, MemberRepository):
         *,
         now: float,
         user_id: int | None = None,
+        unless_gone_since: float | None = None,
     ) -> MemberStatus | None:
         await self._known(chat_id)
         present = status in PRESENT
@@ -45,11 +46,18 @@ class SqlMembers(SqlRepository, MemberRepository):
         # Else the status it replaces, read under the row's lock (held to the end of the
         # transaction): a concurrent recorder reads it after this one committed.
         here = (gated_members.c.chat_id == chat_id, gated_members.c.telegram_id == telegram_id)
-        before = (
-            await self.db.execute(select(gated_members.c.status).where(*here).with_for_update())
-        ).scalar_one_or_none()
-        if before is None:  # the row went with its chat meanwhile
-            raise NotFound(f"no gated chat {chat_id}")
+        held = (
+            await self.db.execute(
+                select(gated_members.c.status, gated_members.c.updated_at)
+                .where(*here)
+                .with_for_update()
+            )
+        ).first()
+        if held is None:  # the row went with its chat meanwhile
+            raise NotFound("no gated chat {chat_id}", values={"chat_id": chat_id})
+        before, written = held
+        if unless_gone_since is not None and before not in PRESENT and written > unless_gone_since:
+            raise GoneSince(f"{telegram_id} left chat {chat_id} since")
         changes: dict[str, Any] = {"status": status, "updated_at": now}
         if status != "kicked":
             changes["owed_unban"] = False
