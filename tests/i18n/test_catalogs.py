@@ -51,7 +51,7 @@ def test_english_and_every_shipped_language_are_offered_english_first() -> None:
 def test_the_offered_languages_can_be_limited_and_the_default_chosen() -> None:
     catalogs = i18n.load(["ru"], default="ru")
     assert catalogs.offered == ("ru",)
-    assert catalogs.bot.for_telegram("en").language == "ru"
+    assert catalogs.bot.translator("en").language == "ru"
     assert catalogs.site.translator("de").language == "ru"
 
 

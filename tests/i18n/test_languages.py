@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tgpass.accept import languages
-from tgpass.i18n import direction, for_browser, for_telegram, match, normal
+from tgpass.i18n import chosen, direction, for_browser, match, normal
 
 OFFERED = ("en", "ru", "pt", "zh-hant")
 
@@ -31,10 +31,10 @@ def test_a_tag_is_served_by_itself_else_its_language(tag: str | None, expected: 
 
 
 def test_a_telegram_user_whose_language_is_not_offered_gets_the_default() -> None:
-    assert for_telegram("pt-br", ("en", "ru"), "en") == "en"
-    assert for_telegram("pt-br", ("en", "ru"), "ru") == "ru"
-    assert for_telegram("ru", ("en", "ru"), "en") == "ru"
-    assert for_telegram(None, ("en", "ru"), "ru") == "ru"
+    assert chosen("pt-br", ("en", "ru"), "en") == "en"
+    assert chosen("pt-br", ("en", "ru"), "ru") == "ru"
+    assert chosen("ru", ("en", "ru"), "en") == "ru"
+    assert chosen(None, ("en", "ru"), "ru") == "ru"
 
 
 def test_accept_language_is_ranked_by_q_then_by_order() -> None:

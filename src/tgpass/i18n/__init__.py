@@ -14,7 +14,7 @@ from .catalogs import (
     shipped_languages,
     template_messages,
 )
-from .languages import SOURCE, direction, for_browser, for_telegram, match, normal
+from .languages import SOURCE, chosen, direction, for_browser, match, normal
 
 __all__ = [
     "DOMAINS",
@@ -23,9 +23,9 @@ __all__ = [
     "Catalog",
     "Catalogs",
     "Translator",
+    "chosen",
     "direction",
     "for_browser",
-    "for_telegram",
     "load",
     "match",
     "normal",

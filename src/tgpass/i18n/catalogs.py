@@ -19,7 +19,7 @@ from typing import Any
 from tgpass.errors import ConfigError
 
 from . import checks
-from .languages import SOURCE, direction, for_telegram, match, normal
+from .languages import SOURCE, chosen, direction, normal
 
 log = logging.getLogger("tgpass.i18n")
 DOMAINS = ("bot", "site", "errors")
@@ -73,10 +73,7 @@ class Catalog:
     def translator(self, language: str | None) -> Translator:
         """The messages in ``language`` if it is offered (``pt-br`` served by ``pt``), else in
         the default language."""
-        return self.translators[match(language, self.translators) or self.default]
-
-    def for_telegram(self, language_code: str | None) -> Translator:
-        return self.translators[for_telegram(language_code, self.translators, self.default)]
+        return self.translators[chosen(language, self.translators, self.default)]
 
 
 @dataclass(frozen=True)

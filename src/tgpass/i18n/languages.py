@@ -31,9 +31,10 @@ def match(tag: str | None, offered: Collection[str]) -> str | None:
     return next((candidate for candidate in _narrowing(tag) if candidate in offered), None)
 
 
-def for_telegram(language_code: str | None, offered: Collection[str], default: str) -> str:
-    """The language of a Telegram user, from the ``language_code`` their app reports."""
-    return match(language_code, offered) or default
+def chosen(tag: str | None, offered: Collection[str], default: str) -> str:
+    """The language of someone who names ``tag`` (a Telegram user's ``language_code``, a
+    saved choice): the offered one that serves it, else the default."""
+    return match(tag, offered) or default
 
 
 def for_browser(accepted: Iterable[str], offered: Collection[str]) -> str | None:

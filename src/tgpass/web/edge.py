@@ -31,7 +31,7 @@ from .errors import (
     HTTP_ERRORS,
     error_body,
     error_page_of,
-    page_message,
+    status_words,
     unavailable_of,
     unavailable_response,
 )
@@ -215,11 +215,12 @@ class Edge:
     async def _for_people(response: JSONResponse, scope: Scope) -> Response:
         """The error page instead, when a browser asked for a page (and it can be shown)."""
         status = response.status_code
-        page = error_page_of(Request(scope)) if status >= 500 else None
+        request = Request(scope)
+        page = error_page_of(request) if status >= 500 else None
         if page is None:
             return response
         try:
-            shown = await page(Request(scope), status, page_message(status))
+            shown = await page(request, status, status_words(request, status))
         except Exception:  # the page failed too: the JSON answer still stands
             log.exception("the error page failed on %s", scope.get("path", ""))
             return response

@@ -79,7 +79,6 @@ PAGE_ERRORS: dict[int, TgpassError] = {
     503: Unavailable("The site is busy or briefly down. Please try again in a moment."),
 }
 """What a page says for a status when the error has no words of its own for people."""
-PAGE_MESSAGES = {status: error.message for status, error in PAGE_ERRORS.items()}
 log = logging.getLogger("tgpass.web")
 
 
@@ -125,38 +124,18 @@ def wants_html(request: Request) -> bool:
     return prefers_html(request.headers.get("accept", ""))
 
 
-def page_message(status: int, message: str | None = None) -> str:
-    """What a person is told: the error's own words when it has some for them, else the
-    status said in plain English (``error_page_of``'s page says it in their language)."""
-    return message or _page_error(status).message
-
-
-def _page_error(status: int) -> TgpassError:
+def status_words(request: Request, status: int) -> str:
+    """What a page tells a person of a status when the error has no words of its own for
+    them, in their language."""
     fallback = 500 if status >= 500 else 400
-    return PAGE_ERRORS.get(status) or PAGE_ERRORS[fallback]
-
-
-def _page_of(request: Request) -> ErrorPage | None:
-    state = getattr(request.scope.get("app"), "state", None)
-    page: ErrorPage | None = getattr(state, "error_page", None)
-    return page if page is not None and wants_html(request) else None
+    return error_words(request, PAGE_ERRORS.get(status) or PAGE_ERRORS[fallback])
 
 
 def error_page_of(request: Request) -> ErrorPage | None:
-    """The page that ``install`` was given, when this request wants one. Words for a status
-    (``page_message``) are shown in the request's language."""
-    page = _page_of(request)
-    if page is None:
-        return None
-    shown_by = page
-
-    async def in_their_language(request: Request, status: int, message: str) -> Response:
-        said = _page_error(status)
-        if message == said.message:
-            message = error_words(request, said)
-        return await shown_by(request, status, message)
-
-    return in_their_language
+    """The page that ``install`` was given, when this request wants one."""
+    state = getattr(request.scope.get("app"), "state", None)
+    page: ErrorPage | None = getattr(state, "error_page", None)
+    return page if page is not None and wants_html(request) else None
 
 
 async def answer(
@@ -169,10 +148,10 @@ async def answer(
 ) -> Response:
     """``body`` as JSON, or the error page for a browser (``message``: words for people, in
     their language; else the status's)."""
-    page = _page_of(request)
+    page = error_page_of(request)
     if page is None:
         return JSONResponse(body, status, headers=headers)
-    shown = await page(request, status, message or error_words(request, _page_error(status)))
+    shown = await page(request, status, message or status_words(request, status))
     shown.headers.update(headers or {})
     return shown
 

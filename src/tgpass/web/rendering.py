@@ -89,8 +89,9 @@ def _here(request: Request, next_query: str | None = None) -> str:
     return deps.local_path(f"{request.url.path}?{query}" if query else request.url.path)
 
 
-def page_context(request: Request) -> dict[str, Any]:
-    """What every page needs to speak the request's language and offer the others."""
+def page_context(request: Request, next_query: str | None = None) -> dict[str, Any]:
+    """What every page needs to speak the request's language and offer the others
+    (``next_query``: a sign-in page's checked ``next``, for the switcher's way back)."""
     services = services_of(request)
     language = language_of(request)
     translator = services.catalogs.site.translator(language)
@@ -99,7 +100,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "language": translator.language,
         "direction": translator.direction,
         "languages": [(code, own_name(code)) for code in services.catalogs.offered],
-        "here": _here(request),
+        "here": _here(request, next_query),
         "plural_samples": plural_samples(translator.language),
         "language_token": deps.form_token(request),
     }
@@ -132,9 +133,8 @@ async def render(request: Request, name: str, status: int = 200, **context: Any)
         {
             "settings": services.settings,
             "bot_username": bot_username,
-            **page_context(request),
             **context,
-            "here": _here(request, context.get("next_query")),
+            **page_context(request, context.get("next_query")),
         },
         status,
     )

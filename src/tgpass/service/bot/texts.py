@@ -66,7 +66,7 @@ class Texts:
     t: Translator = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        found = ENGLISH if self.catalog is None else self.catalog.for_telegram(self.language_code)
+        found = ENGLISH if self.catalog is None else self.catalog.translator(self.language_code)
         object.__setattr__(self, "t", found)
 
     def for_telegram(self, language_code: str | None) -> Texts:
@@ -301,11 +301,6 @@ class Texts:
     @property
     def try_again(self) -> str:
         return self.t._("Something changed at the same moment. Please try again.")
-
-
-def texts_for(texts: Texts, language_code: str | None) -> Texts:
-    """The texts in the language of a reader whose Telegram app reports ``language_code``."""
-    return texts.for_telegram(language_code)
 
 
 def command_menus(
