@@ -53,6 +53,11 @@ async def test_the_command_menu_is_set_once_telegram_answers(stack: Stack) -> No
             await asyncio.sleep(0.1)
         commands = await stack.poller.bot.get_my_commands()
         assert [c.command for c in commands] == ["start", "login", "me", "unlink", "help"]
+        # and each other language's menu, every one of them set through the failures
+        for language_code in ("ru", "fa"):
+            menu = await stack.poller.bot.get_my_commands(language_code=language_code)
+            assert [c.command for c in menu] == [c.command for c in commands], language_code
+            assert menu[0].description != commands[0].description, language_code
     finally:
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
